@@ -1,0 +1,151 @@
+//! Validated Italian identifiers shared by several platforms.
+//!
+//! Each is a newtype with a private field: [`new`](CodiceFiscale::new),
+//! `FromStr`, `TryFrom<String>`, `TryFrom<&str>` and `Deserialize` all run the
+//! same checks, and `Display`/`Serialize` give the canonical form. Bad input
+//! is an [`IdentifierError`] that says what is wrong (length, the character at
+//! position N, the check character expected); nothing here panics.
+//!
+//! Official test values that fail their own checks (pagoPA's test creditor
+//! `77777777777`, IO's sandbox recipient `AAAAAA00A00A000A`) are accepted only
+//! through the explicitly named `from_official_test_value` constructors, so
+//! the checks stay strict for everyone else.
+
+mod check;
+mod codice_fiscale;
+mod euro_cents;
+mod iban;
+mod partita_iva;
+
+pub use codice_fiscale::{CodiceFiscale, CodiceFiscaleKind, Sex};
+pub use euro_cents::EuroCents;
+pub use iban::{Iban, ItalianBban};
+pub use partita_iva::PartitaIva;
+
+use std::fmt;
+
+/// Which identifier an [`IdentifierError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IdentifierKind {
+    /// [`CodiceFiscale`].
+    CodiceFiscale,
+    /// [`PartitaIva`].
+    PartitaIva,
+    /// [`Iban`].
+    Iban,
+    /// [`EuroCents`].
+    EuroCents,
+}
+
+impl fmt::Display for IdentifierKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::CodiceFiscale => "codice fiscale",
+            Self::PartitaIva => "partita IVA",
+            Self::Iban => "IBAN",
+            Self::EuroCents => "amount",
+        })
+    }
+}
+
+/// What is wrong with an identifier. Positions are 1-based, as a person
+/// counts them. The messages never repeat the whole value, which may be
+/// personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentifierError {
+    /// Wrong number of characters.
+    #[error("{kind}: expected {expected} characters, found {found}")]
+    Length {
+        /// The identifier.
+        kind: IdentifierKind,
+        /// The accepted lengths, as text ("16 or 11").
+        expected: &'static str,
+        /// The length found.
+        found: usize,
+    },
+    /// A character not allowed at its position.
+    #[error("{kind}: character {position} is {found:?}, expected {expected}")]
+    Character {
+        /// The identifier.
+        kind: IdentifierKind,
+        /// 1-based position.
+        position: usize,
+        /// The character found.
+        found: char,
+        /// What is allowed there.
+        expected: &'static str,
+    },
+    /// The check character does not match the rest.
+    #[error("{kind}: check character is {found:?}, expected {expected:?}")]
+    CheckCharacter {
+        /// The identifier.
+        kind: IdentifierKind,
+        /// The check character the rest implies.
+        expected: char,
+        /// The check character found.
+        found: char,
+    },
+    /// Well formed but meaningless (day 32, an amount too large).
+    #[error("{kind}: {reason}")]
+    Invalid {
+        /// The identifier.
+        kind: IdentifierKind,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+/// The conversions every string identifier has, all through one `parse`
+/// function, so that no path skips the checks.
+macro_rules! string_identifier {
+    ($name:ident) => {
+        impl std::str::FromStr for $name {
+            type Err = $crate::identifiers::IdentifierError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = $crate::identifiers::IdentifierError;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::identifiers::IdentifierError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::new(&s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                Self::new(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use string_identifier;

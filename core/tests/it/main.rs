@@ -1,0 +1,13 @@
+//! The integration tests of abilita-core, one binary (see CONVENTIONS.md).
+
+// Helpers outside `#[test]` functions unwrap and index too: a failing test is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod identifiers;
+mod properties;
+mod transport;
