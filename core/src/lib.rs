@@ -82,6 +82,12 @@ pub use transport::{
     DEFAULT_REQUEST_TIMEOUT, RetryPolicy, Transport, TransportBuilder,
 };
 
+/// Used by [`string_identifier!`]; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}
+
 /// Re-exported so that platform crates and applications use the same `http`
 /// types as the transport.
 pub use http;

@@ -4,7 +4,8 @@
 use time::{Date, Month};
 
 use super::check::{ascii, compare_check, first_bad, luhn_digit, odd_even_letter};
-use super::{IdentifierError, IdentifierKind, string_identifier};
+use super::{IdentifierError, IdentifierKind};
+use crate::string_identifier;
 
 const KIND: IdentifierKind = IdentifierKind::CodiceFiscale;
 

@@ -3,7 +3,8 @@
 use std::fmt;
 
 use super::check::{compare_check, odd_even_letter};
-use super::{IdentifierError, IdentifierKind, string_identifier};
+use super::{IdentifierError, IdentifierKind};
+use crate::string_identifier;
 
 const KIND: IdentifierKind = IdentifierKind::Iban;
 

@@ -36,6 +36,9 @@ pub enum IdentifierKind {
     Iban,
     /// [`EuroCents`].
     EuroCents,
+    /// An identifier defined by one platform crate (a pagoPA notice number,
+    /// say), by the name its messages show.
+    Platform(&'static str),
 }
 
 impl fmt::Display for IdentifierKind {
@@ -45,6 +48,7 @@ impl fmt::Display for IdentifierKind {
             Self::PartitaIva => "partita IVA",
             Self::Iban => "IBAN",
             Self::EuroCents => "amount",
+            Self::Platform(name) => name,
         })
     }
 }
@@ -87,6 +91,16 @@ pub enum IdentifierError {
         /// The check character found.
         found: char,
     },
+    /// Check digits (more than one character) that do not match the rest.
+    #[error("{kind}: check digits are {found:?}, expected {expected:?}")]
+    CheckDigits {
+        /// The identifier.
+        kind: IdentifierKind,
+        /// The check digits the rest implies.
+        expected: String,
+        /// The check digits found.
+        found: String,
+    },
     /// Well formed but meaningless (day 32, an amount too large).
     #[error("{kind}: {reason}")]
     Invalid {
@@ -97,26 +111,54 @@ pub enum IdentifierError {
     },
 }
 
-/// The conversions every string identifier has, all through one `parse`
-/// function, so that no path skips the checks.
+/// Implements, for a newtype with `fn new(&str) -> Result<Self, IdentifierError>`
+/// and `fn as_str(&self) -> &str`, the conversions every string identifier
+/// has: `FromStr`, `TryFrom<&str>`, `TryFrom<String>`, `Display`,
+/// `AsRef<str>`, `Serialize` and `Deserialize`. All of them go through `new`,
+/// so no path skips the checks. Platform crates use it for their own
+/// identifiers.
+///
+/// ```
+/// use abilita_core::{IdentifierError, IdentifierKind, string_identifier};
+///
+/// /// A two-digit code.
+/// pub struct Code(String);
+///
+/// impl Code {
+///     pub fn new(input: &str) -> Result<Self, IdentifierError> {
+///         if input.len() == 2 && input.bytes().all(|b| b.is_ascii_digit()) {
+///             Ok(Self(input.to_owned()))
+///         } else {
+///             Err(IdentifierError::Invalid { kind: IdentifierKind::Platform("code"), reason: "two digits" })
+///         }
+///     }
+///     pub fn as_str(&self) -> &str {
+///         &self.0
+///     }
+/// }
+///
+/// string_identifier!(Code);
+/// assert!("42".parse::<Code>().is_ok());
+/// ```
+#[macro_export]
 macro_rules! string_identifier {
     ($name:ident) => {
         impl std::str::FromStr for $name {
-            type Err = $crate::identifiers::IdentifierError;
+            type Err = $crate::IdentifierError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Self::new(s)
             }
         }
 
         impl TryFrom<&str> for $name {
-            type Error = $crate::identifiers::IdentifierError;
+            type Error = $crate::IdentifierError;
             fn try_from(s: &str) -> Result<Self, Self::Error> {
                 Self::new(s)
             }
         }
 
         impl TryFrom<String> for $name {
-            type Error = $crate::identifiers::IdentifierError;
+            type Error = $crate::IdentifierError;
             fn try_from(s: String) -> Result<Self, Self::Error> {
                 Self::new(&s)
             }
@@ -134,18 +176,22 @@ macro_rules! string_identifier {
             }
         }
 
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Self::new(&text).map_err(serde::de::Error::custom)
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
+                Self::new(&text).map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
             }
         }
     };
 }
-pub(crate) use string_identifier;

@@ -1,7 +1,8 @@
 //! The partita IVA (VAT number): 11 digits with a check digit.
 
 use super::check::{ascii, compare_check, first_bad, luhn_digit};
-use super::{IdentifierError, IdentifierKind, string_identifier};
+use super::{IdentifierError, IdentifierKind};
+use crate::string_identifier;
 
 const KIND: IdentifierKind = IdentifierKind::PartitaIva;
 

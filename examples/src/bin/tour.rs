@@ -1,23 +1,34 @@
-//! A tour of abilita-core against an embedded stand-in platform.
+//! A tour of abilita against the embedded simulators: the main job of the
+//! README.
 //!
-//! Starts a local HTTP server that behaves like a throttled platform API,
-//! then sends a request through the abilita transport: the first answer is a
-//! 429 with `Retry-After: 1`, which the transport honours before trying
-//! again. Along the way it validates the identifiers a municipal backend
-//! handles every day.
+//! 1. The core: identifiers a municipal backend handles every day, and the
+//!    transport honouring a platform's `Retry-After` on a stand-in server.
+//! 2. pagoPA: a debt position created and published on the embedded GPD
+//!    simulator; its notice number printed, its QR code written as PNG and
+//!    SVG (under `target/abilita-tour/`, or the folder given as the first
+//!    argument).
 //!
 //! Run it with `cargo run -p abilita-examples --bin tour`; set
-//! `RUST_LOG=abilita=debug` to see the transport's traces (which carry the
-//! path template, never the codice fiscale).
+//! `RUST_LOG=abilita=debug` to see the transport's traces (which carry path
+//! templates, never codici fiscali or keys).
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use abilita_core::http::HeaderName;
 use abilita_core::{
-    ApiKey, ApiRequest, BaseUrl, CodiceFiscale, EuroCents, Iban, PartitaIva, Transport,
+    ApiKey, ApiRequest, BaseUrl, CodiceFiscale, EuroCents, Iban, PartitaIva, SystemClock, Transport,
 };
+use abilita_mock::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
+use abilita_pagopa::gpd::{
+    DebtPosition, Debtor, DebtorKind, GpdClient, PaymentOption, Transfer, TransferDestination,
+};
+use abilita_pagopa::{AtomicSequence, IuvGenerator, PaymentNotice};
 use wiremock::matchers::{header_exists, method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// The stand-in platform: throttles the first call, then answers.
 struct ThrottledOnce(AtomicUsize);
@@ -33,28 +44,32 @@ impl Respond for ThrottledOnce {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
+    let out_dir = std::env::args()
+        .nth(1)
+        .map_or_else(|| PathBuf::from("target/abilita-tour"), PathBuf::from);
     let mut out = std::io::stdout().lock();
-    use std::io::Write as _;
+    core_tour(&mut out).await?;
+    pagopa_tour(&mut out, &out_dir).await?;
+    Ok(())
+}
 
+async fn core_tour(out: &mut impl std::io::Write) -> Result<()> {
+    writeln!(out, "== abilita-core")?;
     let citizen: CodiceFiscale = "STTSGT90A01H501J".parse()?;
-    let municipality = PartitaIva::new("99999000013")?;
     let iban = Iban::new("IT60X0542811101000000123456")?;
     let fee = EuroCents::from_decimal_str("120.50")?;
+    let today = time::OffsetDateTime::now_utc().date();
     writeln!(
         out,
         "citizen born {:?}, place {:?}",
-        citizen.birth_date(time::OffsetDateTime::now_utc().date()),
+        citizen.birth_date(today),
         citizen.belfiore_code()
     )?;
-    writeln!(
-        out,
-        "creditor {municipality}, IBAN {}, fee {fee}",
-        iban.to_print_format()
-    )?;
+    writeln!(out, "IBAN {}, fee {fee}", iban.to_print_format())?;
     if let Err(error) = "STTSGT90A01H501K".parse::<CodiceFiscale>() {
         writeln!(out, "a mistyped code is refused: {error}")?;
     }
@@ -66,7 +81,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .respond_with(ThrottledOnce(AtomicUsize::new(0)))
         .mount(&platform)
         .await;
-
     let transport = Transport::builder(BaseUrl::parse(&platform.uri())?).build()?;
     let key = ApiKey::new(std::env::var("ABILITA_DEMO_KEY").unwrap_or_else(|_| "demo-key".into()));
     let started = std::time::Instant::now();
@@ -83,6 +97,87 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "platform answered HTTP {} after {} ms (one 429 honoured): {profile}",
         response.status(),
         started.elapsed().as_millis()
+    )?;
+    Ok(())
+}
+
+async fn pagopa_tour(out: &mut impl std::io::Write, out_dir: &std::path::Path) -> Result<()> {
+    writeln!(out, "\n== abilita-pagopa on the embedded GPD simulator")?;
+    let key = std::env::var("GPD_SUBSCRIPTION_KEY").unwrap_or_else(|_| "tour-key".into());
+    let creditor = PartitaIva::from_official_test_value("77777777777")?;
+    let server = MockServer::start().await;
+    let simulator = GpdSimulator::new(Arc::new(SystemClock));
+    simulator.grant(&key, &[creditor.as_str()], Some(&["01"]));
+    simulator.mount(&server).await;
+    let transport = |path: &str| -> Result<Transport> {
+        Ok(Transport::builder(BaseUrl::parse(&format!("{}{path}", server.uri()))?).build()?)
+    };
+    let gpd = GpdClient::from_transports(
+        transport(DEBT_POSITIONS_PATH)?,
+        transport(RECEIPTS_PATH)?,
+        ApiKey::new(key),
+    );
+
+    let generator = IuvGenerator::new("01".parse()?, AtomicSequence::starting_at(20_260_000_001));
+    let nav = generator.next_notice_number().await?;
+    let amount = EuroCents::from_decimal_str("120.00")?;
+    let iban = Iban::new("IT60X0542811101000000123456")?;
+    let position = DebtPosition {
+        iupd: format!("{creditor}-tari-2026-{}", nav.iuv()).parse()?,
+        debtor: Debtor::new(DebtorKind::Natural, "STTSGT90A01H501J", "Soggetto Settimo"),
+        company_name: "Comune di Prova".into(),
+        office_name: Some("Ufficio Tributi".into()),
+        validity_date: None,
+        switch_to_expired: false,
+        pay_stand_in: true,
+        payment_options: vec![PaymentOption {
+            nav: Some(nav.clone()),
+            iuv: nav.iuv(),
+            amount,
+            description: "TARI 2026, rata unica".into(),
+            is_partial_payment: false,
+            due_date: time::OffsetDateTime::now_utc() + time::Duration::days(60),
+            retention_date: None,
+            transfers: vec![Transfer {
+                id: 1,
+                amount,
+                organization_fiscal_code: None,
+                remittance_information: "TARI 2026".into(),
+                category: "9/0101100IM/".parse()?,
+                destination: TransferDestination::Account {
+                    iban,
+                    postal_iban: None,
+                },
+                metadata: vec![],
+            }],
+            metadata: vec![],
+        }],
+    };
+    let created = gpd.create(&creditor, &position, true).await?;
+    writeln!(
+        out,
+        "debt position {} is {:?}",
+        created.iupd, created.status
+    )?;
+
+    let notice = PaymentNotice::new(nav, creditor, amount)?;
+    writeln!(
+        out,
+        "notice number {} for {}",
+        notice.notice_number().to_print_format(),
+        notice.amount()
+    )?;
+    writeln!(out, "QR payload {}", notice.qr_payload())?;
+    std::fs::create_dir_all(out_dir)?;
+    let png = out_dir.join("notice-qr.png");
+    let svg = out_dir.join("notice-qr.svg");
+    std::fs::write(&png, notice.qr_png(3)?)?;
+    std::fs::write(&svg, notice.qr_svg()?)?;
+    writeln!(
+        out,
+        "QR code written to {} and {}",
+        png.display(),
+        svg.display()
     )?;
     Ok(())
 }

@@ -1,0 +1,36 @@
+//! Offline simulators of Italy's enabling platforms, for tests and CI.
+//!
+//! Each simulator follows the platform's official specs on its own: it reads
+//! requests as plain JSON and never reuses the client crates' models, so a
+//! bug shared with a client cannot hide. Two ways to use them:
+//!
+//! - **in-process**, from Rust tests: mount a simulator on a
+//!   [`wiremock::MockServer`] and point a client at the server's URI;
+//! - **as a program**, for pipelines in any language: `cargo run -p
+//!   abilita-mock` serves every simulator on fixed loopback ports, prints the
+//!   base URLs, and answers `GET /health` on each.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use abilita_core::SystemClock;
+//! use abilita_mock::gpd::{DEBT_POSITIONS_PATH, GpdSimulator};
+//!
+//! # async fn run() {
+//! let server = wiremock::MockServer::start().await;
+//! let gpd = GpdSimulator::new(Arc::new(SystemClock));
+//! gpd.grant("test-key", &["77777777777"], None);
+//! gpd.mount(&server).await;
+//! let base_url = format!("{}{DEBT_POSITIONS_PATH}", server.uri());
+//! # }
+//! ```
+//!
+//! Simulators: [`gpd`] (pagoPA's debt positions and receipts).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod faults;
+pub mod gpd;
+pub mod server;
+
+pub use faults::{Faults, LOST_RESPONSE_DELAY};

@@ -1,0 +1,11 @@
+//! The simulators, spoken to in raw HTTP and JSON as any pipeline would.
+
+// Tests unwrap and index freely: a failing test is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod gpd;

@@ -1,0 +1,104 @@
+//! GPD's errors, typed.
+
+use abilita_core::http::StatusCode;
+use abilita_core::{ErrorClass, PlatformError, RawResponse};
+use serde::Deserialize;
+
+/// What GPD (or the API gateway in front of it) answered instead of success.
+///
+/// GPD's errors are ProblemJson bodies `{title, status, detail}`; the gateway
+/// answers 401 and 429 in its own shape, so those are recognised by status.
+/// Each variant keeps GPD's `detail`, which names the offending field or
+/// state; the raw response stays in the outer [`abilita_core::Error`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GpdError {
+    /// The position or payment option does not exist (404).
+    #[error("not found")]
+    NotFound {
+        /// GPD's detail.
+        detail: String,
+    },
+    /// An IUPD, IUV or notice number already exists (409, uniqueness).
+    #[error("an IUPD, IUV or notice number is already in use")]
+    Duplicate {
+        /// GPD's detail.
+        detail: String,
+    },
+    /// A create was retried and GPD already holds a *different* position
+    /// under the same IUPD.
+    #[error("the IUPD already holds a different debt position")]
+    ConflictingContent,
+    /// The position's state does not allow the operation (409 or 422).
+    #[error("the debt position is not in a state that allows this operation")]
+    InvalidState {
+        /// GPD's detail.
+        detail: String,
+    },
+    /// GPD refused the request data (400).
+    #[error("GPD refused the request data")]
+    Validation {
+        /// GPD's detail, which names the field.
+        detail: String,
+    },
+    /// The subscription key is missing or wrong (401).
+    #[error("the subscription key was refused")]
+    Unauthorized,
+    /// The key may not act on this creditor or segregation code (403).
+    #[error("the subscription key may not act on this creditor or IUV")]
+    Forbidden {
+        /// GPD's detail.
+        detail: String,
+    },
+    /// Too many requests (429).
+    #[error("too many requests")]
+    Throttled,
+    /// GPD failed (5xx with a ProblemJson body).
+    #[error("GPD failed")]
+    Server {
+        /// GPD's detail.
+        detail: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct ProblemJson {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    detail: String,
+}
+
+impl PlatformError for GpdError {
+    fn from_response(response: &RawResponse) -> Option<Self> {
+        match response.status() {
+            StatusCode::UNAUTHORIZED => return Some(Self::Unauthorized),
+            StatusCode::TOO_MANY_REQUESTS => return Some(Self::Throttled),
+            _ => {}
+        }
+        let problem: ProblemJson = serde_json::from_slice(response.body()).ok()?;
+        let detail = if problem.detail.is_empty() {
+            problem.title.clone()
+        } else {
+            problem.detail
+        };
+        Some(match response.status().as_u16() {
+            400 => Self::Validation { detail },
+            403 => Self::Forbidden { detail },
+            404 => Self::NotFound { detail },
+            409 if problem.title.to_ascii_lowercase().contains("uniqueness") => {
+                Self::Duplicate { detail }
+            }
+            409 | 422 => Self::InvalidState { detail },
+            500..=599 => Self::Server { detail },
+            _ => return None,
+        })
+    }
+
+    fn class(&self) -> Option<ErrorClass> {
+        match self {
+            Self::Throttled => Some(ErrorClass::Throttling),
+            _ => None,
+        }
+    }
+}

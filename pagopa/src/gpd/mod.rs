@@ -1,0 +1,505 @@
+//! The GPD client: debt positions (v1) and their receipts.
+//!
+//! ```no_run
+//! use abilita_core::{ApiKey, EuroCents, Iban, PartitaIva};
+//! use abilita_pagopa::gpd::{DebtPosition, Debtor, DebtorKind, GpdClient, GpdEnvironment, PaymentOption, Transfer, TransferDestination};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let gpd = GpdClient::new(GpdEnvironment::Uat, ApiKey::new(std::env::var("GPD_KEY")?))?;
+//! let creditor = PartitaIva::from_official_test_value("77777777777")?;
+//! let due = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+//! let position = DebtPosition {
+//!     iupd: "77777777777-tari-2026-0001".parse()?,
+//!     debtor: Debtor::new(DebtorKind::Natural, "STTSGT90A01H501J", "Soggetto Settimo"),
+//!     company_name: "Comune di Prova".into(),
+//!     office_name: None,
+//!     validity_date: None,
+//!     switch_to_expired: false,
+//!     pay_stand_in: true,
+//!     payment_options: vec![PaymentOption {
+//!         nav: None,
+//!         iuv: "01000000000000100".parse()?,
+//!         amount: EuroCents::new(12_000),
+//!         description: "TARI 2026".into(),
+//!         is_partial_payment: false,
+//!         due_date: due,
+//!         retention_date: None,
+//!         transfers: vec![Transfer {
+//!             id: 1,
+//!             amount: EuroCents::new(12_000),
+//!             organization_fiscal_code: None,
+//!             remittance_information: "TARI 2026".into(),
+//!             category: "9/0101100IM/".parse()?,
+//!             destination: TransferDestination::Account { iban: Iban::new("IT60X0542811101000000123456")?, postal_iban: None },
+//!             metadata: vec![],
+//!         }],
+//!         metadata: vec![],
+//!     }],
+//! };
+//! let created = gpd.create(&creditor, &position, true).await?;
+//! println!("{:?}", created.status);
+//! # Ok(()) }
+//! ```
+
+mod datetime;
+mod error;
+mod model;
+mod validate;
+
+pub use error::GpdError;
+pub use model::{
+    DebtPosition, DebtPositionResponse, Debtor, DebtorKind, Metadata, OptionStatus, PageInfo,
+    PaymentOption, PaymentOptionResponse, PositionStatus, PositionsPage, ReceiptsPage, Stamp,
+    Transfer, TransferDestination, TransferResponse,
+};
+pub use validate::{MAX_METADATA, MAX_TEXT, MAX_TRANSFERS, RESERVED_METADATA_KEY, Rule};
+
+use abilita_core::http::{HeaderName, Method};
+use abilita_core::{ApiKey, ApiRequest, BaseUrl, Error, PartitaIva, Transport};
+use time::{Date, Duration};
+
+use crate::{Iupd, Iuv};
+use validate::Operation;
+
+/// GPD's subscription-key header.
+const KEY_HEADER: HeaderName = HeaderName::from_static("ocp-apim-subscription-key");
+
+/// The widest date window GPD lists at once.
+pub const MAX_LIST_WINDOW_DAYS: i64 = 30;
+/// GPD's largest list page.
+pub const MAX_PAGE_SIZE: u32 = 50;
+
+/// Which GPD to talk to. There is no default: production is always chosen
+/// by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GpdEnvironment {
+    /// pagoPA's test environment (UAT).
+    Uat,
+    /// Production.
+    Production,
+}
+
+impl GpdEnvironment {
+    /// The debt-positions base URL (from the v1 spec's servers).
+    #[must_use]
+    pub fn debt_positions_url(self) -> &'static str {
+        match self {
+            Self::Uat => "https://api.uat.platform.pagopa.it/gpd/debt-positions-service/v1",
+            Self::Production => "https://api.platform.pagopa.it/gpd/debt-positions-service/v1",
+        }
+    }
+
+    /// The receipts base URL. The spec names only production's; UAT's
+    /// follows pagoPA's rule that UAT swaps the host for `api.uat.`.
+    #[must_use]
+    pub fn receipts_url(self) -> &'static str {
+        match self {
+            Self::Uat => "https://api.uat.platform.pagopa.it/gpd/payments-receipts-service/v1",
+            Self::Production => "https://api.platform.pagopa.it/gpd/payments-receipts-service/v1",
+        }
+    }
+}
+
+/// Filters of a list of positions.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Due on or after this date.
+    pub due_date_from: Option<Date>,
+    /// Due on or before this date (at most 30 days after the start).
+    pub due_date_to: Option<Date>,
+    /// Only positions in this state.
+    pub status: Option<PositionStatus>,
+}
+
+/// Filters of a list of receipts.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiptsFilter {
+    /// Paid on or after this date (GPD looks back 30 days at most).
+    pub from: Option<Date>,
+    /// Paid on or before this date.
+    pub to: Option<Date>,
+    /// Only this debtor's receipts.
+    pub debtor: Option<String>,
+}
+
+/// A client of GPD for one subscription key (which may serve several
+/// creditors). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct GpdClient {
+    positions: Transport,
+    receipts: Transport,
+    key: ApiKey,
+}
+
+impl GpdClient {
+    /// A client of `environment` with the transport's defaults.
+    ///
+    /// # Errors
+    /// If the HTTP stack cannot be set up.
+    pub fn new(environment: GpdEnvironment, key: ApiKey) -> Result<Self, Error> {
+        let positions =
+            Transport::builder(BaseUrl::parse(environment.debt_positions_url())?).build()?;
+        let receipts = Transport::builder(BaseUrl::parse(environment.receipts_url())?).build()?;
+        Ok(Self::from_transports(positions, receipts, key))
+    }
+
+    /// A client over transports configured by the caller: a simulator's base
+    /// URLs, a pinned clock, other timeouts or retry rules.
+    #[must_use]
+    pub fn from_transports(positions: Transport, receipts: Transport, key: ApiKey) -> Self {
+        Self {
+            positions,
+            receipts,
+            key,
+        }
+    }
+
+    fn request(&self, method: Method, creditor: &PartitaIva, template: &'static str) -> ApiRequest {
+        ApiRequest::new(method, template)
+            .path_param("organizationfiscalcode", creditor.as_str())
+            .api_key_header(KEY_HEADER, &self.key)
+    }
+
+    /// Creates a position, publishing it at once when `publish` is true.
+    ///
+    /// The request is checked locally first (see [`validate`](self) rules).
+    /// Creation is safe to retry: the transport may resend it after an
+    /// unknown outcome, and a 409 on the IUPD is resolved by reading the
+    /// stored position: the same content is the earlier attempt's success,
+    /// a different one is [`GpdError::ConflictingContent`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a position GPD would refuse, else GPD's
+    /// answer as [`GpdError`], or a transport failure.
+    pub async fn create(
+        &self,
+        creditor: &PartitaIva,
+        position: &DebtPosition,
+        publish: bool,
+    ) -> Result<DebtPositionResponse, Error<GpdError>> {
+        validate::position(position, self.positions.clock().now(), Operation::Create)?;
+        let request = self
+            .request(
+                Method::POST,
+                creditor,
+                "/organizations/{organizationfiscalcode}/debtpositions",
+            )
+            .query("toPublish", publish.to_string())
+            .json(position)
+            .retry_safe();
+        match self.positions.send::<GpdError>(request).await {
+            Ok(response) => response.json(),
+            Err(Error::Service {
+                error: GpdError::Duplicate { detail },
+                response,
+            }) => {
+                let stored = match self.get(creditor, &position.iupd).await {
+                    Ok(stored) => stored,
+                    // The duplicate is an IUV or notice number of another position.
+                    Err(_) => {
+                        return Err(Error::Service {
+                            error: GpdError::Duplicate { detail },
+                            response,
+                        });
+                    }
+                };
+                if position.is_stored_as(&stored) {
+                    tracing::info!(
+                        "create answered 409 for content already stored: treated as success"
+                    );
+                    Ok(stored)
+                } else {
+                    Err(Error::Service {
+                        error: GpdError::ConflictingContent,
+                        response,
+                    })
+                }
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Reads a position.
+    ///
+    /// # Errors
+    /// [`GpdError::NotFound`] and the other errors of the API.
+    pub async fn get(
+        &self,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+    ) -> Result<DebtPositionResponse, Error<GpdError>> {
+        let request = self
+            .request(
+                Method::GET,
+                creditor,
+                "/organizations/{organizationfiscalcode}/debtpositions/{iupd}",
+            )
+            .path_param("iupd", iupd.as_str());
+        self.positions.send(request).await?.json()
+    }
+
+    /// Replaces a position (allowed in `DRAFT`, `PUBLISHED`, `VALID` and
+    /// `EXPIRED`), publishing it when `publish` is true.
+    ///
+    /// # Errors
+    /// As [`GpdClient::create`]; [`GpdError::InvalidState`] once paid.
+    pub async fn update(
+        &self,
+        creditor: &PartitaIva,
+        position: &DebtPosition,
+        publish: bool,
+    ) -> Result<DebtPositionResponse, Error<GpdError>> {
+        validate::position(position, self.positions.clock().now(), Operation::Update)?;
+        let request = self
+            .request(
+                Method::PUT,
+                creditor,
+                "/organizations/{organizationfiscalcode}/debtpositions/{iupd}",
+            )
+            .path_param("iupd", position.iupd.as_str())
+            .query("toPublish", publish.to_string())
+            .json(position);
+        self.positions.send(request).await?.json()
+    }
+
+    /// Deletes a position that is not paid.
+    ///
+    /// # Errors
+    /// [`GpdError::NotFound`], [`GpdError::InvalidState`] once paid.
+    pub async fn delete(&self, creditor: &PartitaIva, iupd: &Iupd) -> Result<(), Error<GpdError>> {
+        let request = self
+            .request(
+                Method::DELETE,
+                creditor,
+                "/organizations/{organizationfiscalcode}/debtpositions/{iupd}",
+            )
+            .path_param("iupd", iupd.as_str());
+        self.positions.send::<GpdError>(request).await.map(drop)
+    }
+
+    /// Publishes a `DRAFT` position.
+    ///
+    /// # Errors
+    /// [`GpdError::InvalidState`] unless the position is a draft whose
+    /// validity and due dates lie ahead.
+    pub async fn publish(
+        &self,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+    ) -> Result<DebtPositionResponse, Error<GpdError>> {
+        self.transition(
+            creditor,
+            iupd,
+            "/organizations/{organizationfiscalcode}/debtpositions/{iupd}/publish",
+        )
+        .await
+    }
+
+    /// Cancels a `PUBLISHED` or `VALID` position for good.
+    ///
+    /// # Errors
+    /// [`GpdError::InvalidState`] in any other state.
+    pub async fn invalidate(
+        &self,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+    ) -> Result<DebtPositionResponse, Error<GpdError>> {
+        self.transition(
+            creditor,
+            iupd,
+            "/organizations/{organizationfiscalcode}/debtpositions/{iupd}/invalidate",
+        )
+        .await
+    }
+
+    async fn transition(
+        &self,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+        template: &'static str,
+    ) -> Result<DebtPositionResponse, Error<GpdError>> {
+        // A repeated publish or invalidate answers 409, never a second
+        // change: safe to resend.
+        let request = self
+            .request(Method::POST, creditor, template)
+            .path_param("iupd", iupd.as_str())
+            .retry_safe();
+        self.positions.send(request).await?.json()
+    }
+
+    /// One page (from 0) of positions, `limit` (≤ 50) at a time.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a window over 30 days or a limit over 50.
+    pub async fn list(
+        &self,
+        creditor: &PartitaIva,
+        filter: &ListFilter,
+        page: u32,
+        limit: u32,
+    ) -> Result<PositionsPage, Error<GpdError>> {
+        if limit == 0 || limit > MAX_PAGE_SIZE {
+            return Err(abilita_core::InvalidInput::new("limit", Rule("1 to 50")).into());
+        }
+        if let (Some(from), Some(to)) = (filter.due_date_from, filter.due_date_to)
+            && (to < from || to - from > Duration::days(MAX_LIST_WINDOW_DAYS))
+        {
+            return Err(abilita_core::InvalidInput::new(
+                "due_date_to",
+                Rule("within 30 days after due_date_from"),
+            )
+            .into());
+        }
+        let mut request = self
+            .request(
+                Method::GET,
+                creditor,
+                "/organizations/{organizationfiscalcode}/debtpositions",
+            )
+            .query("page", page.to_string())
+            .query("limit", limit.to_string());
+        if let Some(from) = filter.due_date_from {
+            request = request.query("due_date_from", from.to_string());
+        }
+        if let Some(to) = filter.due_date_to {
+            request = request.query("due_date_to", to.to_string());
+        }
+        if let Some(status) = filter.status {
+            let status = serde_json::to_value(status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            request = request.query("status", status);
+        }
+        self.positions.send(request).await?.json()
+    }
+
+    /// Every position due between `from` and `to` (inclusive), however far
+    /// apart: the range is split into the 30-day windows GPD allows, and each
+    /// window is read page by page.
+    ///
+    /// # Errors
+    /// The first error of any page.
+    pub async fn list_due_between(
+        &self,
+        creditor: &PartitaIva,
+        from: Date,
+        to: Date,
+        status: Option<PositionStatus>,
+    ) -> Result<Vec<DebtPositionResponse>, Error<GpdError>> {
+        let mut positions = Vec::new();
+        for (start, end) in windows(from, to) {
+            let filter = ListFilter {
+                due_date_from: Some(start),
+                due_date_to: Some(end),
+                status,
+            };
+            let mut page = 0;
+            loop {
+                let result = self.list(creditor, &filter, page, MAX_PAGE_SIZE).await?;
+                positions.extend(result.payment_position_list);
+                page += 1;
+                if page >= result.page_info.total_pages {
+                    break;
+                }
+            }
+        }
+        Ok(positions)
+    }
+
+    /// One page (from 0) of receipts, `page_size` (≤ 100) at a time.
+    ///
+    /// # Errors
+    /// The errors of the API.
+    pub async fn receipts(
+        &self,
+        creditor: &PartitaIva,
+        filter: &ReceiptsFilter,
+        page: u32,
+        page_size: u32,
+    ) -> Result<ReceiptsPage, Error<GpdError>> {
+        if page_size == 0 || page_size > 100 {
+            return Err(abilita_core::InvalidInput::new("pageSize", Rule("1 to 100")).into());
+        }
+        let mut request = self
+            .request(
+                Method::GET,
+                creditor,
+                "/payments/{organizationfiscalcode}/receipts",
+            )
+            .query("pageNum", page.to_string())
+            .query("pageSize", page_size.to_string());
+        if let Some(from) = filter.from {
+            request = request.query("from", from.to_string());
+        }
+        if let Some(to) = filter.to {
+            request = request.query("to", to.to_string());
+        }
+        if let Some(debtor) = &filter.debtor {
+            request = request.query("debtor", debtor.clone());
+        }
+        self.receipts.send(request).await?.json()
+    }
+
+    /// The receipt of a paid IUV: the XML of the `paSendRT` the creditor
+    /// would have received.
+    ///
+    /// # Errors
+    /// [`GpdError::NotFound`] while unpaid, and the other errors of the API.
+    pub async fn receipt(
+        &self,
+        creditor: &PartitaIva,
+        iuv: &Iuv,
+    ) -> Result<String, Error<GpdError>> {
+        let request = self
+            .request(
+                Method::GET,
+                creditor,
+                "/payments/{organizationfiscalcode}/receipts/{iuv}",
+            )
+            .path_param("iuv", iuv.as_str());
+        let response = self.receipts.send::<GpdError>(request).await?;
+        String::from_utf8(response.body().to_vec()).map_err(|_| {
+            abilita_core::InvalidInput::new("receipt", Rule("the receipt is not UTF-8 text")).into()
+        })
+    }
+}
+
+/// `from..=to` cut into consecutive windows of at most 30 days.
+fn windows(from: Date, to: Date) -> Vec<(Date, Date)> {
+    let mut windows = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = start
+            .saturating_add(Duration::days(MAX_LIST_WINDOW_DAYS))
+            .min(to);
+        windows.push((start, end));
+        match end.next_day() {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    windows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::windows;
+    use time::macros::date;
+
+    #[test]
+    fn windows_cover_the_range_without_gaps_or_overlaps() {
+        let w = windows(date!(2026 - 01 - 01), date!(2026 - 03 - 15));
+        assert_eq!(w.first().map(|w| w.0), Some(date!(2026 - 01 - 01)));
+        assert_eq!(w.last().map(|w| w.1), Some(date!(2026 - 03 - 15)));
+        for pair in w.windows(2) {
+            assert_eq!(pair[0].1.next_day(), Some(pair[1].0));
+        }
+        assert!(w.iter().all(|(a, b)| *b - *a <= time::Duration::days(30)));
+        assert_eq!(
+            windows(date!(2026 - 01 - 02), date!(2026 - 01 - 01)),
+            vec![]
+        );
+    }
+}

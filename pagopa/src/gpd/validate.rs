@@ -1,0 +1,211 @@
+//! What GPD would refuse, refused before any I/O.
+//!
+//! The rules are GPD's (`openapi_external_v1.json` plus the validation rules
+//! of `pagopa-debt-position`, summarised in `shared/research/pagopa.md`
+//! §1.3): 1 to 5 transfers per option with ids 1–5 summing exactly to the
+//! option's amount; due date after the validity date (and, on create, both in
+//! the future); retention after due; text lengths; up to 10 unique metadata
+//! keys, `NOTIFICATION_FEE` reserved; stamp fields; IUV unique within the
+//! position and matching the notice number. The IBAN-or-stamp rule holds by
+//! construction ([`TransferDestination`](super::TransferDestination)).
+
+use std::collections::HashSet;
+
+use abilita_core::{EuroCents, InvalidInput};
+use time::OffsetDateTime;
+
+use super::model::{DebtPosition, Metadata, PaymentOption, Stamp, Transfer};
+
+/// The longest text GPD stores in name, description and remittance fields.
+pub const MAX_TEXT: usize = 140;
+/// Transfers per payment option.
+pub const MAX_TRANSFERS: usize = 5;
+/// Metadata pairs per option or transfer.
+pub const MAX_METADATA: usize = 10;
+/// The metadata key GPD reserves for SEND notification costs.
+pub const RESERVED_METADATA_KEY: &str = "NOTIFICATION_FEE";
+
+/// Why a debt position was refused locally; `InvalidInput::field` gives the
+/// JSON path (`paymentOption[0].transfer[1].amount`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Rule(pub &'static str);
+
+/// Whether the position is being created (dates must lie ahead) or replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    Create,
+    Update,
+}
+
+pub(crate) fn position(
+    position: &DebtPosition,
+    now: OffsetDateTime,
+    operation: Operation,
+) -> Result<(), InvalidInput> {
+    let fail = |field: String, rule: &'static str| Err(InvalidInput::new(field, Rule(rule)));
+    text("companyName", &position.company_name)?;
+    if let Some(office) = &position.office_name {
+        text("officeName", office)?;
+    }
+    if position.debtor.fiscal_code.is_empty() || position.debtor.full_name.is_empty() {
+        return fail(
+            "fiscalCode".into(),
+            "the debtor's fiscal code and name are required",
+        );
+    }
+    if let Some(country) = &position.debtor.country
+        && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return fail("country".into(), "two upper-case letters");
+    }
+    if position.payment_options.is_empty() {
+        return fail(
+            "paymentOption".into(),
+            "at least one payment option is required",
+        );
+    }
+    if operation == Operation::Create
+        && let Some(validity) = position.validity_date
+        && validity <= now
+    {
+        return fail("validityDate".into(), "must be in the future when creating");
+    }
+    let mut iuvs = HashSet::new();
+    for (i, option) in position.payment_options.iter().enumerate() {
+        let at = format!("paymentOption[{i}]");
+        if !iuvs.insert(option.iuv.as_str()) {
+            return fail(format!("{at}.iuv"), "IUVs must be unique");
+        }
+        payment_option(&at, option, position.validity_date, now, operation)?;
+    }
+    Ok(())
+}
+
+fn payment_option(
+    at: &str,
+    option: &PaymentOption,
+    validity: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+    operation: Operation,
+) -> Result<(), InvalidInput> {
+    let fail = |field: &str, rule: &'static str| {
+        Err(InvalidInput::new(format!("{at}.{field}"), Rule(rule)))
+    };
+    text(&format!("{at}.description"), &option.description)?;
+    if option.amount == EuroCents::ZERO {
+        return fail("amount", "must be at least 1 cent");
+    }
+    if let Some(nav) = &option.nav
+        && nav.iuv() != option.iuv
+    {
+        return fail("nav", "the notice number must carry the option's IUV");
+    }
+    if validity.is_some_and(|v| option.due_date <= v) {
+        return fail("dueDate", "must be after the validity date");
+    }
+    if operation == Operation::Create && option.due_date <= now {
+        return fail("dueDate", "must be in the future when creating");
+    }
+    if option.retention_date.is_some_and(|r| r < option.due_date) {
+        return fail("retentionDate", "must not be before the due date");
+    }
+    if option.transfers.is_empty() || option.transfers.len() > MAX_TRANSFERS {
+        return fail("transfer", "1 to 5 transfers");
+    }
+    metadata(&format!("{at}.paymentOptionMetadata"), &option.metadata)?;
+    let mut ids = HashSet::new();
+    let mut sum = EuroCents::ZERO;
+    for (j, transfer) in option.transfers.iter().enumerate() {
+        let at = format!("{at}.transfer[{j}]");
+        if !ids.insert(transfer.id) {
+            return Err(InvalidInput::new(
+                format!("{at}.idTransfer"),
+                Rule("transfer ids must be unique"),
+            ));
+        }
+        self::transfer(&at, transfer)?;
+        sum = sum
+            .checked_add(transfer.amount)
+            .ok_or_else(|| InvalidInput::new(format!("{at}.amount"), Rule("the sum overflows")))?;
+    }
+    if sum != option.amount {
+        return fail("amount", "must equal the sum of the transfers");
+    }
+    Ok(())
+}
+
+fn transfer(at: &str, transfer: &Transfer) -> Result<(), InvalidInput> {
+    let fail = |field: &str, rule: &'static str| {
+        Err(InvalidInput::new(format!("{at}.{field}"), Rule(rule)))
+    };
+    if !(1..=5).contains(&transfer.id) {
+        return fail("idTransfer", "must be 1 to 5");
+    }
+    if transfer.amount == EuroCents::ZERO {
+        return fail("amount", "must be at least 1 cent");
+    }
+    text(
+        &format!("{at}.remittanceInformation"),
+        &transfer.remittance_information,
+    )?;
+    if let super::TransferDestination::Stamp { stamp } = &transfer.destination {
+        self::stamp(&format!("{at}.stamp"), stamp)?;
+    }
+    metadata(&format!("{at}.transferMetadata"), &transfer.metadata)
+}
+
+fn stamp(at: &str, stamp: &Stamp) -> Result<(), InvalidInput> {
+    let fail = |field: &str, rule: &'static str| {
+        Err(InvalidInput::new(format!("{at}.{field}"), Rule(rule)))
+    };
+    let base64 = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=');
+    if stamp.hash_document.is_empty()
+        || stamp.hash_document.len() > 72
+        || !stamp.hash_document.bytes().all(base64)
+    {
+        return fail("hashDocument", "1 to 72 base64 characters");
+    }
+    if stamp.stamp_type.len() != 2 {
+        return fail("stampType", "two characters");
+    }
+    if stamp.provincial_residence.len() != 2
+        || !stamp
+            .provincial_residence
+            .bytes()
+            .all(|b| b.is_ascii_uppercase())
+    {
+        return fail("provincialResidence", "two upper-case letters");
+    }
+    Ok(())
+}
+
+fn metadata(at: &str, pairs: &[Metadata]) -> Result<(), InvalidInput> {
+    let fail = |rule: &'static str| Err(InvalidInput::new(at.to_owned(), Rule(rule)));
+    if pairs.len() > MAX_METADATA {
+        return fail("at most 10 pairs");
+    }
+    let mut keys = HashSet::new();
+    for pair in pairs {
+        if pair.key == RESERVED_METADATA_KEY {
+            return fail("NOTIFICATION_FEE is a reserved key");
+        }
+        if !keys.insert(pair.key.as_str()) {
+            return fail("keys must be unique");
+        }
+        if pair.key.chars().count() > MAX_TEXT || pair.value.chars().count() > MAX_TEXT {
+            return fail("keys and values are at most 140 characters");
+        }
+    }
+    Ok(())
+}
+
+fn text(field: &str, value: &str) -> Result<(), InvalidInput> {
+    if value.chars().count() > MAX_TEXT {
+        return Err(InvalidInput::new(
+            field.to_owned(),
+            Rule("at most 140 characters"),
+        ));
+    }
+    Ok(())
+}

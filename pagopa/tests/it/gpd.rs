@@ -1,0 +1,513 @@
+//! The GPD client against abilita-mock's GPD simulator.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use abilita_core::testing::ManualClock;
+use abilita_core::{ApiKey, BaseUrl, Error, ErrorClass, EuroCents, Iban, PartitaIva, Transport};
+use abilita_mock::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
+use abilita_pagopa::gpd::{
+    DebtPosition, Debtor, DebtorKind, GpdClient, GpdError, ListFilter, OptionStatus, PaymentOption,
+    PositionStatus, ReceiptsFilter, Stamp, Transfer, TransferDestination,
+};
+use abilita_pagopa::{Iupd, NoticeNumber, SegregationCode};
+use time::OffsetDateTime;
+use time::macros::datetime;
+use wiremock::MockServer;
+
+const KEY: &str = "key-of-the-municipality";
+const START: OffsetDateTime = datetime!(2026-11-26 09:00 UTC);
+
+struct Harness {
+    server: MockServer,
+    clock: ManualClock,
+    simulator: GpdSimulator,
+    client: GpdClient,
+    creditor: PartitaIva,
+}
+
+async fn harness() -> Harness {
+    harness_with(|builder| builder).await
+}
+
+async fn harness_with(
+    configure: impl Fn(abilita_core::TransportBuilder) -> abilita_core::TransportBuilder,
+) -> Harness {
+    let server = MockServer::start().await;
+    let clock = ManualClock::new(START);
+    let simulator = GpdSimulator::new(Arc::new(clock.clone()));
+    simulator.grant(KEY, &["77777777777"], Some(&["01"]));
+    simulator.mount(&server).await;
+    let client = client_for(&server, &clock, KEY, &configure);
+    Harness {
+        server,
+        clock,
+        simulator,
+        client,
+        creditor: PartitaIva::from_official_test_value("77777777777").unwrap(),
+    }
+}
+
+fn client_for(
+    server: &MockServer,
+    clock: &ManualClock,
+    key: &str,
+    configure: &dyn Fn(abilita_core::TransportBuilder) -> abilita_core::TransportBuilder,
+) -> GpdClient {
+    let transport = |path: &str| {
+        configure(
+            Transport::builder(BaseUrl::parse(&format!("{}{path}", server.uri())).unwrap())
+                .clock(Arc::new(clock.clone())),
+        )
+        .build()
+        .unwrap()
+    };
+    GpdClient::from_transports(
+        transport(DEBT_POSITIONS_PATH),
+        transport(RECEIPTS_PATH),
+        ApiKey::new(key),
+    )
+}
+
+fn nav(n: u64) -> NoticeNumber {
+    NoticeNumber::from_iuv_base(&SegregationCode::new("01").unwrap(), n).unwrap()
+}
+
+fn transfer(id: u8, cents: u64) -> Transfer {
+    Transfer {
+        id,
+        amount: EuroCents::new(cents),
+        organization_fiscal_code: None,
+        remittance_information: "TARI 2026".into(),
+        category: "9/0101100IM/".parse().unwrap(),
+        destination: TransferDestination::Account {
+            iban: Iban::new("IT60X0542811101000000123456").unwrap(),
+            postal_iban: None,
+        },
+        metadata: vec![],
+    }
+}
+
+fn position(iupd: &str, n: u64, due: OffsetDateTime) -> DebtPosition {
+    DebtPosition {
+        iupd: iupd.parse().unwrap(),
+        debtor: Debtor::new(DebtorKind::Natural, "STTSGT90A01H501J", "Soggetto Settimo"),
+        company_name: "Comune di Prova".into(),
+        office_name: None,
+        validity_date: None,
+        switch_to_expired: false,
+        pay_stand_in: true,
+        payment_options: vec![PaymentOption {
+            nav: None,
+            iuv: nav(n).iuv(),
+            amount: EuroCents::new(12_000),
+            description: "TARI 2026".into(),
+            is_partial_payment: false,
+            due_date: due,
+            retention_date: None,
+            transfers: vec![transfer(1, 9_000), transfer(2, 3_000)],
+            metadata: vec![],
+        }],
+    }
+}
+
+fn due_in(days: i64) -> OffsetDateTime {
+    START + time::Duration::days(days)
+}
+
+/// A citizen pays, through the simulator's control endpoint.
+async fn pay(server: &MockServer, nav: &NoticeNumber) {
+    let url = format!(
+        "{}/__control/gpd/organizations/77777777777/paymentoptions/{nav}/pay",
+        server.uri()
+    );
+    let response = reqwest::Client::new()
+        .post(url)
+        .body(r#"{"pspCompany":"Banca Prova"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+}
+
+fn service_error<T: std::fmt::Debug>(result: Result<T, Error<GpdError>>) -> GpdError {
+    match result {
+        Err(Error::Service { error, .. }) => error,
+        other => panic!("expected a GPD error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn create_publish_pay_and_read_the_receipt() {
+    let h = harness().await;
+    let iupd: Iupd = "77777777777-tari-1".parse().unwrap();
+
+    let created = h
+        .client
+        .create(&h.creditor, &position(iupd.as_str(), 1, due_in(30)), false)
+        .await
+        .unwrap();
+    assert_eq!(created.status, PositionStatus::Draft);
+    let published = h.client.publish(&h.creditor, &iupd).await.unwrap();
+    assert_eq!(
+        published.status,
+        PositionStatus::Valid,
+        "no validity date: payable at once"
+    );
+    let option = &published.payment_options[0];
+    assert_eq!(
+        option.nav.as_deref(),
+        Some(nav(1).as_str()),
+        "GPD's default notice number is 3 + IUV"
+    );
+    assert_eq!(option.status, OptionStatus::Unpaid);
+
+    pay(&h.server, &nav(1)).await;
+
+    let paid = h.client.get(&h.creditor, &iupd).await.unwrap();
+    assert_eq!(paid.status, PositionStatus::Paid);
+    assert_eq!(paid.payment_options[0].status, OptionStatus::Paid);
+    assert!(paid.payment_options[0].id_receipt.is_some());
+    let receipts = h
+        .client
+        .receipts(&h.creditor, &ReceiptsFilter::default(), 0, 20)
+        .await
+        .unwrap();
+    assert_eq!(receipts.results.len(), 1);
+    assert_eq!(receipts.results[0]["iuv"], nav(1).iuv().as_str());
+    let xml = h.client.receipt(&h.creditor, &nav(1).iuv()).await.unwrap();
+    assert!(
+        xml.contains("<paymentAmount>120.00</paymentAmount>"),
+        "{xml}"
+    );
+    assert!(xml.contains(&format!("<noticeNumber>{}</noticeNumber>", nav(1))));
+
+    let error = service_error(h.client.delete(&h.creditor, &iupd).await);
+    assert!(
+        matches!(error, GpdError::InvalidState { .. }),
+        "a paid position cannot be deleted: {error:?}"
+    );
+}
+
+#[tokio::test]
+async fn create_then_invalidate_is_final() {
+    let h = harness().await;
+    let iupd: Iupd = "77777777777-fine-7".parse().unwrap();
+    h.client
+        .create(&h.creditor, &position(iupd.as_str(), 7, due_in(10)), true)
+        .await
+        .unwrap();
+
+    let invalid = h.client.invalidate(&h.creditor, &iupd).await.unwrap();
+    assert_eq!(invalid.status, PositionStatus::Invalid);
+    let again = service_error(h.client.invalidate(&h.creditor, &iupd).await);
+    assert!(matches!(again, GpdError::InvalidState { .. }), "{again:?}");
+    let update = service_error(
+        h.client
+            .update(&h.creditor, &position(iupd.as_str(), 7, due_in(10)), true)
+            .await,
+    );
+    assert!(
+        matches!(update, GpdError::InvalidState { .. }),
+        "{update:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_clock_moves_positions_to_valid_and_expired() {
+    let h = harness().await;
+    let mut later = position("77777777777-later", 2, due_in(20));
+    later.validity_date = Some(due_in(5));
+    let mut expiring = position("77777777777-expiring", 3, due_in(2));
+    expiring.switch_to_expired = true;
+
+    let published = h.client.create(&h.creditor, &later, true).await.unwrap();
+    assert_eq!(published.status, PositionStatus::Published);
+    h.client.create(&h.creditor, &expiring, true).await.unwrap();
+
+    h.clock.advance(time::Duration::days(6));
+    assert_eq!(
+        h.client.get(&h.creditor, &later.iupd).await.unwrap().status,
+        PositionStatus::Valid
+    );
+    assert_eq!(
+        h.client
+            .get(&h.creditor, &expiring.iupd)
+            .await
+            .unwrap()
+            .status,
+        PositionStatus::Expired
+    );
+
+    // An expired position can be updated with a new due date and becomes payable again.
+    let mut renewed = expiring.clone();
+    renewed.payment_options[0].due_date = h.clock_now() + time::Duration::days(10);
+    let renewed = h.client.update(&h.creditor, &renewed, true).await.unwrap();
+    assert_eq!(renewed.status, PositionStatus::Valid);
+}
+
+impl Harness {
+    fn clock_now(&self) -> OffsetDateTime {
+        abilita_core::Clock::now(&self.clock)
+    }
+}
+
+#[tokio::test]
+async fn a_retried_create_after_a_lost_response_yields_one_position() {
+    let h = harness_with(|b| b.request_timeout(Duration::from_millis(300))).await;
+    h.simulator.faults().lose_next_responses(1);
+    let position = position("77777777777-lost", 4, due_in(30));
+
+    let created = h.client.create(&h.creditor, &position, true).await.unwrap();
+
+    assert_eq!(created.iupd, "77777777777-lost");
+    assert_eq!(created.status, PositionStatus::Valid);
+    assert_eq!(h.simulator.position_count("77777777777"), 1);
+}
+
+#[tokio::test]
+async fn a_repeated_iupd_with_other_content_is_a_conflict_and_a_reused_iuv_a_duplicate() {
+    let h = harness().await;
+    h.client
+        .create(&h.creditor, &position("77777777777-a", 5, due_in(30)), true)
+        .await
+        .unwrap();
+    // Same content again: recognised as already done.
+    h.client
+        .create(&h.creditor, &position("77777777777-a", 5, due_in(30)), true)
+        .await
+        .unwrap();
+
+    let mut different = position("77777777777-a", 5, due_in(30));
+    different.payment_options[0].amount = EuroCents::new(13_000);
+    different.payment_options[0].transfers[0].amount = EuroCents::new(10_000);
+    assert_eq!(
+        service_error(h.client.create(&h.creditor, &different, true).await),
+        GpdError::ConflictingContent
+    );
+
+    let reused_iuv = service_error(
+        h.client
+            .create(&h.creditor, &position("77777777777-b", 5, due_in(30)), true)
+            .await,
+    );
+    assert!(
+        matches!(reused_iuv, GpdError::Duplicate { .. }),
+        "{reused_iuv:?}"
+    );
+    assert_eq!(h.simulator.position_count("77777777777"), 1);
+}
+
+#[tokio::test]
+async fn every_error_class_is_typed() {
+    let h = harness().await;
+    let missing: Iupd = "77777777777-none".parse().unwrap();
+    assert!(matches!(
+        service_error(h.client.get(&h.creditor, &missing).await),
+        GpdError::NotFound { .. }
+    ));
+
+    let stranger = client_for(&h.server, &h.clock, "wrong-key", &|b| b);
+    assert_eq!(
+        service_error(stranger.get(&h.creditor, &missing).await),
+        GpdError::Unauthorized
+    );
+
+    let other_creditor = PartitaIva::from_official_test_value("88888888888").unwrap();
+    assert!(matches!(
+        service_error(h.client.get(&other_creditor, &missing).await),
+        GpdError::Forbidden { .. }
+    ));
+
+    // A segregation code the key was not granted.
+    let mut foreign = position("77777777777-foreign", 1, due_in(30));
+    foreign.payment_options[0].iuv = NoticeNumber::from_iuv_base(&"02".parse().unwrap(), 1)
+        .unwrap()
+        .iuv();
+    assert!(matches!(
+        service_error(h.client.create(&h.creditor, &foreign, true).await),
+        GpdError::Forbidden { .. }
+    ));
+
+    // The simulator's clock is ahead of the client's: GPD refuses the due date.
+    let skewed = client_for(
+        &h.server,
+        &ManualClock::new(START - time::Duration::days(60)),
+        KEY,
+        &|b| b,
+    );
+    let stale = position("77777777777-stale", 9, START - time::Duration::days(30));
+    let error = service_error(skewed.create(&h.creditor, &stale, true).await);
+    assert!(
+        matches!(&error, GpdError::Validation { detail } if detail.contains("dueDate")),
+        "{error:?}"
+    );
+
+    h.simulator.faults().throttle_next(10);
+    let throttled = h.client.get(&h.creditor, &missing).await.unwrap_err();
+    assert_eq!(throttled.service_error(), Some(&GpdError::Throttled));
+    assert_eq!(throttled.class(), ErrorClass::Throttling);
+    h.simulator.faults().throttle_next(0);
+
+    h.simulator.faults().set_server_error_share(1.0);
+    let failed = h.client.get(&h.creditor, &missing).await.unwrap_err();
+    assert!(
+        matches!(failed.service_error(), Some(GpdError::Server { .. })),
+        "{failed:?}"
+    );
+    assert!(h.clock.sleeps().len() >= 2, "5xx on a GET is retried");
+}
+
+#[tokio::test]
+async fn local_rules_refuse_before_any_request() {
+    let h = harness().await;
+    let mut wrong_sum = position("77777777777-sum", 1, due_in(30));
+    wrong_sum.payment_options[0].transfers[1].amount = EuroCents::new(2_999);
+    let error = h
+        .client
+        .create(&h.creditor, &wrong_sum, true)
+        .await
+        .unwrap_err();
+    let Error::InvalidInput(invalid) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(invalid.field(), "paymentOption[0].amount");
+
+    let mut six = position("77777777777-six", 1, due_in(30));
+    six.payment_options[0].transfers = (1..=6).map(|id| transfer(id, 2_000)).collect();
+    assert!(matches!(
+        h.client.create(&h.creditor, &six, true).await,
+        Err(Error::InvalidInput(_))
+    ));
+
+    let mut past = position("77777777777-past", 1, due_in(-1));
+    past.payment_options[0].due_date = START - time::Duration::hours(1);
+    assert!(matches!(
+        h.client.create(&h.creditor, &past, true).await,
+        Err(Error::InvalidInput(_))
+    ));
+
+    let mut reserved = position("77777777777-meta", 1, due_in(30));
+    reserved.payment_options[0].metadata = vec![abilita_pagopa::gpd::Metadata {
+        key: "NOTIFICATION_FEE".into(),
+        value: "1".into(),
+    }];
+    assert!(matches!(
+        h.client.create(&h.creditor, &reserved, true).await,
+        Err(Error::InvalidInput(_))
+    ));
+
+    let mut bad_stamp = position("77777777777-stamp", 1, due_in(30));
+    bad_stamp.payment_options[0].transfers[0].destination = TransferDestination::Stamp {
+        stamp: Stamp {
+            hash_document: "not base64!".into(),
+            stamp_type: "01".into(),
+            provincial_residence: "RM".into(),
+        },
+    };
+    assert!(matches!(
+        h.client.create(&h.creditor, &bad_stamp, true).await,
+        Err(Error::InvalidInput(_))
+    ));
+    assert_eq!(h.simulator.position_count("77777777777"), 0);
+}
+
+#[tokio::test]
+async fn a_stamp_transfer_is_accepted_by_the_simulator() {
+    let h = harness().await;
+    let mut stamped = position("77777777777-bollo", 11, due_in(30));
+    stamped.payment_options[0].transfers[1].destination = TransferDestination::Stamp {
+        stamp: Stamp {
+            hash_document: "wHpFSLCGZjIvNSXxqtGbxg7275t446DRTk5ZrsdUQ6E=".into(),
+            stamp_type: "01".into(),
+            provincial_residence: "RM".into(),
+        },
+    };
+    let created = h.client.create(&h.creditor, &stamped, true).await.unwrap();
+    assert_eq!(
+        created.payment_options[0].transfers[1]
+            .stamp
+            .as_ref()
+            .unwrap()
+            .provincial_residence,
+        "RM"
+    );
+}
+
+#[tokio::test]
+async fn listing_splits_long_ranges_into_windows_and_pages() {
+    let h = harness().await;
+    for n in 0..120u64 {
+        let due = due_in(1 + i64::try_from(n).unwrap() / 2); // two a day over 60 days
+        h.client
+            .create(
+                &h.creditor,
+                &position(&format!("77777777777-{n}"), 100 + n, due),
+                true,
+            )
+            .await
+            .unwrap();
+    }
+    let from = START.date();
+    let all = h
+        .client
+        .list_due_between(&h.creditor, from, from + time::Duration::days(90), None)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 120);
+    let mut iupds: Vec<_> = all.iter().map(|p| p.iupd.clone()).collect();
+    iupds.sort();
+    iupds.dedup();
+    assert_eq!(
+        iupds.len(),
+        120,
+        "no position twice across windows or pages"
+    );
+
+    let too_wide = ListFilter {
+        due_date_from: Some(from),
+        due_date_to: Some(from + time::Duration::days(31)),
+        status: None,
+    };
+    assert!(matches!(
+        h.client.list(&h.creditor, &too_wide, 0, 50).await,
+        Err(Error::InvalidInput(_))
+    ));
+    let page = h
+        .client
+        .list(
+            &h.creditor,
+            &ListFilter {
+                status: Some(PositionStatus::Valid),
+                ..ListFilter::default()
+            },
+            1,
+            50,
+        )
+        .await;
+    let page = page.unwrap();
+    assert_eq!(
+        (
+            page.page_info.page,
+            page.page_info.items_found,
+            page.payment_position_list.len()
+        ),
+        (1, 120, 50)
+    );
+}
+
+#[tokio::test]
+async fn a_draft_can_be_updated_and_deleted() {
+    let h = harness().await;
+    let mut draft = position("77777777777-draft", 12, due_in(30));
+    h.client.create(&h.creditor, &draft, false).await.unwrap();
+    draft.company_name = "Comune di Prova – Tributi".into();
+    let updated = h.client.update(&h.creditor, &draft, false).await.unwrap();
+    assert_eq!(
+        updated.company_name.as_deref(),
+        Some("Comune di Prova – Tributi")
+    );
+    assert_eq!(updated.status, PositionStatus::Draft);
+    h.client.delete(&h.creditor, &draft.iupd).await.unwrap();
+    assert_eq!(h.simulator.position_count("77777777777"), 0);
+}

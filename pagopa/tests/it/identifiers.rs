@@ -1,0 +1,159 @@
+use abilita_core::IdentifierError;
+use abilita_pagopa::{
+    AtomicSequence, Iupd, Iuv, IuvGenerator, NoticeNumber, SegregationCode, TaxonomyCode,
+};
+use proptest::prelude::*;
+
+#[test]
+fn published_notice_numbers_parse_with_their_parts() {
+    // SANP examples and pagoPA mock-EC scenarios (shared/research/pagopa.md §3.1).
+    let nav: NoticeNumber = "302000100000019414".parse().unwrap();
+    assert_eq!(nav.aux_digit(), 3);
+    assert_eq!(nav.segregation_code().unwrap().as_str(), "02");
+    assert_eq!(nav.iuv().as_str(), "02000100000019414");
+
+    let legacy: NoticeNumber = "001340000013900808".parse().unwrap();
+    assert_eq!(legacy.aux_digit(), 0);
+    assert_eq!(legacy.iuv().as_str(), "340000013900808");
+    assert_eq!(legacy.segregation_code(), None);
+
+    // Aux 1 carries no check digits.
+    assert_eq!(
+        "112345678901234567"
+            .parse::<NoticeNumber>()
+            .unwrap()
+            .iuv()
+            .as_str(),
+        "12345678901234567"
+    );
+}
+
+#[test]
+fn published_examples_with_wrong_check_digits_say_what_was_expected() {
+    // SANP docs and pagopa/io-pagopa-commons tests print these.
+    for (nav, expected, found) in [
+        ("311111111112222222", "47", "22"),
+        ("344012345678901233", "86", "33"),
+    ] {
+        match nav.parse::<NoticeNumber>().unwrap_err() {
+            IdentifierError::CheckDigits {
+                expected: e,
+                found: f,
+                ..
+            } => assert_eq!((e.as_str(), f.as_str()), (expected, found)),
+            other => panic!("{nav}: {other:?}"),
+        }
+    }
+    for bad in [
+        "30200010000001941",
+        "3020001000000194140",
+        "30200010000001941x",
+        "402000100000019414",
+        "",
+    ] {
+        assert!(bad.parse::<NoticeNumber>().is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn creditor_references_follow_iso_11649() {
+    // Examples verified in italia/pagopa-codici-docs, appendix 1.
+    assert_eq!(
+        Iuv::creditor_reference_for("539007547034")
+            .unwrap()
+            .as_str(),
+        "RF18539007547034"
+    );
+    assert_eq!(
+        Iuv::creditor_reference_for("w9").unwrap().as_str(),
+        "RF45W9"
+    );
+    assert!(Iuv::new("RF45w9").unwrap().is_creditor_reference());
+    assert!(matches!(
+        Iuv::new("RF46W9").unwrap_err(),
+        IdentifierError::CheckDigits { .. }
+    ));
+    assert!(Iuv::new("RF18539007547034").is_ok());
+    assert!(
+        Iuv::new("0200010000001941").is_err(),
+        "16 digits is neither form"
+    );
+    assert!(Iuv::new("RF45W9-").is_err());
+}
+
+#[test]
+fn codes_are_checked() {
+    assert!(SegregationCode::new("02").is_ok());
+    for bad in ["2", "002", "a2"] {
+        assert!(SegregationCode::new(bad).is_err());
+    }
+    assert!(Iupd::new("77777777777-tari 2026_*").is_ok());
+    for bad in ["", "a/b", "a?b", &"x".repeat(257)] {
+        assert!(Iupd::new(bad).is_err(), "{bad:?}");
+    }
+    let code = TaxonomyCode::new("9/0101100IM/").unwrap();
+    assert!(!code.opts_out_of_request_to_pay());
+    assert!(
+        TaxonomyCode::new("8/0101100TS/")
+            .unwrap()
+            .opts_out_of_request_to_pay()
+    );
+    for bad in [
+        "5/0101100IM/",
+        "9/0101100XX/",
+        "9/010110IM/",
+        "9-0101100IM/",
+        "9/0101100IMè",
+    ] {
+        assert!(TaxonomyCode::new(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_generator_yields_valid_consecutive_notice_numbers() {
+    let generator = IuvGenerator::new(
+        "47".parse().unwrap(),
+        AtomicSequence::starting_at(9_999_999_999_998),
+    );
+    let first = generator.next_notice_number().await.unwrap();
+    let second = generator.next_notice_number().await.unwrap();
+    assert_ne!(first, second);
+    for nav in [&first, &second] {
+        assert_eq!(NoticeNumber::new(nav.as_str()).as_ref(), Ok(nav));
+        assert_eq!(nav.segregation_code().unwrap().as_str(), "47");
+    }
+    assert!(
+        generator.next_notice_number().await.is_err(),
+        "past 13 digits the sequence is exhausted"
+    );
+}
+
+proptest! {
+    #[test]
+    fn built_notice_numbers_round_trip(segregation in 0u8..100, base in 0u64..=9_999_999_999_999) {
+        let code = SegregationCode::new(&format!("{segregation:02}")).unwrap();
+        let nav = NoticeNumber::from_iuv_base(&code, base).unwrap();
+        // The check digits, computed again independently.
+        let leading: u64 = format!("3{segregation:02}{base:013}").parse().unwrap();
+        prop_assert_eq!(&nav.as_str()[16..], format!("{:02}", leading % 93));
+        prop_assert_eq!(nav.as_str().parse::<NoticeNumber>().unwrap(), nav.clone());
+        let iuv = nav.iuv();
+        prop_assert_eq!(iuv.as_str(), &nav.as_str()[1..]);
+    }
+
+    #[test]
+    fn any_other_check_digits_are_refused(base in 0u64..=9_999_999_999_999, delta in 1u64..93) {
+        let nav = NoticeNumber::from_iuv_base(&SegregationCode::new("01").unwrap(), base).unwrap();
+        let good: u64 = nav.as_str()[16..].parse().unwrap();
+        let wrong = format!("{}{:02}", &nav.as_str()[..16], (good + delta) % 93);
+        prop_assert!(wrong.parse::<NoticeNumber>().is_err());
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,40}") {
+        let _ = NoticeNumber::new(&text);
+        let _ = Iuv::new(&text);
+        let _ = Iupd::new(&text);
+        let _ = TaxonomyCode::new(&text);
+    }
+}

@@ -1,0 +1,15 @@
+//! The integration tests of abilita-pagopa, one binary: identifiers and
+//! notices against published values, and the GPD client against the
+//! independent GPD simulator of abilita-mock.
+
+// Helpers outside `#[test]` functions unwrap and index too: a failing test is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod gpd;
+mod identifiers;
+mod notice;

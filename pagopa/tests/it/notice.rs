@@ -1,0 +1,118 @@
+use abilita_core::{EuroCents, PartitaIva};
+use abilita_pagopa::{PaymentNotice, PostalSlip};
+
+fn notice(cents: u64) -> PaymentNotice {
+    PaymentNotice::new(
+        "302000100000019414".parse().unwrap(),
+        PartitaIva::from_official_test_value("77777777777").unwrap(),
+        EuroCents::new(cents),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_qr_payload_is_the_official_example() {
+    // "Guida tecnica agli avvisi di pagamento", Codice QR.
+    assert_eq!(
+        notice(12_000).qr_payload(),
+        "PAGOPA|002|302000100000019414|77777777777|12000"
+    );
+    assert_eq!(
+        notice(12_000).notice_number().to_print_format(),
+        "3020 0010 0000 0194 14"
+    );
+}
+
+#[test]
+fn amounts_outside_a_notice_range_are_refused() {
+    let creditor = PartitaIva::from_official_test_value("77777777777").unwrap();
+    for cents in [0, 100_000_000_000] {
+        assert!(
+            PaymentNotice::new(
+                "302000100000019414".parse().unwrap(),
+                creditor.clone(),
+                EuroCents::new(cents)
+            )
+            .is_err()
+        );
+    }
+    assert!(
+        PaymentNotice::new(
+            "302000100000019414".parse().unwrap(),
+            creditor,
+            EuroCents::new(99_999_999_999)
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn the_png_is_a_version_4_symbol_that_decodes_to_the_payload() {
+    let notice = notice(12_000);
+    let png = notice.qr_png(3).unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    // 33 modules (version 4) plus a 4-module quiet zone on each side, 3 px each.
+    assert_eq!((info.width, info.height), (123, 123));
+
+    let (width, height) = (info.width as usize, info.height as usize);
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (meta, content) = grids[0].decode().unwrap();
+    assert_eq!(meta.version.0, 4);
+    assert_eq!(meta.ecc_level, 0, "rqrr numbers ECC M as 0");
+    assert_eq!(content, notice.qr_payload());
+}
+
+#[test]
+fn the_svg_is_a_drawing_of_the_symbol() {
+    let svg = notice(12_000).qr_svg().unwrap();
+    assert!(svg.contains("<svg") && svg.contains("<path"), "{svg}");
+}
+
+#[test]
+fn the_poste_data_matrix_follows_the_generator_layout() {
+    let slip = PostalSlip {
+        account: "1234567",
+        debtor_fiscal_code: "STTSGT90A01H501J",
+        debtor_name: "Soggetto Settimo",
+        subject: "TARI 2026 – prima rata",
+    };
+    let text = notice(12_000).poste_data_matrix(&slip).unwrap();
+    let chars: Vec<char> = text.chars().collect();
+    let field = |from: usize, len: usize| chars[from..from + len].iter().collect::<String>();
+    assert_eq!(chars.len(), 256);
+    assert_eq!(field(0, 13), "codfase=NBPA;");
+    assert_eq!(field(13, 2), "18");
+    assert_eq!(field(15, 18), "302000100000019414");
+    assert_eq!(field(33, 2), "12");
+    assert_eq!(field(35, 12), "000001234567");
+    assert_eq!(field(47, 2), "10");
+    assert_eq!(field(49, 10), "0000012000");
+    assert_eq!(field(59, 7), "38961P1");
+    assert_eq!(field(66, 11), "77777777777");
+    assert_eq!(field(77, 16), "STTSGT90A01H501J");
+    assert_eq!(field(93, 40).trim_end(), "Soggetto Settimo");
+    assert_eq!(field(133, 110).trim_end(), "TARI 2026 – prima rata");
+    assert_eq!(field(243, 12), " ".repeat(12));
+    assert_eq!(field(255, 1), "A");
+
+    let long = PostalSlip {
+        debtor_name: &"N".repeat(60),
+        ..slip
+    };
+    assert_eq!(
+        notice(1).poste_data_matrix(&long).unwrap().chars().count(),
+        256,
+        "long names are cut to the layout"
+    );
+    let bad = PostalSlip {
+        account: "12-34",
+        ..slip
+    };
+    assert!(notice(1).poste_data_matrix(&bad).is_err());
+}
