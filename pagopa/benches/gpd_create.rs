@@ -112,7 +112,7 @@ fn main() {
         let creditor = Arc::new(PartitaIva::from_official_test_value("77777777777").unwrap());
         let due = time::OffsetDateTime::now_utc() + time::Duration::days(30);
         let bare = reqwest::Client::new();
-        let url = format!("{}{DEBT_POSITIONS_PATH}/organizations/77777777777/debtpositions?toPublish=true", server.uri());
+        let url = format!("{}{DEBT_POSITIONS_PATH}/v1/organizations/77777777777/debtpositions?toPublish=true", server.uri());
         // The bare loop's bodies, serialised before timing; numbered apart from the client's.
         let bodies: Arc<Vec<Vec<u8>>> =
             Arc::new((0..POSITIONS).map(|n| serde_json::to_vec(&position(POSITIONS + n, due)).unwrap()).collect());

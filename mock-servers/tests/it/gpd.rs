@@ -33,7 +33,7 @@ async fn the_program_server_answers_health_auth_and_rules_in_gpd_shapes() {
     assert_eq!(health.status(), 200);
     assert_eq!(health.json::<Value>().await.unwrap()["status"], "UP");
 
-    let url = format!("{uri}{DEBT_POSITIONS_PATH}/organizations/77777777777/debtpositions");
+    let url = format!("{uri}{DEBT_POSITIONS_PATH}/v1/organizations/77777777777/debtpositions");
     let anonymous = http
         .post(&url)
         .json(&body(100, &[100]))
@@ -105,7 +105,7 @@ async fn hostile_bodies_get_a_400_not_a_crash() {
         .await
         .unwrap();
     let url = format!(
-        "{}{DEBT_POSITIONS_PATH}/organizations/77777777777/debtpositions",
+        "{}{DEBT_POSITIONS_PATH}/v1/organizations/77777777777/debtpositions",
         running.server.uri()
     );
     let http = reqwest::Client::new();

@@ -44,6 +44,7 @@
 mod datetime;
 mod error;
 mod model;
+mod v3;
 mod validate;
 
 pub use error::GpdError;
@@ -52,10 +53,16 @@ pub use model::{
     PaymentOption, PaymentOptionResponse, PositionStatus, PositionsPage, ReceiptsPage, Stamp,
     Transfer, TransferDestination, TransferResponse,
 };
+pub use v3::{
+    DebtPositionV3, DebtPositionV3Response, Installment, InstallmentPlan, InstallmentPlanResponse,
+    InstallmentResponse, InstallmentStatus, MAX_V3_ITEMS, PositionStatusV3, PositionsPageV3,
+};
 pub use validate::{MAX_METADATA, MAX_TEXT, MAX_TRANSFERS, RESERVED_METADATA_KEY, Rule};
 
 use abilita_core::http::{HeaderName, Method};
 use abilita_core::{ApiKey, ApiRequest, BaseUrl, Error, PartitaIva, Transport};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use time::{Date, Duration};
 
 use crate::{Iupd, Iuv};
@@ -63,6 +70,11 @@ use validate::Operation;
 
 /// GPD's subscription-key header.
 const KEY_HEADER: HeaderName = HeaderName::from_static("ocp-apim-subscription-key");
+
+const V1_POSITIONS: &str = "/v1/organizations/{organizationfiscalcode}/debtpositions";
+const V1_POSITION: &str = "/v1/organizations/{organizationfiscalcode}/debtpositions/{iupd}";
+const V3_POSITIONS: &str = "/v3/organizations/{organizationfiscalcode}/debtpositions";
+const V3_POSITION: &str = "/v3/organizations/{organizationfiscalcode}/debtpositions/{iupd}";
 
 /// The widest date window GPD lists at once.
 pub const MAX_LIST_WINDOW_DAYS: i64 = 30;
@@ -81,12 +93,13 @@ pub enum GpdEnvironment {
 }
 
 impl GpdEnvironment {
-    /// The debt-positions base URL (from the v1 spec's servers).
+    /// The debt-positions service URL, under which `/v1` and `/v3` live
+    /// (the specs' servers without the version).
     #[must_use]
     pub fn debt_positions_url(self) -> &'static str {
         match self {
-            Self::Uat => "https://api.uat.platform.pagopa.it/gpd/debt-positions-service/v1",
-            Self::Production => "https://api.platform.pagopa.it/gpd/debt-positions-service/v1",
+            Self::Uat => "https://api.uat.platform.pagopa.it/gpd/debt-positions-service",
+            Self::Production => "https://api.platform.pagopa.it/gpd/debt-positions-service",
         }
     }
 
@@ -179,14 +192,59 @@ impl GpdClient {
         publish: bool,
     ) -> Result<DebtPositionResponse, Error<GpdError>> {
         validate::position(position, self.positions.clock().now(), Operation::Create)?;
+        self.create_as(
+            V1_POSITIONS,
+            V1_POSITION,
+            creditor,
+            &position.iupd,
+            position,
+            publish,
+            |stored| position.is_stored_as(stored),
+        )
+        .await
+    }
+
+    /// Creates a v3 position (payment options with installment plans); the
+    /// same checks and retry safety as [`GpdClient::create`].
+    ///
+    /// # Errors
+    /// As [`GpdClient::create`].
+    pub async fn create_v3(
+        &self,
+        creditor: &PartitaIva,
+        position: &DebtPositionV3,
+        publish: bool,
+    ) -> Result<DebtPositionV3Response, Error<GpdError>> {
+        v3::validate(position, self.positions.clock().now(), Operation::Create)?;
+        self.create_as(
+            V3_POSITIONS,
+            V3_POSITION,
+            creditor,
+            &position.iupd,
+            position,
+            publish,
+            |stored| position.is_stored_as(stored),
+        )
+        .await
+    }
+
+    /// The create of either version: POST, then on a 409 read the IUPD back
+    /// and compare.
+    #[allow(clippy::too_many_arguments)]
+    async fn create_as<T: DeserializeOwned>(
+        &self,
+        collection: &'static str,
+        item: &'static str,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+        body: &impl Serialize,
+        publish: bool,
+        same: impl Fn(&T) -> bool,
+    ) -> Result<T, Error<GpdError>> {
         let request = self
-            .request(
-                Method::POST,
-                creditor,
-                "/organizations/{organizationfiscalcode}/debtpositions",
-            )
+            .request(Method::POST, creditor, collection)
             .query("toPublish", publish.to_string())
-            .json(position)
+            .json(body)
             .retry_safe();
         match self.positions.send::<GpdError>(request).await {
             Ok(response) => response.json(),
@@ -194,7 +252,7 @@ impl GpdClient {
                 error: GpdError::Duplicate { detail },
                 response,
             }) => {
-                let stored = match self.get(creditor, &position.iupd).await {
+                let stored = match self.get_as::<T>(item, creditor, iupd).await {
                     Ok(stored) => stored,
                     // The duplicate is an IUV or notice number of another position.
                     Err(_) => {
@@ -204,7 +262,7 @@ impl GpdClient {
                         });
                     }
                 };
-                if position.is_stored_as(&stored) {
+                if same(&stored) {
                     tracing::info!(
                         "create answered 409 for content already stored: treated as success"
                     );
@@ -220,23 +278,41 @@ impl GpdClient {
         }
     }
 
+    async fn get_as<T: DeserializeOwned>(
+        &self,
+        item: &'static str,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+    ) -> Result<T, Error<GpdError>> {
+        let request = self
+            .request(Method::GET, creditor, item)
+            .path_param("iupd", iupd.as_str());
+        self.positions.send(request).await?.json()
+    }
+
     /// Reads a position.
     ///
     /// # Errors
-    /// [`GpdError::NotFound`] and the other errors of the API.
+    /// [`GpdError::NotFound`] and the other errors of the API; a position with
+    /// several installment plans must be read with [`GpdClient::get_v3`].
     pub async fn get(
         &self,
         creditor: &PartitaIva,
         iupd: &Iupd,
     ) -> Result<DebtPositionResponse, Error<GpdError>> {
-        let request = self
-            .request(
-                Method::GET,
-                creditor,
-                "/organizations/{organizationfiscalcode}/debtpositions/{iupd}",
-            )
-            .path_param("iupd", iupd.as_str());
-        self.positions.send(request).await?.json()
+        self.get_as(V1_POSITION, creditor, iupd).await
+    }
+
+    /// Reads a v3 position.
+    ///
+    /// # Errors
+    /// As [`GpdClient::get`].
+    pub async fn get_v3(
+        &self,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+    ) -> Result<DebtPositionV3Response, Error<GpdError>> {
+        self.get_as(V3_POSITION, creditor, iupd).await
     }
 
     /// Replaces a position (allowed in `DRAFT`, `PUBLISHED`, `VALID` and
@@ -251,29 +327,48 @@ impl GpdClient {
         publish: bool,
     ) -> Result<DebtPositionResponse, Error<GpdError>> {
         validate::position(position, self.positions.clock().now(), Operation::Update)?;
+        self.update_as(V1_POSITION, creditor, &position.iupd, position, publish)
+            .await
+    }
+
+    /// Replaces a v3 position.
+    ///
+    /// # Errors
+    /// As [`GpdClient::update`].
+    pub async fn update_v3(
+        &self,
+        creditor: &PartitaIva,
+        position: &DebtPositionV3,
+        publish: bool,
+    ) -> Result<DebtPositionV3Response, Error<GpdError>> {
+        v3::validate(position, self.positions.clock().now(), Operation::Update)?;
+        self.update_as(V3_POSITION, creditor, &position.iupd, position, publish)
+            .await
+    }
+
+    async fn update_as<T: DeserializeOwned>(
+        &self,
+        item: &'static str,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+        body: &impl Serialize,
+        publish: bool,
+    ) -> Result<T, Error<GpdError>> {
         let request = self
-            .request(
-                Method::PUT,
-                creditor,
-                "/organizations/{organizationfiscalcode}/debtpositions/{iupd}",
-            )
-            .path_param("iupd", position.iupd.as_str())
+            .request(Method::PUT, creditor, item)
+            .path_param("iupd", iupd.as_str())
             .query("toPublish", publish.to_string())
-            .json(position);
+            .json(body);
         self.positions.send(request).await?.json()
     }
 
-    /// Deletes a position that is not paid.
+    /// Deletes a position that is not paid (either version).
     ///
     /// # Errors
     /// [`GpdError::NotFound`], [`GpdError::InvalidState`] once paid.
     pub async fn delete(&self, creditor: &PartitaIva, iupd: &Iupd) -> Result<(), Error<GpdError>> {
         let request = self
-            .request(
-                Method::DELETE,
-                creditor,
-                "/organizations/{organizationfiscalcode}/debtpositions/{iupd}",
-            )
+            .request(Method::DELETE, creditor, V1_POSITION)
             .path_param("iupd", iupd.as_str());
         self.positions.send::<GpdError>(request).await.map(drop)
     }
@@ -291,12 +386,30 @@ impl GpdClient {
         self.transition(
             creditor,
             iupd,
-            "/organizations/{organizationfiscalcode}/debtpositions/{iupd}/publish",
+            "/v1/organizations/{organizationfiscalcode}/debtpositions/{iupd}/publish",
         )
         .await
     }
 
-    /// Cancels a `PUBLISHED` or `VALID` position for good.
+    /// Publishes a `DRAFT` v3 position.
+    ///
+    /// # Errors
+    /// As [`GpdClient::publish`].
+    pub async fn publish_v3(
+        &self,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+    ) -> Result<DebtPositionV3Response, Error<GpdError>> {
+        self.transition(
+            creditor,
+            iupd,
+            "/v3/organizations/{organizationfiscalcode}/debtpositions/{iupd}/publish",
+        )
+        .await
+    }
+
+    /// Cancels a `PUBLISHED` or `VALID` position for good (v1 only: v3 has no
+    /// invalidate).
     ///
     /// # Errors
     /// [`GpdError::InvalidState`] in any other state.
@@ -308,17 +421,17 @@ impl GpdClient {
         self.transition(
             creditor,
             iupd,
-            "/organizations/{organizationfiscalcode}/debtpositions/{iupd}/invalidate",
+            "/v1/organizations/{organizationfiscalcode}/debtpositions/{iupd}/invalidate",
         )
         .await
     }
 
-    async fn transition(
+    async fn transition<T: DeserializeOwned>(
         &self,
         creditor: &PartitaIva,
         iupd: &Iupd,
         template: &'static str,
-    ) -> Result<DebtPositionResponse, Error<GpdError>> {
+    ) -> Result<T, Error<GpdError>> {
         // A repeated publish or invalidate answers 409, never a second
         // change: safe to resend.
         let request = self
@@ -339,6 +452,33 @@ impl GpdClient {
         page: u32,
         limit: u32,
     ) -> Result<PositionsPage, Error<GpdError>> {
+        self.list_as(V1_POSITIONS, creditor, filter, page, limit)
+            .await
+    }
+
+    /// One page of v3 positions.
+    ///
+    /// # Errors
+    /// As [`GpdClient::list`].
+    pub async fn list_v3(
+        &self,
+        creditor: &PartitaIva,
+        filter: &ListFilter,
+        page: u32,
+        limit: u32,
+    ) -> Result<PositionsPageV3, Error<GpdError>> {
+        self.list_as(V3_POSITIONS, creditor, filter, page, limit)
+            .await
+    }
+
+    async fn list_as<T: DeserializeOwned>(
+        &self,
+        collection: &'static str,
+        creditor: &PartitaIva,
+        filter: &ListFilter,
+        page: u32,
+        limit: u32,
+    ) -> Result<T, Error<GpdError>> {
         if limit == 0 || limit > MAX_PAGE_SIZE {
             return Err(abilita_core::InvalidInput::new("limit", Rule("1 to 50")).into());
         }
@@ -352,11 +492,7 @@ impl GpdClient {
             .into());
         }
         let mut request = self
-            .request(
-                Method::GET,
-                creditor,
-                "/organizations/{organizationfiscalcode}/debtpositions",
-            )
+            .request(Method::GET, creditor, collection)
             .query("page", page.to_string())
             .query("limit", limit.to_string());
         if let Some(from) = filter.due_date_from {

@@ -423,21 +423,55 @@ impl DebtPosition {
     /// is the earlier attempt's success).
     #[must_use]
     pub fn is_stored_as(&self, stored: &DebtPositionResponse) -> bool {
-        stored.iupd == self.iupd.as_str()
-            && stored.payment_options.len() == self.payment_options.len()
-            && self.payment_options.iter().all(|option| {
-                stored.payment_options.iter().any(|s| {
-                    s.iuv == option.iuv.as_str()
-                        && s.amount == option.amount
-                        && s.due_date.map(OffsetDateTime::unix_timestamp)
-                            == Some(option.due_date.unix_timestamp())
-                        && s.transfers.len() == option.transfers.len()
-                        && option.transfers.iter().all(|t| {
-                            s.transfers.iter().any(|st| {
-                                st.id_transfer == t.id.to_string() && st.amount == t.amount
-                            })
-                        })
-                })
-            })
+        let wanted = self.payment_options.iter().map(|o| {
+            payable_key(
+                o.iuv.as_str(),
+                o.amount,
+                Some(o.due_date),
+                o.transfers.iter().map(|t| (t.id.to_string(), t.amount)),
+            )
+        });
+        let stored_keys = stored.payment_options.iter().map(|o| {
+            payable_key(
+                &o.iuv,
+                o.amount,
+                o.due_date,
+                o.transfers
+                    .iter()
+                    .map(|t| (t.id_transfer.clone(), t.amount)),
+            )
+        });
+        stored.iupd == self.iupd.as_str() && same_payables(wanted, stored_keys)
     }
+}
+
+/// What must match between a request and a stored position for a repeated
+/// create to count as the same: IUV, amount, due date to the second, and
+/// each transfer's id and amount.
+pub(crate) type PayableKey = (String, EuroCents, Option<i64>, Vec<(String, EuroCents)>);
+
+pub(crate) fn payable_key(
+    iuv: &str,
+    amount: EuroCents,
+    due: Option<OffsetDateTime>,
+    transfers: impl Iterator<Item = (String, EuroCents)>,
+) -> PayableKey {
+    let mut transfers: Vec<_> = transfers.collect();
+    transfers.sort();
+    (
+        iuv.to_owned(),
+        amount,
+        due.map(OffsetDateTime::unix_timestamp),
+        transfers,
+    )
+}
+
+pub(crate) fn same_payables(
+    a: impl Iterator<Item = PayableKey>,
+    b: impl Iterator<Item = PayableKey>,
+) -> bool {
+    let (mut a, mut b): (Vec<_>, Vec<_>) = (a.collect(), b.collect());
+    a.sort();
+    b.sort();
+    a == b
 }

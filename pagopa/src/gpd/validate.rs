@@ -14,7 +14,8 @@ use std::collections::HashSet;
 use abilita_core::{EuroCents, InvalidInput};
 use time::OffsetDateTime;
 
-use super::model::{DebtPosition, Metadata, PaymentOption, Stamp, Transfer};
+use super::model::{DebtPosition, Debtor, Metadata, PaymentOption, Stamp, Transfer};
+use crate::{Iuv, NoticeNumber};
 
 /// The longest text GPD stores in name, description and remittance fields.
 pub const MAX_TEXT: usize = 140;
@@ -43,48 +44,121 @@ pub(crate) fn position(
     now: OffsetDateTime,
     operation: Operation,
 ) -> Result<(), InvalidInput> {
-    let fail = |field: String, rule: &'static str| Err(InvalidInput::new(field, Rule(rule)));
-    text("companyName", &position.company_name)?;
-    if let Some(office) = &position.office_name {
-        text("officeName", office)?;
-    }
-    if position.debtor.fiscal_code.is_empty() || position.debtor.full_name.is_empty() {
-        return fail(
-            "fiscalCode".into(),
-            "the debtor's fiscal code and name are required",
-        );
-    }
-    if let Some(country) = &position.debtor.country
-        && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()))
-    {
-        return fail("country".into(), "two upper-case letters");
-    }
+    header(&position.company_name, position.office_name.as_deref())?;
+    debtor("", &position.debtor)?;
     if position.payment_options.is_empty() {
-        return fail(
-            "paymentOption".into(),
-            "at least one payment option is required",
-        );
+        return Err(InvalidInput::new(
+            "paymentOption",
+            Rule("at least one payment option is required"),
+        ));
     }
-    if operation == Operation::Create
-        && let Some(validity) = position.validity_date
-        && validity <= now
-    {
-        return fail("validityDate".into(), "must be in the future when creating");
-    }
+    validity("validityDate", position.validity_date, now, operation)?;
     let mut iuvs = HashSet::new();
     for (i, option) in position.payment_options.iter().enumerate() {
         let at = format!("paymentOption[{i}]");
-        if !iuvs.insert(option.iuv.as_str()) {
-            return fail(format!("{at}.iuv"), "IUVs must be unique");
-        }
-        payment_option(&at, option, position.validity_date, now, operation)?;
+        unique_iuv(&mut iuvs, &at, &option.iuv)?;
+        payable(
+            &at,
+            &Payable::from(option),
+            position.validity_date,
+            now,
+            operation,
+        )?;
     }
     Ok(())
 }
 
-fn payment_option(
+/// The creditor's names.
+pub(crate) fn header(company_name: &str, office_name: Option<&str>) -> Result<(), InvalidInput> {
+    text("companyName", company_name)?;
+    office_name.map_or(Ok(()), |office| text("officeName", office))
+}
+
+/// On create, a validity date must lie ahead.
+pub(crate) fn validity(
+    field: &str,
+    date: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+    operation: Operation,
+) -> Result<(), InvalidInput> {
+    if operation == Operation::Create && date.is_some_and(|v| v <= now) {
+        return Err(InvalidInput::new(
+            field.to_owned(),
+            Rule("must be in the future when creating"),
+        ));
+    }
+    Ok(())
+}
+
+/// IUVs are unique within a position (and GPD checks the creditor's others).
+pub(crate) fn unique_iuv<'a>(
+    seen: &mut HashSet<&'a str>,
     at: &str,
-    option: &PaymentOption,
+    iuv: &'a Iuv,
+) -> Result<(), InvalidInput> {
+    if seen.insert(iuv.as_str()) {
+        Ok(())
+    } else {
+        Err(InvalidInput::new(
+            format!("{at}.iuv"),
+            Rule("IUVs must be unique"),
+        ))
+    }
+}
+
+/// The debtor's required fields and country; `at` prefixes the JSON path.
+pub(crate) fn debtor(at: &str, debtor: &Debtor) -> Result<(), InvalidInput> {
+    if debtor.fiscal_code.is_empty() || debtor.full_name.is_empty() {
+        return Err(InvalidInput::new(
+            format!("{at}fiscalCode"),
+            Rule("the debtor's fiscal code and name are required"),
+        ));
+    }
+    if let Some(country) = &debtor.country
+        && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(InvalidInput::new(
+            format!("{at}country"),
+            Rule("two upper-case letters"),
+        ));
+    }
+    Ok(())
+}
+
+/// What v1 payment options and v3 installments share: one payable amount
+/// with its notice number, due date and transfers.
+pub(crate) struct Payable<'a> {
+    pub(crate) nav: Option<&'a NoticeNumber>,
+    pub(crate) iuv: &'a Iuv,
+    pub(crate) amount: EuroCents,
+    pub(crate) description: &'a str,
+    pub(crate) due_date: OffsetDateTime,
+    pub(crate) retention_date: Option<OffsetDateTime>,
+    pub(crate) transfers: &'a [Transfer],
+    pub(crate) metadata: &'a [Metadata],
+    /// The JSON name of its metadata list.
+    pub(crate) metadata_field: &'static str,
+}
+
+impl<'a> From<&'a PaymentOption> for Payable<'a> {
+    fn from(option: &'a PaymentOption) -> Self {
+        Self {
+            nav: option.nav.as_ref(),
+            iuv: &option.iuv,
+            amount: option.amount,
+            description: &option.description,
+            due_date: option.due_date,
+            retention_date: option.retention_date,
+            transfers: &option.transfers,
+            metadata: &option.metadata,
+            metadata_field: "paymentOptionMetadata",
+        }
+    }
+}
+
+pub(crate) fn payable(
+    at: &str,
+    option: &Payable<'_>,
     validity: Option<OffsetDateTime>,
     now: OffsetDateTime,
     operation: Operation,
@@ -92,12 +166,12 @@ fn payment_option(
     let fail = |field: &str, rule: &'static str| {
         Err(InvalidInput::new(format!("{at}.{field}"), Rule(rule)))
     };
-    text(&format!("{at}.description"), &option.description)?;
+    text(&format!("{at}.description"), option.description)?;
     if option.amount == EuroCents::ZERO {
         return fail("amount", "must be at least 1 cent");
     }
-    if let Some(nav) = &option.nav
-        && nav.iuv() != option.iuv
+    if let Some(nav) = option.nav
+        && nav.iuv() != *option.iuv
     {
         return fail("nav", "the notice number must carry the option's IUV");
     }
@@ -113,7 +187,7 @@ fn payment_option(
     if option.transfers.is_empty() || option.transfers.len() > MAX_TRANSFERS {
         return fail("transfer", "1 to 5 transfers");
     }
-    metadata(&format!("{at}.paymentOptionMetadata"), &option.metadata)?;
+    metadata(&format!("{at}.{}", option.metadata_field), option.metadata)?;
     let mut ids = HashSet::new();
     let mut sum = EuroCents::ZERO;
     for (j, transfer) in option.transfers.iter().enumerate() {
@@ -200,7 +274,7 @@ fn metadata(at: &str, pairs: &[Metadata]) -> Result<(), InvalidInput> {
     Ok(())
 }
 
-fn text(field: &str, value: &str) -> Result<(), InvalidInput> {
+pub(crate) fn text(field: &str, value: &str) -> Result<(), InvalidInput> {
     if value.chars().count() > MAX_TEXT {
         return Err(InvalidInput::new(
             field.to_owned(),

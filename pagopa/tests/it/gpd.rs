@@ -511,3 +511,190 @@ async fn a_draft_can_be_updated_and_deleted() {
     h.client.delete(&h.creditor, &draft.iupd).await.unwrap();
     assert_eq!(h.simulator.position_count("77777777777"), 0);
 }
+
+mod v3 {
+    use super::*;
+    use abilita_pagopa::gpd::{
+        DebtPositionV3, Installment, InstallmentPlan, InstallmentStatus, PositionStatusV3,
+    };
+
+    fn installment(n: u64, days: i64) -> Installment {
+        Installment {
+            nav: None,
+            iuv: nav(n).iuv(),
+            amount: EuroCents::new(4_000),
+            description: format!("rata {n}"),
+            due_date: due_in(days),
+            transfers: vec![transfer(1, 4_000)],
+            metadata: vec![],
+        }
+    }
+
+    fn plan(installments: Vec<Installment>) -> InstallmentPlan {
+        InstallmentPlan {
+            description: Some("TARI 2026".into()),
+            validity_date: None,
+            retention_date: None,
+            switch_to_expired: false,
+            debtor: Debtor::new(DebtorKind::Natural, "STTSGT90A01H501J", "Soggetto Settimo"),
+            installments,
+        }
+    }
+
+    /// A single payment of 120 €, or three installments of 40 €.
+    fn single_or_three(iupd: &str) -> DebtPositionV3 {
+        let mut single = installment(200, 30);
+        single.amount = EuroCents::new(12_000);
+        single.transfers = vec![transfer(1, 9_000), transfer(2, 3_000)];
+        DebtPositionV3 {
+            iupd: iupd.parse().unwrap(),
+            company_name: "Comune di Prova".into(),
+            office_name: None,
+            pay_stand_in: true,
+            payment_options: vec![
+                plan(vec![single]),
+                plan(vec![
+                    installment(201, 30),
+                    installment(202, 60),
+                    installment(203, 90),
+                ]),
+            ],
+        }
+    }
+
+    #[tokio::test]
+    async fn installment_plans_are_created_paid_and_exclusive() {
+        let h = harness().await;
+        let position = single_or_three("77777777777-v3");
+        let created = h
+            .client
+            .create_v3(&h.creditor, &position, true)
+            .await
+            .unwrap();
+        assert_eq!(created.status, PositionStatusV3::Valid);
+        assert_eq!(created.payment_options.len(), 2);
+        assert_eq!(created.payment_options[1].installments.len(), 3);
+        // Resending the same create is recognised as done.
+        h.client
+            .create_v3(&h.creditor, &position, true)
+            .await
+            .unwrap();
+
+        pay(&h.server, &nav(201)).await;
+        let partial = h.client.get_v3(&h.creditor, &position.iupd).await.unwrap();
+        assert_eq!(partial.status, PositionStatusV3::PartiallyPaid);
+        assert_eq!(
+            partial.payment_options[0].installments[0].status,
+            InstallmentStatus::Unpayable,
+            "the single payment is no longer an option"
+        );
+        assert_eq!(
+            partial.payment_options[1].installments[0].status,
+            InstallmentStatus::Paid
+        );
+
+        let url = format!(
+            "{}/__control/gpd/organizations/77777777777/paymentoptions/{}/pay",
+            h.server.uri(),
+            nav(200)
+        );
+        assert_eq!(
+            reqwest::Client::new()
+                .post(url)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            422
+        );
+
+        pay(&h.server, &nav(202)).await;
+        pay(&h.server, &nav(203)).await;
+        assert_eq!(
+            h.client
+                .get_v3(&h.creditor, &position.iupd)
+                .await
+                .unwrap()
+                .status,
+            PositionStatusV3::Paid
+        );
+    }
+
+    #[tokio::test]
+    async fn several_installment_plans_cannot_be_read_through_v1() {
+        let h = harness().await;
+        let position = DebtPositionV3 {
+            payment_options: vec![
+                plan(vec![installment(300, 30), installment(301, 60)]),
+                plan(vec![installment(302, 30), installment(303, 45)]),
+            ],
+            ..single_or_three("77777777777-two-plans")
+        };
+        h.client
+            .create_v3(&h.creditor, &position, false)
+            .await
+            .unwrap();
+        let published = h
+            .client
+            .publish_v3(&h.creditor, &position.iupd)
+            .await
+            .unwrap();
+        assert_eq!(published.status, PositionStatusV3::Valid);
+        let error = service_error(h.client.get(&h.creditor, &position.iupd).await);
+        assert!(
+            matches!(&error, GpdError::InvalidState { detail } if detail.contains("v3")),
+            "{error:?}"
+        );
+        let page = h
+            .client
+            .list_v3(&h.creditor, &ListFilter::default(), 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(page.payment_position_list.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn v3_rules_are_checked_locally_with_the_json_path() {
+        let h = harness().await;
+        let mut position = single_or_three("77777777777-bad-v3");
+        position.payment_options[1].installments[2].amount = EuroCents::new(4_001);
+        let error = h
+            .client
+            .create_v3(&h.creditor, &position, true)
+            .await
+            .unwrap_err();
+        let Error::InvalidInput(invalid) = &error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(invalid.field(), "paymentOption[1].installments[2].amount");
+
+        let mut repeated = single_or_three("77777777777-dup-iuv");
+        repeated.payment_options[1].installments[0].iuv = nav(200).iuv();
+        let error = h
+            .client
+            .create_v3(&h.creditor, &repeated, true)
+            .await
+            .unwrap_err();
+        let Error::InvalidInput(invalid) = &error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(invalid.field(), "paymentOption[1].installments[0].iuv");
+        assert_eq!(h.simulator.position_count("77777777777"), 0);
+
+        let mut updated = single_or_three("77777777777-upd");
+        h.client
+            .create_v3(&h.creditor, &updated, false)
+            .await
+            .unwrap();
+        updated.payment_options.truncate(1);
+        let after = h
+            .client
+            .update_v3(&h.creditor, &updated, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            (after.status, after.payment_options.len()),
+            (PositionStatusV3::Valid, 1)
+        );
+    }
+}

@@ -8,6 +8,7 @@
 //! | path | what |
 //! |---|---|
 //! | `/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions[...]` | v1 create, list, get, update, delete, publish, invalidate |
+//! | `/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions[...]` | v3 (installment plans) create, list, get, update, delete, publish |
 //! | `/gpd/payments-receipts-service/v1/payments/{cf}/receipts[/{iuv}]` | receipts |
 //! | `POST /__control/gpd/organizations/{cf}/paymentoptions/{nav}/pay` | a citizen pays an option |
 //!
@@ -31,16 +32,68 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use abilita_core::Clock;
 use serde_json::{Map, Value, json};
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::OffsetDateTime;
 use wiremock::matchers::path_regex;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::Faults;
+
+mod json;
+mod render;
+mod rules;
+mod v3;
+
+use json::{date, format_time, iuv_of, option_iuvs, option_nav, options, plan_of};
+use render::{receipt_xml, render_v1, render_v3};
+use rules::{check_position, check_segregation, parse_position};
+
+/// The API version a request came through, which decides the body's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V3,
+}
+
+impl Version {
+    /// The request body, checked and in the store's (v1) shape.
+    fn parse(
+        self,
+        bytes: &[u8],
+        now: OffsetDateTime,
+        creating: bool,
+    ) -> Result<Map<String, Value>, Problem> {
+        match self {
+            Self::V1 => parse_position(bytes, now, creating),
+            Self::V3 => check_position(v3::flatten(bytes)?, now, creating),
+        }
+    }
+
+    /// The position as this version shows it; v1 cannot show several
+    /// installment plans (GPD's `MULTI_INSTALLMENT_NOT_SUPPORTED_IN_V1`).
+    fn view(self, cf: &str, position: &Position) -> Result<Value, Problem> {
+        match self {
+            Self::V1 if v3::multi_installment_plans(&position.body) > 1 => Err(problem(
+                422,
+                "MULTI_INSTALLMENT_NOT_SUPPORTED_IN_V1",
+                "the position holds several installment plans: use v3",
+            )),
+            Self::V1 => Ok(render_v1(cf, position)),
+            Self::V3 => Ok(render_v3(cf, position)),
+        }
+    }
+
+    /// An answer carrying the position as this version shows it.
+    fn answer(self, status: u16, cf: &str, position: &Position) -> ResponseTemplate {
+        match self.view(cf, position) {
+            Ok(view) => ResponseTemplate::new(status).set_body_json(view),
+            Err(problem) => problem.into(),
+        }
+    }
+}
 use crate::faults::{Fault, LOST_RESPONSE_DELAY};
 
-/// The path prefix of the debt-positions API.
-pub const DEBT_POSITIONS_PATH: &str = "/gpd/debt-positions-service/v1";
+/// The path of the debt-positions service, under which `/v1` and `/v3` live.
+pub const DEBT_POSITIONS_PATH: &str = "/gpd/debt-positions-service";
 /// The path prefix of the receipts API.
 pub const RECEIPTS_PATH: &str = "/gpd/payments-receipts-service/v1";
 const CONTROL_PATH: &str = "/__control/gpd";
@@ -206,8 +259,10 @@ impl GpdSimulator {
         };
         let method = request.method.as_str();
         let query: HashMap<String, String> = request.url.query_pairs().into_owned().collect();
-        // ["gpd", service, "v1", "organizations"|"payments", cf, ...]
-        let (Some(&service), Some(&cf)) = (segments.get(1), segments.get(4)) else {
+        // ["gpd", service, version, "organizations"|"payments", cf, ...]
+        let (Some(&service), Some(&version), Some(&cf)) =
+            (segments.get(1), segments.get(2), segments.get(4))
+        else {
             return problem(404, "Not Found", "unknown path").into();
         };
         if !grant.creditors.iter().any(|c| c == cf) {
@@ -219,39 +274,45 @@ impl GpdSimulator {
             .into();
         }
         let tail = segments.get(5..).unwrap_or_default();
-        match (service, method, tail) {
-            ("debt-positions-service", "POST", ["debtpositions"]) => {
-                self.create(cf, request, &query, &grant, now)
+        let api = match (service, version) {
+            ("debt-positions-service", "v1") => Version::V1,
+            ("debt-positions-service", "v3") => Version::V3,
+            ("payments-receipts-service", "v1") => {
+                return match (method, tail) {
+                    ("GET", ["receipts"]) => self.list_receipts(cf, &query),
+                    ("GET", ["receipts", iuv]) => self.receipt(cf, iuv),
+                    _ => problem(404, "Not Found", "unknown path").into(),
+                };
             }
-            ("debt-positions-service", "GET", ["debtpositions"]) => self.list(cf, &query, now),
-            ("debt-positions-service", "GET", ["debtpositions", iupd]) => self.read(cf, iupd, now),
-            ("debt-positions-service", "PUT", ["debtpositions", iupd]) => {
-                self.update(cf, iupd, request, &query, &grant, now)
+            _ => return problem(404, "Not Found", "unknown path").into(),
+        };
+        match (method, tail) {
+            ("POST", ["debtpositions"]) => self.create(api, cf, request, &query, &grant, now),
+            ("GET", ["debtpositions"]) => self.list(api, cf, &query, now),
+            ("GET", ["debtpositions", iupd]) => self.read(api, cf, iupd, now),
+            ("PUT", ["debtpositions", iupd]) => {
+                self.update(api, cf, iupd, request, &query, &grant, now)
             }
-            ("debt-positions-service", "DELETE", ["debtpositions", iupd]) => {
-                self.delete(cf, iupd, now)
-            }
-            ("debt-positions-service", "POST", ["debtpositions", iupd, "publish"]) => {
-                self.publish(cf, iupd, now)
-            }
-            ("debt-positions-service", "POST", ["debtpositions", iupd, "invalidate"]) => {
+            ("DELETE", ["debtpositions", iupd]) => self.delete(cf, iupd, now),
+            ("POST", ["debtpositions", iupd, "publish"]) => self.publish(api, cf, iupd, now),
+            // v3 has no invalidate.
+            ("POST", ["debtpositions", iupd, "invalidate"]) if api == Version::V1 => {
                 self.invalidate(cf, iupd, now)
             }
-            ("payments-receipts-service", "GET", ["receipts"]) => self.list_receipts(cf, &query),
-            ("payments-receipts-service", "GET", ["receipts", iuv]) => self.receipt(cf, iuv),
             _ => problem(404, "Not Found", "unknown path").into(),
         }
     }
 
     fn create(
         &self,
+        api: Version,
         cf: &str,
         request: &Request,
         query: &HashMap<String, String>,
         grant: &Grant,
         now: OffsetDateTime,
     ) -> ResponseTemplate {
-        let body = match parse_position(&request.body, now, true) {
+        let body = match api.parse(&request.body, now, true) {
             Ok(body) => body,
             Err(problem) => return problem.into(),
         };
@@ -283,7 +344,7 @@ impl GpdSimulator {
             if publish {
                 publish_now(&mut position, now);
             }
-            let response = ResponseTemplate::new(201).set_body_json(render(cf, &position));
+            let response = api.answer(201, cf, &position);
             s.positions
                 .entry(cf.to_owned())
                 .or_default()
@@ -292,8 +353,10 @@ impl GpdSimulator {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
+        api: Version,
         cf: &str,
         iupd: &str,
         request: &Request,
@@ -301,7 +364,7 @@ impl GpdSimulator {
         grant: &Grant,
         now: OffsetDateTime,
     ) -> ResponseTemplate {
-        let body = match parse_position(&request.body, now, false) {
+        let body = match api.parse(&request.body, now, false) {
             Ok(body) => body,
             Err(problem) => return problem.into(),
         };
@@ -338,16 +401,16 @@ impl GpdSimulator {
             if publish {
                 publish_now(position, now);
             }
-            ResponseTemplate::new(200).set_body_json(render(cf, position))
+            api.answer(200, cf, position)
         })
     }
 
-    fn read(&self, cf: &str, iupd: &str, now: OffsetDateTime) -> ResponseTemplate {
+    fn read(&self, api: Version, cf: &str, iupd: &str, now: OffsetDateTime) -> ResponseTemplate {
         self.with(
             |s| match s.positions.get_mut(cf).and_then(|p| p.get_mut(iupd)) {
                 Some(position) => {
                     advance(position, now);
-                    ResponseTemplate::new(200).set_body_json(render(cf, position))
+                    api.answer(200, cf, position)
                 }
                 None => problem(404, NOT_FOUND, format!("iupd {iupd}")).into(),
             },
@@ -377,8 +440,8 @@ impl GpdSimulator {
         })
     }
 
-    fn publish(&self, cf: &str, iupd: &str, now: OffsetDateTime) -> ResponseTemplate {
-        self.transition(cf, iupd, now, |position| {
+    fn publish(&self, api: Version, cf: &str, iupd: &str, now: OffsetDateTime) -> ResponseTemplate {
+        self.transition(api, cf, iupd, now, |position| {
             if position.status != "DRAFT" {
                 return Err(problem(
                     409,
@@ -407,7 +470,7 @@ impl GpdSimulator {
     }
 
     fn invalidate(&self, cf: &str, iupd: &str, now: OffsetDateTime) -> ResponseTemplate {
-        self.transition(cf, iupd, now, |position| {
+        self.transition(Version::V1, cf, iupd, now, |position| {
             if !matches!(position.status, "PUBLISHED" | "VALID") {
                 return Err(problem(
                     409,
@@ -422,6 +485,7 @@ impl GpdSimulator {
 
     fn transition(
         &self,
+        api: Version,
         cf: &str,
         iupd: &str,
         now: OffsetDateTime,
@@ -433,7 +497,7 @@ impl GpdSimulator {
             };
             advance(position, now);
             match change(position) {
-                Ok(()) => ResponseTemplate::new(200).set_body_json(render(cf, position)),
+                Ok(()) => api.answer(200, cf, position),
                 Err(problem) => problem.into(),
             }
         })
@@ -441,6 +505,7 @@ impl GpdSimulator {
 
     fn list(
         &self,
+        api: Version,
         cf: &str,
         query: &HashMap<String, String>,
         now: OffsetDateTime,
@@ -490,7 +555,10 @@ impl GpdSimulator {
                         options(&position.body).any(|o| date(o, "dueDate").is_some_and(|d| (f..=t).contains(&d.date())))
                     });
                     if due_in_window && status.as_deref().is_none_or(|st| st == position.status) {
-                        matching.push(render(cf, position));
+                        matching.push(match api {
+                            Version::V1 => render_v1(cf, position),
+                            Version::V3 => render_v3(cf, position),
+                        });
                     }
                 }
             }
@@ -592,13 +660,14 @@ impl GpdSimulator {
                 return problem(404, "Not found the payment option", format!("nav {nav}")).into();
             };
             advance(position, now);
-            let iuv = option
-                .get("iuv")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
+            let iuv = iuv_of(&option).to_owned();
+            let plan = plan_of(&option);
+            // Once one plan is being paid, the others cannot be (SANP).
+            let other_plan_paid = options(&position.body)
+                .any(|o| position.option_payments.contains_key(iuv_of(o)) && plan_of(o) != plan);
             if !matches!(position.status, "VALID" | "PARTIALLY_PAID")
                 || position.option_payments.contains_key(&iuv)
+                || other_plan_paid
             {
                 return problem(
                     422,
@@ -611,22 +680,10 @@ impl GpdSimulator {
             position
                 .option_payments
                 .insert(iuv.clone(), (now, receipt_id.clone()));
-            let partial = option
-                .get("isPartialPayment")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let installments = options(&position.body)
-                .filter(|o| o.get("isPartialPayment").and_then(Value::as_bool) == Some(true))
-                .count();
-            let paid_installments = options(&position.body)
-                .filter(|o| o.get("isPartialPayment").and_then(Value::as_bool) == Some(true))
-                .filter(|o| {
-                    o.get("iuv")
-                        .and_then(Value::as_str)
-                        .is_some_and(|i| position.option_payments.contains_key(i))
-                })
-                .count();
-            position.status = if !partial || paid_installments == installments {
+            let plan_complete = options(&position.body)
+                .filter(|o| plan_of(o) == plan)
+                .all(|o| position.option_payments.contains_key(iuv_of(o)));
+            position.status = if plan_complete {
                 "PAID"
             } else {
                 "PARTIALLY_PAID"
@@ -680,55 +737,6 @@ fn unauthorized(which: &str) -> ResponseTemplate {
     }))
 }
 
-fn options(body: &Map<String, Value>) -> impl Iterator<Item = &Map<String, Value>> {
-    body.get("paymentOption")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
-}
-
-fn option_iuvs(body: &Map<String, Value>) -> impl Iterator<Item = &str> {
-    options(body).filter_map(|o| o.get("iuv").and_then(Value::as_str))
-}
-
-/// GPD's default notice number is `3` + IUV.
-fn option_nav(option: &Map<String, Value>) -> String {
-    match option.get("nav").and_then(Value::as_str) {
-        Some(nav) => nav.to_owned(),
-        None => format!(
-            "3{}",
-            option
-                .get("iuv")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-        ),
-    }
-}
-
-fn date(object: &Map<String, Value>, field: &str) -> Option<OffsetDateTime> {
-    object
-        .get(field)
-        .and_then(Value::as_str)
-        .and_then(parse_time)
-}
-
-fn parse_time(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
-        let naive = time::macros::format_description!(
-            version = 2,
-            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
-        );
-        PrimitiveDateTime::parse(text, naive)
-            .ok()
-            .map(PrimitiveDateTime::assume_utc)
-    })
-}
-
-fn format_time(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
-
 fn publish_now(position: &mut Position, now: OffsetDateTime) {
     position.published = Some(now);
     position.status = "PUBLISHED";
@@ -753,310 +761,4 @@ fn advance(position: &mut Position, now: OffsetDateTime) {
     if position.status == "VALID" && switch && last_due.is_some_and(|d| d < now) {
         position.status = "EXPIRED";
     }
-}
-
-fn check_segregation(body: &Map<String, Value>, grant: &Grant) -> Result<(), Problem> {
-    let Some(codes) = &grant.segregation_codes else {
-        return Ok(());
-    };
-    for nav in options(body).map(option_nav) {
-        let code = nav.get(1..3).unwrap_or_default();
-        if !nav.starts_with('3') || !codes.iter().any(|c| c == code) {
-            return Err(problem(
-                403,
-                "The payment position is forbidden",
-                "caller does not have proper authorization to access or modify the IUVs",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// GPD's request rules, on the JSON as received.
-fn parse_position(
-    bytes: &[u8],
-    now: OffsetDateTime,
-    creating: bool,
-) -> Result<Map<String, Value>, Problem> {
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(bytes) else {
-        return Err(bad_request("the body is not a JSON object"));
-    };
-    let text = |object: &Map<String, Value>,
-                field: &str,
-                required: bool,
-                at: &str|
-     -> Result<(), Problem> {
-        match object.get(field) {
-            None | Some(Value::Null) if !required => Ok(()),
-            Some(Value::String(s)) if s.chars().count() <= 140 && !(required && s.is_empty()) => {
-                Ok(())
-            }
-            _ => Err(bad_request(format!(
-                "{at}{field} is required text of at most 140 characters"
-            ))),
-        }
-    };
-    for field in ["iupd", "fiscalCode", "fullName", "companyName"] {
-        text(&body, field, true, "")?;
-    }
-    text(&body, "officeName", false, "")?;
-    if !matches!(body.get("type").and_then(Value::as_str), Some("F" | "G")) {
-        return Err(bad_request("type must be F or G"));
-    }
-    if !body.get("switchToExpired").is_some_and(Value::is_boolean) {
-        return Err(bad_request("switchToExpired is required"));
-    }
-    let validity = match body.get("validityDate") {
-        None | Some(Value::Null) => None,
-        Some(_) => Some(
-            date(&body, "validityDate")
-                .ok_or_else(|| bad_request("validityDate is not a date-time"))?,
-        ),
-    };
-    if creating && validity.is_some_and(|v| v <= now) {
-        return Err(bad_request("validityDate must be in the future"));
-    }
-    let Some(list) = body
-        .get("paymentOption")
-        .and_then(Value::as_array)
-        .filter(|l| !l.is_empty())
-    else {
-        return Err(bad_request("paymentOption is required"));
-    };
-    for (i, option) in list.iter().enumerate() {
-        let at = format!("paymentOption[{i}].");
-        let Some(option) = option.as_object() else {
-            return Err(bad_request(format!("{at} is not an object")));
-        };
-        if option
-            .get("iuv")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-        {
-            return Err(bad_request(format!("{at}iuv is required")));
-        }
-        text(option, "description", true, &at)?;
-        let amount = option
-            .get("amount")
-            .and_then(Value::as_u64)
-            .filter(|a| *a >= 1);
-        let Some(amount) = amount else {
-            return Err(bad_request(format!("{at}amount must be at least 1")));
-        };
-        if !option
-            .get("isPartialPayment")
-            .is_some_and(Value::is_boolean)
-        {
-            return Err(bad_request(format!("{at}isPartialPayment is required")));
-        }
-        let due = date(option, "dueDate")
-            .ok_or_else(|| bad_request(format!("{at}dueDate is required")))?;
-        if validity.is_some_and(|v| due <= v) || (creating && due <= now) {
-            return Err(bad_request(format!(
-                "{at}dueDate must follow the validity date and now"
-            )));
-        }
-        if date(option, "retentionDate").is_some_and(|r| r < due) {
-            return Err(bad_request(format!(
-                "{at}retentionDate must not precede dueDate"
-            )));
-        }
-        metadata(option, "paymentOptionMetadata", &at)?;
-        let transfers = option
-            .get("transfer")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        if transfers.is_empty() || transfers.len() > 5 {
-            return Err(bad_request(format!(
-                "{at}transfer must hold 1 to 5 transfers"
-            )));
-        }
-        let mut sum: u64 = 0;
-        let mut ids = Vec::new();
-        for (j, transfer) in transfers.iter().enumerate() {
-            let at = format!("{at}transfer[{j}].");
-            let Some(transfer) = transfer.as_object() else {
-                return Err(bad_request(format!("{at} is not an object")));
-            };
-            let id = transfer
-                .get("idTransfer")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if !matches!(id, "1" | "2" | "3" | "4" | "5") || ids.contains(&id) {
-                return Err(bad_request(format!(
-                    "{at}idTransfer must be a unique \"1\" to \"5\""
-                )));
-            }
-            ids.push(id);
-            let Some(part) = transfer
-                .get("amount")
-                .and_then(Value::as_u64)
-                .filter(|a| *a >= 1)
-            else {
-                return Err(bad_request(format!("{at}amount must be at least 1")));
-            };
-            sum = sum.saturating_add(part);
-            text(transfer, "remittanceInformation", true, &at)?;
-            if transfer
-                .get("category")
-                .and_then(Value::as_str)
-                .is_none_or(str::is_empty)
-            {
-                return Err(bad_request(format!("{at}category is required")));
-            }
-            let account = |f: &str| transfer.get(f).and_then(Value::as_str);
-            let iban_ok = |v: &str| {
-                !v.is_empty() && v.len() <= 35 && v.bytes().all(|b| b.is_ascii_alphanumeric())
-            };
-            match (account("iban"), transfer.get("stamp")) {
-                (Some(iban), None)
-                    if iban_ok(iban) && account("postalIban").is_none_or(iban_ok) => {}
-                (None, Some(Value::Object(stamp))) if account("postalIban").is_none() => {
-                    check_stamp(stamp, &at)?
-                }
-                _ => {
-                    return Err(bad_request(format!(
-                        "{at}needs a valid iban or a stamp, not both"
-                    )));
-                }
-            }
-            metadata(transfer, "transferMetadata", &at)?;
-        }
-        if sum != amount {
-            return Err(bad_request(format!(
-                "{at}amount must equal the sum of its transfers"
-            )));
-        }
-    }
-    Ok(body)
-}
-
-fn check_stamp(stamp: &Map<String, Value>, at: &str) -> Result<(), Problem> {
-    let field = |f: &str| stamp.get(f).and_then(Value::as_str).unwrap_or_default();
-    let hash = field("hashDocument");
-    let province = field("provincialResidence");
-    if hash.is_empty()
-        || hash.len() > 72
-        || field("stampType").len() != 2
-        || province.len() != 2
-        || !province.bytes().all(|b| b.is_ascii_uppercase())
-    {
-        return Err(bad_request(format!("{at}stamp is not valid")));
-    }
-    Ok(())
-}
-
-fn metadata(object: &Map<String, Value>, field: &str, at: &str) -> Result<(), Problem> {
-    let pairs = object
-        .get(field)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    if pairs.len() > 10 {
-        return Err(bad_request(format!("{at}{field} holds more than 10 pairs")));
-    }
-    let mut keys = Vec::new();
-    for pair in pairs {
-        let key = pair.get("key").and_then(Value::as_str).unwrap_or_default();
-        let value = pair
-            .get("value")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if key == "NOTIFICATION_FEE" {
-            return Err(problem(
-                409,
-                "The payment option contains reserved metadata",
-                "NOTIFICATION_FEE is reserved",
-            ));
-        }
-        if keys.contains(&key) {
-            return Err(problem(
-                409,
-                UNIQUENESS,
-                format!("{at}{field} repeats the key {key}"),
-            ));
-        }
-        if key.chars().count() > 140 || value.chars().count() > 140 {
-            return Err(bad_request(format!(
-                "{at}{field} pairs are at most 140 characters"
-            )));
-        }
-        keys.push(key);
-    }
-    Ok(())
-}
-
-/// The position as GPD answers it: the request's fields plus the
-/// read-only ones.
-fn render(cf: &str, position: &Position) -> Value {
-    let mut out = position.body.clone();
-    out.insert("organizationFiscalCode".into(), json!(cf));
-    out.insert("status".into(), json!(position.status));
-    out.insert("insertedDate".into(), json!(format_time(position.inserted)));
-    if let Some(published) = position.published {
-        out.insert("publishDate".into(), json!(format_time(published)));
-    }
-    if let Some(paid) = position.paid {
-        out.insert("paymentDate".into(), json!(format_time(paid)));
-    }
-    if let Some(Value::Array(list)) = out.get_mut("paymentOption") {
-        for option in list.iter_mut().filter_map(Value::as_object_mut) {
-            let nav = option_nav(option);
-            let iuv = option
-                .get("iuv")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            option.insert("nav".into(), json!(nav));
-            option.insert("organizationFiscalCode".into(), json!(cf));
-            match position.option_payments.get(&iuv) {
-                Some((at, receipt)) => {
-                    option.insert("status".into(), json!("PO_PAID"));
-                    option.insert("paymentDate".into(), json!(format_time(*at)));
-                    option.insert("idReceipt".into(), json!(receipt));
-                }
-                None => {
-                    option.insert("status".into(), json!("PO_UNPAID"));
-                }
-            }
-            if let Some(Value::Array(transfers)) = option.get_mut("transfer") {
-                for transfer in transfers.iter_mut().filter_map(Value::as_object_mut) {
-                    transfer.insert("status".into(), json!("T_UNREPORTED"));
-                }
-            }
-        }
-    }
-    Value::Object(out)
-}
-
-/// A `paSendRTV2`-shaped receipt body, as GPD's receipts API returns.
-#[allow(clippy::too_many_arguments)]
-fn receipt_xml(
-    cf: &str,
-    iuv: &str,
-    nav: &str,
-    receipt_id: &str,
-    debtor: &str,
-    cents: u64,
-    psp: &str,
-    at: OffsetDateTime,
-) -> String {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
-    format!(
-        "<receipt><receiptId>{receipt_id}</receiptId><noticeNumber>{nav}</noticeNumber>\
-         <fiscalCode>{cf}</fiscalCode><outcome>OK</outcome><creditorReferenceId>{iuv}</creditorReferenceId>\
-         <paymentAmount>{}.{:02}</paymentAmount><pspCompanyName>{}</pspCompanyName>\
-         <debtor><entityUniqueIdentifierValue>{}</entityUniqueIdentifierValue></debtor>\
-         <paymentDateTime>{}</paymentDateTime></receipt>",
-        cents / 100,
-        cents % 100,
-        escape(psp),
-        escape(debtor),
-        format_time(at),
-    )
 }
