@@ -33,7 +33,10 @@ fn main() {
 }
 
 async fn run() {
-    let server = MockServer::start().await;
+    let server = MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
     Mock::given(method("GET"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(serde_json::json!({"sender_allowed": true})),

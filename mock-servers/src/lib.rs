@@ -24,13 +24,18 @@
 //! # }
 //! ```
 //!
-//! Simulators: [`gpd`] (pagoPA's debt positions and receipts).
+//! Simulators: [`gpd`] (pagoPA's debt positions and receipts), [`io`] (App IO).
+//!
+//! Limits: wiremock keeps every request a mock matched (about 6 KB each),
+//! so a simulator's memory grows with the requests it serves: fine for tests
+//! and CI runs, not for soak tests.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod faults;
 pub mod gpd;
+pub mod io;
 pub mod server;
 
 pub use faults::{Faults, LOST_RESPONSE_DELAY};

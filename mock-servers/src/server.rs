@@ -39,7 +39,12 @@ pub async fn start_gpd(
     creditors: &[&str],
 ) -> std::io::Result<RunningGpd> {
     let listener = TcpListener::bind(address)?;
-    let server = MockServer::builder().listener(listener).start().await;
+    // A long-running simulator must not keep every request it ever served.
+    let server = MockServer::builder()
+        .listener(listener)
+        .disable_request_recording()
+        .start()
+        .await;
     mount_health(&server).await;
     let simulator = GpdSimulator::new(clock);
     simulator.grant(key, creditors, None);

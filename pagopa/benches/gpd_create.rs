@@ -103,7 +103,7 @@ fn main() {
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let server = wiremock::MockServer::start().await;
+        let server = wiremock::MockServer::builder().disable_request_recording().start().await;
         let simulator = GpdSimulator::new(Arc::new(SystemClock));
         simulator.grant(KEY, &["77777777777"], None);
         simulator.mount(&server).await;

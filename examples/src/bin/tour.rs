@@ -7,6 +7,8 @@
 //!    simulator; its notice number printed, its QR code written as PNG and
 //!    SVG (under `target/abilita-tour/`, or the folder given as the first
 //!    argument).
+//! 3. App IO: the notice sent to the citizen's phone through the embedded IO
+//!    simulator, with a "pay" button, and followed until IO has processed it.
 //!
 //! Run it with `cargo run -p abilita-examples --bin tour`; set
 //! `RUST_LOG=abilita=debug` to see the transport's traces (which carry path
@@ -20,7 +22,11 @@ use abilita_core::http::HeaderName;
 use abilita_core::{
     ApiKey, ApiRequest, BaseUrl, CodiceFiscale, EuroCents, Iban, PartitaIva, SystemClock, Transport,
 };
+use abilita_io::markdown::{Cta, Ctas};
+use abilita_io::model::{MessageContent, NewMessage, PaymentData, Recipient, Subject};
+use abilita_io::{InstitutionRateLimit, IoClient, ServiceKeys};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
+use abilita_mock::io::{CitizenState, IoSimulator, ServiceSetup};
 use abilita_pagopa::gpd::{
     DebtPosition, Debtor, DebtorKind, GpdClient, PaymentOption, Transfer, TransferDestination,
 };
@@ -53,7 +59,8 @@ async fn main() -> Result<()> {
         .map_or_else(|| PathBuf::from("target/abilita-tour"), PathBuf::from);
     let mut out = std::io::stdout().lock();
     core_tour(&mut out).await?;
-    pagopa_tour(&mut out, &out_dir).await?;
+    let notice = pagopa_tour(&mut out, &out_dir).await?;
+    io_tour(&mut out, &notice).await?;
     Ok(())
 }
 
@@ -101,7 +108,10 @@ async fn core_tour(out: &mut impl std::io::Write) -> Result<()> {
     Ok(())
 }
 
-async fn pagopa_tour(out: &mut impl std::io::Write, out_dir: &std::path::Path) -> Result<()> {
+async fn pagopa_tour(
+    out: &mut impl std::io::Write,
+    out_dir: &std::path::Path,
+) -> Result<PaymentNotice> {
     writeln!(out, "\n== abilita-pagopa on the embedded GPD simulator")?;
     let key = std::env::var("GPD_SUBSCRIPTION_KEY").unwrap_or_else(|_| "tour-key".into());
     let creditor = PartitaIva::from_official_test_value("77777777777")?;
@@ -178,6 +188,74 @@ async fn pagopa_tour(out: &mut impl std::io::Write, out_dir: &std::path::Path) -
         "QR code written to {} and {}",
         png.display(),
         svg.display()
+    )?;
+    Ok(notice)
+}
+
+async fn io_tour(out: &mut impl std::io::Write, notice: &PaymentNotice) -> Result<()> {
+    writeln!(out, "\n== abilita-io on the embedded IO simulator")?;
+    let key = std::env::var("IO_SUBSCRIPTION_KEY").unwrap_or_else(|_| "tour-io-key".into());
+    let server = MockServer::start().await;
+    let simulator = IoSimulator::new(Arc::new(SystemClock));
+    simulator.add_service(&ServiceSetup {
+        id: "tributi".into(),
+        institution: notice.creditor().to_string(),
+        primary_key: key.clone(),
+        secondary_key: format!("{key}-2"),
+        sandbox: false,
+        max_allowed_payment_amount: 1_000_000,
+        payee_allowed: false,
+    });
+    let citizen = Recipient::parse("STTSGT90A01H501J")?;
+    simulator.set_citizen(citizen.as_str(), CitizenState::Allowed, &[]);
+    simulator.mount(&server).await;
+    let transport =
+        abilita_io::transport_builder(&format!("{}{}", server.uri(), abilita_mock::io::IO_PATH))?
+            .build()?;
+    let io = IoClient::from_transport(
+        transport,
+        ServiceKeys::new(ApiKey::new(key), None),
+        Some(InstitutionRateLimit::io_default()),
+    );
+
+    let profile = io.profile(&citizen).await?;
+    writeln!(out, "citizen reachable on IO: {}", profile.sender_allowed)?;
+    let body = format!(
+        "Gentile cittadina, gentile cittadino,\n\nè disponibile l'avviso di pagamento della **TARI 2026** di {}.\n\nNumero avviso: `{}`.",
+        notice.amount(),
+        notice.notice_number().to_print_format()
+    );
+    let buttons = Ctas::italian(Cta::new("Paga ora", "ioit://WALLET_HOME")?, None);
+    let mut content = MessageContent::new(
+        Subject::new("TARI 2026: avviso di pagamento")?,
+        buttons.prepend_to(&body)?,
+    );
+    content.payment_data = Some(
+        PaymentData::new(notice.amount(), notice.notice_number().as_str())?
+            .invalid_after_due_date(),
+    );
+    content.due_date = Some(time::OffsetDateTime::now_utc() + time::Duration::days(60));
+    let id = io
+        .submit(&NewMessage {
+            fiscal_code: citizen.clone(),
+            content,
+            feature_level_type: None,
+        })
+        .await?;
+    writeln!(out, "message {id} accepted")?;
+    // IO settles a message asynchronously: poll a few times.
+    let mut state = io.message(&citizen, &id).await?;
+    for _ in 0..10 {
+        if state.status.is_final() {
+            break;
+        }
+        state = io.message(&citizen, &id).await?;
+    }
+    writeln!(
+        out,
+        "message state: {:?}; calls left in the rate window: {:?}",
+        state.status,
+        io.rate_limit_remaining()
     )?;
     Ok(())
 }

@@ -1,0 +1,401 @@
+//! Bulk sending from a CSV, resumable without duplicates or lost rows.
+//!
+//! Every IO tool a municipality uses exists for this: one message per
+//! citizen, thousands of citizens. [`BulkSender::send_csv`] streams the CSV
+//! (memory stays bounded whatever its size), checks each citizen's profile,
+//! sends with bounded concurrency under the institution's rate limit, and
+//! records every row's fate in an append-only [`journal`]. A crash,
+//! a Ctrl-C or a failed run is resumed by running again with the same CSV
+//! and journal: rows already done are skipped, rows that IO failed or
+//! throttled are tried again, and a row interrupted *while* its message was
+//! in flight is reported as unknown rather than sent twice (unless
+//! [`Delivery::AtLeastOnce`] is chosen). [`BulkSender::report`] then polls
+//! the sent messages' states and writes a delivery report.
+//!
+//! `POST /messages` has no idempotency key, so the rules for a failed send
+//! are: IO answered 500/503/429 → it did not store the message, try again
+//! (within the run, then in the next run); a timeout, a lost answer or a
+//! gateway 502/504 → the message may exist → *unknown*.
+
+mod input;
+pub mod journal;
+mod report;
+
+pub use journal::{JournalError, Outcome};
+pub use report::{PollOptions, ReportSummary};
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use abilita_core::{Error, RequestOutcome};
+use tokio::task::JoinSet;
+
+use crate::client::IoClient;
+use crate::error::IoError;
+use crate::model::NewMessage;
+use journal::{Event, Journal, RowState};
+
+/// What to do with a message whose delivery is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Delivery {
+    /// Report it as unknown; never risk a duplicate (the default).
+    #[default]
+    AtMostOnce,
+    /// Send it again on the next run; a citizen may get it twice.
+    AtLeastOnce,
+}
+
+/// Settings of a bulk run.
+#[derive(Debug, Clone)]
+pub struct BulkOptions {
+    /// Rows in flight at once (default 8).
+    pub concurrency: usize,
+    /// Check each citizen's profile before sending (default true).
+    pub check_profile: bool,
+    /// Unknown outcomes: reported or resent (default reported).
+    pub delivery: Delivery,
+    /// Sync the journal to disk before each send, surviving power loss, not
+    /// just a crash of the process (default false).
+    pub fsync: bool,
+    /// Tries per row when IO fails or throttles (default 4).
+    pub max_attempts: u32,
+    /// The wait between those tries when IO names none (default 2 s).
+    pub retry_delay: Duration,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            check_profile: true,
+            delivery: Delivery::AtMostOnce,
+            fsync: false,
+            max_attempts: 4,
+            retry_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Counts of a run, as rows are read and settled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Rows read from the CSV.
+    pub rows: u64,
+    /// Rows settled by an earlier run and skipped.
+    pub already_done: u64,
+    /// Messages accepted by IO in this run.
+    pub sent: u64,
+    /// Rows not sent for good in this run.
+    pub failed: u64,
+    /// Rows left for a later run (IO failing or throttling).
+    pub deferred: u64,
+    /// Rows whose delivery is unknown.
+    pub unknown: u64,
+}
+
+/// Why a bulk run stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BulkError {
+    /// The CSV could not be read.
+    #[error("the CSV could not be read")]
+    Csv(#[from] csv::Error),
+    /// The CSV has no usable header.
+    #[error("the CSV header is not usable: {0}")]
+    Header(String),
+    /// The journal could not be used.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The CSV differs from the one the journal was written for.
+    #[error(
+        "row {row} differs from the run the journal records: use the same CSV, or a new journal"
+    )]
+    InputChanged {
+        /// The first differing row.
+        row: u64,
+    },
+    /// Writing the report failed.
+    #[error("the report could not be written")]
+    Report(#[source] std::io::Error),
+}
+
+/// Sends the rows of a CSV through one service's [`IoClient`].
+#[derive(Debug, Clone)]
+pub struct BulkSender {
+    client: IoClient,
+    options: BulkOptions,
+}
+
+type SharedJournal = Arc<Mutex<Journal>>;
+
+fn record(journal: &SharedJournal, event: &Event) -> Result<(), JournalError> {
+    journal
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .record(event)
+}
+
+impl BulkSender {
+    /// A sender over `client` (whose institution rate limit it obeys).
+    #[must_use]
+    pub fn new(client: IoClient, options: BulkOptions) -> Self {
+        Self { client, options }
+    }
+
+    /// Sends every row of `csv` not settled yet by `journal`, calling
+    /// `on_progress` as rows settle.
+    ///
+    /// # Errors
+    /// A CSV or journal failure, or a CSV that differs from the journal's.
+    /// Failed rows are not errors: they are counted and journaled.
+    pub async fn send_csv(
+        &self,
+        csv: impl std::io::Read,
+        journal_path: &Path,
+        mut on_progress: impl FnMut(&Progress),
+    ) -> Result<Progress, BulkError> {
+        let (journal, mut states) = Journal::open(journal_path, self.options.fsync)?;
+        let journal = Arc::new(Mutex::new(journal));
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(csv);
+        let columns = input::Columns::from_header(reader.headers()?).map_err(BulkError::Header)?;
+        let mut progress = Progress::default();
+        let mut in_flight = JoinSet::new();
+        let mut record_buffer = csv::StringRecord::new();
+        let mut row = 0;
+        while reader.read_record(&mut record_buffer)? {
+            row += 1;
+            progress.rows += 1;
+            let fingerprint = input::fingerprint(&record_buffer);
+            match states.remove(&row) {
+                Some(RowState::Done(_)) => {
+                    progress.already_done += 1;
+                    continue;
+                }
+                Some(RowState::Interrupted { fingerprint: seen }) if seen != fingerprint => {
+                    return Err(BulkError::InputChanged { row });
+                }
+                Some(RowState::Interrupted { .. })
+                    if self.options.delivery == Delivery::AtMostOnce =>
+                {
+                    let event = Event::Unknown {
+                        row,
+                        reason: "the previous run stopped while sending".into(),
+                    };
+                    record(&journal, &event)?;
+                    count(&mut progress, &event);
+                    on_progress(&progress);
+                    continue;
+                }
+                _ => {}
+            }
+            let message = match columns.message(&record_buffer) {
+                Ok(message) => message,
+                Err(reason) => {
+                    let event = Event::Failed {
+                        row,
+                        reason: format!("invalid row: {reason}"),
+                    };
+                    record(&journal, &event)?;
+                    count(&mut progress, &event);
+                    on_progress(&progress);
+                    continue;
+                }
+            };
+            while in_flight.len() >= self.options.concurrency.max(1) {
+                settle(in_flight.join_next().await, &mut progress, &mut on_progress)?;
+            }
+            let (client, options, journal) =
+                (self.client.clone(), self.options.clone(), journal.clone());
+            in_flight.spawn(async move {
+                send_row(&client, &options, &journal, row, fingerprint, &message).await
+            });
+        }
+        while !in_flight.is_empty() {
+            settle(in_flight.join_next().await, &mut progress, &mut on_progress)?;
+        }
+        Ok(progress)
+    }
+
+    /// Polls the state of every message the journal records as sent, and
+    /// writes the delivery report (CSV) to `out`.
+    ///
+    /// # Errors
+    /// A journal or write failure; failed polls are reported per row.
+    pub async fn report(
+        &self,
+        journal_path: &Path,
+        out: impl std::io::Write,
+        poll: &PollOptions,
+    ) -> Result<ReportSummary, BulkError> {
+        report::write(
+            &self.client,
+            self.options.concurrency,
+            journal_path,
+            out,
+            poll,
+        )
+        .await
+    }
+}
+
+type Settled = Option<Result<Result<Event, JournalError>, tokio::task::JoinError>>;
+
+fn settle(
+    settled: Settled,
+    progress: &mut Progress,
+    on_progress: &mut impl FnMut(&Progress),
+) -> Result<(), BulkError> {
+    match settled {
+        Some(Ok(event)) => {
+            count(progress, &event?);
+            on_progress(progress);
+            Ok(())
+        }
+        // A panicking row task is a bug; its row stays as the journal left it.
+        Some(Err(join)) => Err(BulkError::Journal(JournalError::Io(std::io::Error::other(
+            join,
+        )))),
+        None => Ok(()),
+    }
+}
+
+fn count(progress: &mut Progress, event: &Event) {
+    match event {
+        Event::Sent { .. } => progress.sent += 1,
+        Event::Failed { .. } => progress.failed += 1,
+        Event::Deferred { .. } => progress.deferred += 1,
+        Event::Unknown { .. } => progress.unknown += 1,
+        Event::Started { .. } => {}
+    }
+}
+
+/// One row: profile check, `started`, send, outcome. Returns the recorded outcome.
+async fn send_row(
+    client: &IoClient,
+    options: &BulkOptions,
+    journal: &SharedJournal,
+    row: u64,
+    fingerprint: u64,
+    message: &NewMessage,
+) -> Result<Event, JournalError> {
+    let event = deliver(client, options, journal, row, fingerprint, message).await?;
+    record(journal, &event)?;
+    Ok(event)
+}
+
+async fn deliver(
+    client: &IoClient,
+    options: &BulkOptions,
+    journal: &SharedJournal,
+    row: u64,
+    fingerprint: u64,
+    message: &NewMessage,
+) -> Result<Event, JournalError> {
+    if options.check_profile {
+        match retrying(client, options, Repeat::Safe, || {
+            client.profile(&message.fiscal_code)
+        })
+        .await
+        {
+            Ok(profile) if profile.sender_allowed => {}
+            Ok(_) => {
+                return Ok(Event::Failed {
+                    row,
+                    reason: IoError::SenderNotAllowed.to_string(),
+                });
+            }
+            Err(Failure::Retryable(reason)) => return Ok(Event::Deferred { row, reason }),
+            Err(Failure::Final(reason) | Failure::Unknown(reason)) => {
+                return Ok(Event::Failed { row, reason });
+            }
+        }
+    }
+    record(journal, &Event::Started { row, fingerprint })?;
+    Ok(
+        match retrying(client, options, Repeat::OnlyIfNotReceived, || {
+            client.submit(message)
+        })
+        .await
+        {
+            Ok(id) => Event::Sent {
+                row,
+                fiscal_code: message.fiscal_code.as_str().to_owned(),
+                message_id: id.as_str().to_owned(),
+            },
+            Err(Failure::Retryable(reason)) => Event::Deferred { row, reason },
+            Err(Failure::Final(reason)) => Event::Failed { row, reason },
+            Err(Failure::Unknown(reason)) => Event::Unknown { row, reason },
+        },
+    )
+}
+
+enum Failure {
+    Retryable(String),
+    Final(String),
+    Unknown(String),
+}
+
+/// Whether a call may be repeated after an unknown outcome.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// A read (the profile check): repeating it changes nothing.
+    Safe,
+    /// A send: repeated only after IO answered that it did not store it.
+    OnlyIfNotReceived,
+}
+
+/// Runs `call` until it succeeds, fails for good, or `max_attempts` pass,
+/// waiting IO's hint (or the configured delay) between tries on the
+/// transport's clock. An unknown outcome of a send comes back at once.
+async fn retrying<T, F, Fut>(
+    client: &IoClient,
+    options: &BulkOptions,
+    repeat: Repeat,
+    call: F,
+) -> Result<T, Failure>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error<IoError>>>,
+{
+    let mut attempt = 1;
+    loop {
+        let error = match call().await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        let reason = describe(&error);
+        let gateway_timeout = error
+            .status()
+            .is_some_and(|s| s.as_u16() == 502 || s.as_u16() == 504);
+        let unknown = error.outcome() == RequestOutcome::Unknown || gateway_timeout;
+        if unknown && repeat == Repeat::OnlyIfNotReceived {
+            return Err(Failure::Unknown(reason));
+        }
+        if !unknown && !error.is_retryable() {
+            return Err(Failure::Final(reason));
+        }
+        if attempt >= options.max_attempts {
+            return Err(Failure::Retryable(reason));
+        }
+        let wait = error
+            .response()
+            .and_then(abilita_core::RawResponse::retry_after)
+            .unwrap_or(options.retry_delay);
+        client.clock().sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+/// The error and its causes, in one line (no personal data: IO's details
+/// name fields, not values).
+fn describe(error: &Error<IoError>) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,267 @@
+//! The services API of App IO: profiles and messages, with a service's key.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use abilita_core::http::{HeaderMap, HeaderName};
+use abilita_core::{ApiKey, ApiRequest, ApiResponse, BaseUrl, Error, Transport, TransportBuilder};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+
+use crate::error::IoError;
+use crate::model::{MessageState, NewMessage, Profile, Recipient};
+
+/// App IO's production base URL.
+pub const PRODUCTION_URL: &str = "https://api.io.pagopa.it/api/v1";
+
+/// The subscription-key header of IO's gateway.
+pub(crate) const KEY_HEADER: HeaderName = HeaderName::from_static("ocp-apim-subscription-key");
+/// The header in which IO's gateway names the wait after a 429.
+pub const RETRY_AFTER_HEADER: HeaderName = HeaderName::from_static("x-rate-limit-retry-after");
+/// The header in which IO's gateway counts the calls left in the window.
+pub const REMAINING_HEADER: HeaderName = HeaderName::from_static("x-rate-limit-remaining");
+
+/// A transport builder set up for IO: its 429 wait header is honoured.
+/// Start from it to change timeouts, retries or the clock.
+///
+/// # Errors
+/// For a base URL that is not HTTPS (or loopback).
+pub fn transport_builder(base_url: &str) -> Result<TransportBuilder, Error> {
+    Ok(Transport::builder(BaseUrl::parse(base_url)?).retry_hint_header(RETRY_AFTER_HEADER))
+}
+
+/// IO counts its rate limit per institution, over all of its services and
+/// keys: 150 requests per 5 seconds by default (250 for some accounts). One
+/// limiter, cloned into every client of the institution, keeps them all
+/// under it, so the gateway's 429s stay the exception.
+#[derive(Debug, Clone)]
+pub struct InstitutionRateLimit(Arc<DefaultDirectRateLimiter>);
+
+impl InstitutionRateLimit {
+    /// `requests` per `period`, with bursts of up to `requests`.
+    #[must_use]
+    pub fn new(requests: NonZeroU32, period: Duration) -> Self {
+        let quota = Quota::with_period(period / requests.get()).map_or_else(
+            || Quota::per_second(requests),
+            |quota| quota.allow_burst(requests),
+        );
+        Self(Arc::new(RateLimiter::direct(quota)))
+    }
+
+    /// IO's default: 150 requests per 5 seconds.
+    #[must_use]
+    pub fn io_default() -> Self {
+        Self::new(NonZeroU32::MIN.saturating_add(149), Duration::from_secs(5))
+    }
+
+    pub(crate) async fn wait(&self) {
+        self.0.until_ready().await;
+    }
+}
+
+/// A service's keys. Both are valid at once; the secondary is used when the
+/// primary is refused, which keeps sending through a key regeneration.
+#[derive(Debug, Clone)]
+pub struct ServiceKeys {
+    primary: ApiKey,
+    secondary: Option<ApiKey>,
+}
+
+impl ServiceKeys {
+    /// The primary key, and the secondary if known.
+    #[must_use]
+    pub fn new(primary: ApiKey, secondary: Option<ApiKey>) -> Self {
+        Self { primary, secondary }
+    }
+}
+
+/// The id IO gave a message (a ULID).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(transparent)]
+pub struct MessageId(String);
+
+impl MessageId {
+    /// Wraps an id read back from storage (a bulk journal, a database).
+    #[must_use]
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for MessageId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A client of IO's services API for one service. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct IoClient {
+    transport: Transport,
+    // Shared so that a clone per bulk row copies no secret.
+    keys: Arc<ServiceKeys>,
+    limit: Option<InstitutionRateLimit>,
+    remaining: Arc<AtomicI64>,
+}
+
+/// `remaining` before any answer carried the header.
+const UNKNOWN_REMAINING: i64 = -1;
+
+#[derive(Deserialize)]
+struct Created {
+    id: MessageId,
+}
+
+impl IoClient {
+    /// A client of IO production for a service.
+    ///
+    /// # Errors
+    /// If the HTTP stack cannot be set up.
+    pub fn production(
+        keys: ServiceKeys,
+        limit: Option<InstitutionRateLimit>,
+    ) -> Result<Self, Error> {
+        Ok(Self::from_transport(
+            transport_builder(PRODUCTION_URL)?.build()?,
+            keys,
+            limit,
+        ))
+    }
+
+    /// A client over a transport of the caller's (a simulator's base URL, a
+    /// pinned clock); build it from [`transport_builder`] so that IO's 429
+    /// wait header is honoured.
+    #[must_use]
+    pub fn from_transport(
+        transport: Transport,
+        keys: ServiceKeys,
+        limit: Option<InstitutionRateLimit>,
+    ) -> Self {
+        Self {
+            transport,
+            keys: Arc::new(keys),
+            limit,
+            remaining: Arc::new(AtomicI64::new(UNKNOWN_REMAINING)),
+        }
+    }
+
+    /// The clock of the client's transport (bulk retries wait on it).
+    pub(crate) fn clock(&self) -> &Arc<dyn abilita_core::Clock> {
+        self.transport.clock()
+    }
+
+    /// The calls left in the gateway's window, from the last answer
+    /// (`x-rate-limit-remaining`).
+    #[must_use]
+    pub fn rate_limit_remaining(&self) -> Option<u32> {
+        u32::try_from(self.remaining.load(Ordering::Relaxed)).ok()
+    }
+
+    /// Whether IO may deliver this service's messages to `recipient`
+    /// (`POST /profiles`, which keeps the codice fiscale out of URLs).
+    ///
+    /// # Errors
+    /// [`IoError::NotRegistered`] when the citizen has no profile or the
+    /// inbox off; [`IoError::RecipientForbidden`] from a sandbox service.
+    pub async fn profile(&self, recipient: &Recipient) -> Result<Profile, Error<IoError>> {
+        let body = serde_json::json!({ "fiscal_code": recipient.as_str() });
+        let response = self
+            .send(|| ApiRequest::post("/profiles").json(&body).retry_safe())
+            .await?;
+        response.json()
+    }
+
+    /// Sends a message (`POST /messages`) and returns its id.
+    ///
+    /// IO has no idempotency key, so this request is never resent after an
+    /// unknown outcome: a timeout comes back as an error whose
+    /// [`outcome`](Error::outcome) is `Unknown`, and the caller decides
+    /// (the bulk sender reports such rows as unknown). It is resent only when
+    /// it certainly did not arrive (connection refused, 429).
+    ///
+    /// # Errors
+    /// IO's refusals as [`IoError`], and transport failures.
+    pub async fn submit(&self, message: &NewMessage) -> Result<MessageId, Error<IoError>> {
+        let response = self
+            .send(|| ApiRequest::post("/messages").json(message))
+            .await?;
+        Ok(response.json::<Created, IoError>()?.id)
+    }
+
+    /// A sent message and its state.
+    ///
+    /// # Errors
+    /// [`IoError::MessageNotFound`], and the other errors of the API.
+    pub async fn message(
+        &self,
+        recipient: &Recipient,
+        id: &MessageId,
+    ) -> Result<MessageState, Error<IoError>> {
+        let response = self
+            .send(|| {
+                ApiRequest::get("/messages/{fiscal_code}/{id}")
+                    .path_param("fiscal_code", recipient.as_str())
+                    .path_param("id", id.as_str())
+            })
+            .await?;
+        response.json()
+    }
+
+    /// Sends `build()` under the institution's limit with the primary key,
+    /// and once more with the secondary if the primary is refused.
+    async fn send(&self, build: impl Fn() -> ApiRequest) -> Result<ApiResponse, Error<IoError>> {
+        let mut result = self.attempt(build(), &self.keys.primary).await;
+        if let (
+            Err(Error::Service {
+                error: IoError::Unauthorized,
+                ..
+            }),
+            Some(secondary),
+        ) = (&result, &self.keys.secondary)
+        {
+            tracing::warn!("primary key refused: trying the secondary");
+            result = self.attempt(build(), secondary).await;
+        }
+        result
+    }
+
+    async fn attempt(
+        &self,
+        request: ApiRequest,
+        key: &ApiKey,
+    ) -> Result<ApiResponse, Error<IoError>> {
+        if let Some(limit) = &self.limit {
+            limit.wait().await;
+        }
+        let result = self
+            .transport
+            .send::<IoError>(request.api_key_header(KEY_HEADER, key))
+            .await;
+        let headers = match &result {
+            Ok(response) => Some(response.headers()),
+            Err(error) => error.response().map(abilita_core::RawResponse::headers),
+        };
+        if let Some(remaining) = headers.and_then(remaining_calls) {
+            self.remaining.store(remaining, Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+fn remaining_calls(headers: &HeaderMap) -> Option<i64> {
+    headers
+        .get(REMAINING_HEADER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}

@@ -1,0 +1,396 @@
+//! Service management (`/manage/services`), with the institution's manage key.
+
+use abilita_core::{ApiKey, ApiRequest, ApiResponse, Error, EuroCents, PartitaIva, Transport};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::client::{InstitutionRateLimit, KEY_HEADER};
+use crate::error::IoError;
+
+/// A service as the creditor describes it (`CmsServicePayload`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServicePayload {
+    /// The name citizens see.
+    pub name: String,
+    /// What the service does.
+    pub description: String,
+    /// The institution.
+    pub organization: Organization,
+    /// Anonymous push and no e-mail copy for every message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_secure_channel: Option<bool>,
+    /// Who may be written to while in sandbox (IO adds its test code).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorized_recipients: Vec<String>,
+    /// The addresses the service may call from (CIDR); mandatory for production.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorized_cidrs: Vec<String>,
+    /// The largest notice the service may send.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_allowed_payment_amount: Option<EuroCents>,
+    /// Contacts and classification.
+    pub metadata: ServiceMetadata,
+}
+
+/// The institution behind a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    /// Its name.
+    pub name: String,
+    /// Its fiscal code.
+    pub fiscal_code: PartitaIva,
+    /// The department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_name: Option<String>,
+}
+
+/// Local or national.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Scope {
+    /// A municipality's or region's service.
+    Local,
+    /// A national service.
+    National,
+}
+
+/// A service's metadata; `privacy_url` and an e-mail or PEC are needed
+/// before production.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceMetadata {
+    /// Local or national.
+    pub scope: Scope,
+    /// The topic (see IO's topics list).
+    pub topic_id: u32,
+    /// Privacy policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privacy_url: Option<String>,
+    /// Web site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_url: Option<String>,
+    /// Contact e-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Certified e-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pec: Option<String>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Street address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// The review state of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum LifecycleState {
+    /// Editable; the service is in sandbox.
+    Draft,
+    /// Under PagoPA's review.
+    Submitted,
+    /// Approved.
+    Approved,
+    /// Rejected (see the reason).
+    Rejected,
+    /// Deleted.
+    Deleted,
+    /// A state this SDK does not know yet.
+    #[serde(other)]
+    Unknown,
+}
+
+/// A service's review state and its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct LifecycleStatus {
+    /// The state.
+    pub value: LifecycleState,
+    /// Why, when rejected.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A service as IO stores it (`CmsServiceLifecycle`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Service {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its review state.
+    pub status: LifecycleStatus,
+    /// Who may be written to in sandbox.
+    #[serde(default)]
+    pub authorized_recipients: Vec<String>,
+    /// The largest notice it may send.
+    #[serde(default)]
+    pub max_allowed_payment_amount: Option<EuroCents>,
+}
+
+/// A page of services.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ServicePage {
+    /// The services.
+    pub value: Vec<Service>,
+    /// Where this page stands.
+    pub pagination: Pagination,
+}
+
+/// Offset pagination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Pagination {
+    /// The first item's offset.
+    pub offset: u32,
+    /// Page size.
+    pub limit: u32,
+    /// Items in all pages.
+    pub count: u32,
+}
+
+/// Published or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum PublicationState {
+    /// Visible in the app.
+    Published,
+    /// Hidden.
+    Unpublished,
+    /// A state this SDK does not know yet.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The published version of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Publication {
+    /// Its id.
+    pub id: String,
+    /// Its state.
+    pub status: PublicationState,
+}
+
+/// A service's two keys.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// The primary key.
+    pub primary: ApiKey,
+    /// The secondary key.
+    pub secondary: ApiKey,
+}
+
+/// Which key to regenerate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// The primary key.
+    Primary,
+    /// The secondary key.
+    Secondary,
+}
+
+#[derive(Deserialize)]
+struct KeysBody {
+    primary_key: String,
+    secondary_key: String,
+}
+
+impl From<KeysBody> for Keys {
+    fn from(body: KeysBody) -> Self {
+        Self {
+            primary: ApiKey::new(body.primary_key),
+            secondary: ApiKey::new(body.secondary_key),
+        }
+    }
+}
+
+/// A client of service management with the institution's manage key.
+#[derive(Debug, Clone)]
+pub struct ManageClient {
+    transport: Transport,
+    key: ApiKey,
+    limit: Option<InstitutionRateLimit>,
+}
+
+impl ManageClient {
+    /// A client over `transport` (see [`crate::transport_builder`]) with the
+    /// manage key; `limit` is the institution's shared limiter.
+    #[must_use]
+    pub fn new(transport: Transport, key: ApiKey, limit: Option<InstitutionRateLimit>) -> Self {
+        Self {
+            transport,
+            key,
+            limit,
+        }
+    }
+
+    async fn send(&self, request: ApiRequest) -> Result<ApiResponse, Error<IoError>> {
+        if let Some(limit) = &self.limit {
+            limit.wait().await;
+        }
+        self.transport
+            .send(request.api_key_header(KEY_HEADER, &self.key))
+            .await
+    }
+
+    /// Creates a service (as a draft, in sandbox).
+    ///
+    /// # Errors
+    /// IO's refusals as [`IoError`].
+    pub async fn create(&self, service: &ServicePayload) -> Result<Service, Error<IoError>> {
+        self.send(ApiRequest::post("/manage/services").json(service))
+            .await?
+            .json()
+    }
+
+    /// A page of the institution's services (`limit` 1 to 100).
+    ///
+    /// # Errors
+    /// IO's refusals as [`IoError`].
+    pub async fn list(&self, limit: u32, offset: u32) -> Result<ServicePage, Error<IoError>> {
+        let request = ApiRequest::get("/manage/services")
+            .query("limit", limit.to_string())
+            .query("offset", offset.to_string());
+        self.send(request).await?.json()
+    }
+
+    /// A service.
+    ///
+    /// # Errors
+    /// [`IoError::NotFound`], and the other errors.
+    pub async fn get(&self, id: &str) -> Result<Service, Error<IoError>> {
+        self.send(ApiRequest::get("/manage/services/{id}").path_param("id", id))
+            .await?
+            .json()
+    }
+
+    /// Replaces a service's description.
+    ///
+    /// # Errors
+    /// [`IoError::Conflict`] while the service is under review.
+    pub async fn update(
+        &self,
+        id: &str,
+        service: &ServicePayload,
+    ) -> Result<Service, Error<IoError>> {
+        self.send(
+            ApiRequest::put("/manage/services/{id}")
+                .path_param("id", id)
+                .json(service),
+        )
+        .await?
+        .json()
+    }
+
+    /// Deletes a service.
+    ///
+    /// # Errors
+    /// [`IoError::NotFound`], and the other errors.
+    pub async fn delete(&self, id: &str) -> Result<(), Error<IoError>> {
+        self.send(ApiRequest::delete("/manage/services/{id}").path_param("id", id))
+            .await
+            .map(drop)
+    }
+
+    /// Submits a draft for PagoPA's review, publishing it on approval when
+    /// `auto_publish` is true.
+    ///
+    /// # Errors
+    /// [`IoError::Conflict`] unless the service is a draft.
+    pub async fn submit_review(&self, id: &str, auto_publish: bool) -> Result<(), Error<IoError>> {
+        let request = ApiRequest::put("/manage/services/{id}/review")
+            .path_param("id", id)
+            .json(&serde_json::json!({ "auto_publish": auto_publish }));
+        self.send(request).await.map(drop)
+    }
+
+    /// Publishes the approved service in the app.
+    ///
+    /// # Errors
+    /// [`IoError::Conflict`] unless the service is approved.
+    pub async fn publish(&self, id: &str) -> Result<(), Error<IoError>> {
+        self.send(
+            ApiRequest::post("/manage/services/{id}/release")
+                .path_param("id", id)
+                .retry_safe(),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The published version of a service.
+    ///
+    /// # Errors
+    /// [`IoError::NotFound`] when it was never published.
+    pub async fn publication(&self, id: &str) -> Result<Publication, Error<IoError>> {
+        self.send(ApiRequest::get("/manage/services/{id}/release").path_param("id", id))
+            .await?
+            .json()
+    }
+
+    /// Hides a published service.
+    ///
+    /// # Errors
+    /// [`IoError::NotFound`] when it was never published.
+    pub async fn unpublish(&self, id: &str) -> Result<(), Error<IoError>> {
+        self.send(ApiRequest::delete("/manage/services/{id}/release").path_param("id", id))
+            .await
+            .map(drop)
+    }
+
+    /// A service's keys.
+    ///
+    /// # Errors
+    /// [`IoError::NotFound`], and the other errors.
+    pub async fn keys(&self, id: &str) -> Result<Keys, Error<IoError>> {
+        let body: KeysBody = self
+            .send(ApiRequest::get("/manage/services/{id}/keys").path_param("id", id))
+            .await?
+            .json()?;
+        Ok(body.into())
+    }
+
+    /// Regenerates one key; the other stays valid meanwhile.
+    ///
+    /// # Errors
+    /// [`IoError::NotFound`], and the other errors.
+    pub async fn regenerate_key(&self, id: &str, which: KeyType) -> Result<Keys, Error<IoError>> {
+        let which = match which {
+            KeyType::Primary => "primary",
+            KeyType::Secondary => "secondary",
+        };
+        let request = ApiRequest::put("/manage/services/{id}/keys/{key_type}")
+            .path_param("id", id)
+            .path_param("key_type", which);
+        let body: KeysBody = self.send(request).await?.json()?;
+        Ok(body.into())
+    }
+
+    /// Uploads the service's logo: a PNG (IO asks for 300×300 on white or
+    /// transparent).
+    ///
+    /// # Errors
+    /// [`abilita_core::Error::InvalidInput`] when `png` is not a PNG;
+    /// [`IoError::Validation`] when IO refuses it.
+    pub async fn upload_logo(&self, id: &str, png: &[u8]) -> Result<(), Error<IoError>> {
+        const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+        if !png.starts_with(SIGNATURE) {
+            return Err(abilita_core::InvalidInput::new(
+                "logo",
+                crate::model::ContentRule("the logo must be a PNG"),
+            )
+            .into());
+        }
+        let logo = base64::engine::general_purpose::STANDARD.encode(png);
+        let request = ApiRequest::put("/manage/services/{id}/logo")
+            .path_param("id", id)
+            .json(&serde_json::json!({ "logo": logo }));
+        self.send(request).await.map(drop)
+    }
+}

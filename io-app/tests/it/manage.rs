@@ -1,0 +1,195 @@
+use abilita_core::{ApiKey, Error, PartitaIva, RetryPolicy};
+use abilita_io::manage::{
+    KeyType, LifecycleState, Organization, PublicationState, Scope, ServiceMetadata, ServicePayload,
+};
+use abilita_io::model::Recipient;
+use abilita_io::{IoError, ManageClient, transport_builder};
+use abilita_mock::io::IO_PATH;
+
+use super::{Harness, INSTITUTION, harness};
+
+fn manage(h: &Harness, key: &str) -> ManageClient {
+    let transport = transport_builder(&format!("{}{IO_PATH}", h.server.uri()))
+        .unwrap()
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+    ManageClient::new(transport, ApiKey::new(key), None)
+}
+
+fn payload(name: &str) -> ServicePayload {
+    ServicePayload {
+        name: name.into(),
+        description: "Avvisi e scadenze dei tributi comunali".into(),
+        organization: Organization {
+            name: "Comune di Prova".into(),
+            fiscal_code: PartitaIva::new(INSTITUTION).unwrap(),
+            department_name: None,
+        },
+        require_secure_channel: None,
+        authorized_recipients: vec!["STTSGT90A01H501J".into()],
+        authorized_cidrs: vec![],
+        max_allowed_payment_amount: None,
+        metadata: ServiceMetadata {
+            scope: Scope::Local,
+            topic_id: 3,
+            privacy_url: Some("https://comune.example.it/privacy".into()),
+            web_url: None,
+            email: Some("tributi@comune.example.it".into()),
+            pec: None,
+            phone: None,
+            address: None,
+        },
+    }
+}
+
+fn service_error<T: std::fmt::Debug>(result: Result<T, Error<IoError>>) -> IoError {
+    match result {
+        Err(Error::Service { error, .. }) => error,
+        other => panic!("expected an IO error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_service_goes_from_draft_to_published_and_back() {
+    let h = harness().await;
+    let manage = manage(&h, "manage-key");
+    let created = manage.create(&payload("Tributi")).await.unwrap();
+    assert_eq!(created.status.value, LifecycleState::Draft);
+    assert!(
+        created
+            .authorized_recipients
+            .iter()
+            .any(|r| r == "AAAAAA00A00A000A"),
+        "IO adds its test code"
+    );
+
+    let page = manage.list(10, 0).await.unwrap();
+    assert_eq!(
+        page.pagination.count, 3,
+        "the two seeded services and the new one"
+    );
+    assert_eq!(manage.get(&created.id).await.unwrap().name, "Tributi");
+    let updated = manage
+        .update(&created.id, &payload("Tributi e tasse"))
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Tributi e tasse");
+
+    manage.submit_review(&created.id, false).await.unwrap();
+    assert!(matches!(
+        service_error(manage.update(&created.id, &payload("x")).await),
+        IoError::Conflict { .. }
+    ));
+    assert!(matches!(
+        service_error(manage.publish(&created.id).await),
+        IoError::Conflict { .. }
+    ));
+    let approve = format!(
+        "{}/__control/io/services/{}/approve",
+        h.server.uri(),
+        created.id
+    );
+    assert_eq!(
+        reqwest::Client::new()
+            .post(approve)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        manage.get(&created.id).await.unwrap().status.value,
+        LifecycleState::Approved
+    );
+
+    manage.publish(&created.id).await.unwrap();
+    assert_eq!(
+        manage.publication(&created.id).await.unwrap().status,
+        PublicationState::Published
+    );
+    manage.unpublish(&created.id).await.unwrap();
+    assert_eq!(
+        manage.publication(&created.id).await.unwrap().status,
+        PublicationState::Unpublished
+    );
+
+    manage.delete(&created.id).await.unwrap();
+    assert!(matches!(
+        service_error(manage.get(&created.id).await),
+        IoError::NotFound { .. }
+    ));
+}
+
+#[tokio::test]
+async fn regenerating_a_key_retires_the_old_one() {
+    let h = harness().await;
+    let manage = manage(&h, "manage-key");
+    let created = manage.create(&payload("Anagrafe")).await.unwrap();
+    let keys = manage.keys(&created.id).await.unwrap();
+    let old = keys.primary.expose_secret().to_owned();
+    assert!(
+        h.no_retry_client(&old)
+            .profile(&Recipient::io_sandbox())
+            .await
+            .is_ok()
+    );
+
+    let renewed = manage
+        .regenerate_key(&created.id, KeyType::Primary)
+        .await
+        .unwrap();
+    assert_ne!(renewed.primary.expose_secret(), old);
+    assert_eq!(
+        renewed.secondary.expose_secret(),
+        keys.secondary.expose_secret()
+    );
+    assert_eq!(
+        service_error(
+            h.no_retry_client(&old)
+                .profile(&Recipient::io_sandbox())
+                .await
+        ),
+        IoError::Unauthorized
+    );
+    assert!(
+        h.no_retry_client(renewed.primary.expose_secret())
+            .profile(&Recipient::io_sandbox())
+            .await
+            .is_ok()
+    );
+    assert!(
+        !format!("{renewed:?}").contains(renewed.primary.expose_secret()),
+        "keys print redacted"
+    );
+}
+
+#[tokio::test]
+async fn logos_must_be_pngs_and_keys_must_be_the_institutions() {
+    let h = harness().await;
+    let manage = manage(&h, "manage-key");
+    let created = manage.create(&payload("Scuola")).await.unwrap();
+    let png = tiny_png();
+    manage.upload_logo(&created.id, &png).await.unwrap();
+    assert!(matches!(
+        manage.upload_logo(&created.id, b"GIF89a").await,
+        Err(Error::InvalidInput(_))
+    ));
+
+    let service_key = super::manage_with_service_key(&h);
+    assert!(matches!(
+        service_error(service_key.list(10, 0).await),
+        IoError::Forbidden { .. }
+    ));
+}
+
+/// A 1×1 PNG, written here byte by byte.
+fn tiny_png() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&[
+        0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0, 0x3a, 0x7e,
+        0x9b, 0x55,
+    ]);
+    png
+}

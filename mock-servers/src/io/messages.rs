@@ -1,0 +1,247 @@
+//! `POST /profiles`, `POST /messages`, `GET /messages/{fiscal_code}/{id}`.
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use wiremock::{Request, ResponseTemplate};
+
+use super::{
+    CitizenState, IoSimulator, Message, SANDBOX_FISCAL_CODE, State, format_time, is_io_fiscal_code,
+    problem,
+};
+
+fn invalid(path: &str, detail: &str) -> ResponseTemplate {
+    problem(
+        400,
+        "Invalid message structure",
+        format!("value at [root.{path}] is not a valid [{detail}]"),
+    )
+}
+
+/// The same refusal, boxed for `Result`s.
+fn reject(path: &str, detail: &str) -> Box<ResponseTemplate> {
+    Box::new(invalid(path, detail))
+}
+
+/// The UTF-16 length, as IO's io-ts checks count.
+fn js_length(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+impl IoSimulator {
+    pub(super) fn citizen_api(
+        &self,
+        service: &str,
+        method: &str,
+        segments: &[&str],
+        request: &Request,
+        now: OffsetDateTime,
+    ) -> ResponseTemplate {
+        match (method, segments) {
+            ("POST", ["profiles"]) => self.profile(service, &request.body),
+            ("POST", ["messages"]) => self.submit(service, &request.body, now),
+            ("POST", ["messages", _]) => problem(
+                400,
+                "Bad parameters",
+                "The fiscal_code must be specified in the path or in the payload but not in both",
+            ),
+            ("GET", ["messages", fiscal_code, id]) => self.read(service, fiscal_code, id, now),
+            _ => super::gateway(404, "Resource not found"),
+        }
+    }
+
+    fn profile(&self, service: &str, body: &[u8]) -> ResponseTemplate {
+        let code = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|b| b.get("fiscal_code")?.as_str().map(str::to_owned));
+        let Some(code) = code.filter(|c| is_io_fiscal_code(c)) else {
+            return invalid("fiscal_code", "FiscalCode");
+        };
+        self.with(|s| {
+            let Some(svc) = s.services.get(service) else { return super::gateway(401, "Access denied due to invalid subscription key.") };
+            if svc.in_sandbox() && !svc.authorized(&code) {
+                return problem(403, "Recipient forbidden", "You are not allowed to issue requests for the recipient.");
+            }
+            match citizen_state(s, &code) {
+                (CitizenState::NotRegistered | CitizenState::InboxOff, _) => problem(404, "Profile not found", "The profile you requested was not found in the system."),
+                (CitizenState::Allowed, blocked) => ResponseTemplate::new(200)
+                    .set_body_json(json!({ "sender_allowed": !blocked.contains(&service.to_owned()), "preferred_languages": ["it_IT"] })),
+            }
+        })
+    }
+
+    fn submit(&self, service: &str, body: &[u8], now: OffsetDateTime) -> ResponseTemplate {
+        let Ok(message @ Value::Object(_)) = serde_json::from_slice::<Value>(body) else {
+            return invalid("", "NewMessage");
+        };
+        let Some(code) = message
+            .get("fiscal_code")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            return problem(
+                400,
+                "Bad parameters",
+                "The fiscal_code must be specified in the path or in the payload",
+            );
+        };
+        if let Err(response) = check_message(&message, &code) {
+            return *response;
+        }
+        self.with(|s| {
+            let Some(svc) = s.services.get(service) else { return super::gateway(401, "Access denied due to invalid subscription key.") };
+            if message.pointer("/content/payment_data/payee").is_some() && !svc.payee_allowed {
+                return problem(403, "You are not allowed here", "You do not have enough permissions to send a payment message with payee");
+            }
+            if message.get("feature_level_type").and_then(Value::as_str) == Some("ADVANCED") {
+                return problem(403, "You are not allowed here", "You do not have enough permissions to send a Premium message");
+            }
+            if svc.in_sandbox() && !svc.authorized(&code) {
+                return problem(403, "Recipient forbidden", "You are not allowed to issue requests for the recipient.");
+            }
+            if let Some(amount) = message.pointer("/content/payment_data/amount").and_then(Value::as_u64)
+                && amount > svc.max_amount()
+            {
+                let max = svc.max_amount();
+                return problem(400, "Error while sending payment metadata", format!("The requested amount ({amount} cents) exceeds the maximum allowed for this service ({max} cents)"));
+            }
+            let final_status = match citizen_state(s, &code) {
+                (CitizenState::Allowed, blocked) if !blocked.contains(&service.to_owned()) => "PROCESSED",
+                _ => "REJECTED",
+            };
+            let id = Self::fresh_id(s, now);
+            let stored = Message { service: service.to_owned(), fiscal_code: code.clone(), created_at: now, body: message, final_status, polls: 0 };
+            s.messages.insert(id.clone(), stored);
+            ResponseTemplate::new(201)
+                .insert_header("location", format!("/api/v1/messages/{code}/{id}").as_str())
+                .set_body_json(json!({ "id": id }))
+        })
+    }
+
+    fn read(
+        &self,
+        service: &str,
+        fiscal_code: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> ResponseTemplate {
+        let lifecycle = self.with_settings(|s| s.lifecycle);
+        self.with(|s| {
+            let Some(message) = s.messages.get_mut(id).filter(|m| m.fiscal_code == fiscal_code) else {
+                return problem(404, "Message not found", "The message you requested was not found in the system.");
+            };
+            if message.service != service {
+                return problem(403, "You are not allowed here", "You are not allowed to read this message, you can only read messages that you have sent");
+            }
+            message.polls += 1;
+            let elapsed = now - message.created_at;
+            let settled = message.polls > lifecycle.polls_before_final || elapsed >= lifecycle.delay;
+            let status = if settled { message.final_status } else { "ACCEPTED" };
+            let mut stored = json!({
+                "id": id,
+                "fiscal_code": message.fiscal_code,
+                "created_at": format_time(message.created_at),
+                "sender_service_id": message.service,
+                "feature_level_type": message.body.get("feature_level_type").cloned().unwrap_or(json!("STANDARD")),
+            });
+            if status == "PROCESSED"
+                && let (Some(target), Some(content)) = (stored.as_object_mut(), message.body.get("content"))
+            {
+                target.insert("content".into(), content.clone());
+            }
+            ResponseTemplate::new(200).set_body_json(json!({ "message": stored, "status": status }))
+        })
+    }
+}
+
+/// The citizen's state and the services they block.
+fn citizen_state(state: &State, code: &str) -> (CitizenState, Vec<String>) {
+    if code == SANDBOX_FISCAL_CODE {
+        return (CitizenState::Allowed, Vec::new());
+    }
+    state
+        .citizens
+        .get(code)
+        .map_or((state.default_citizen, Vec::new()), |c| {
+            (c.state, c.blocked_services.clone())
+        })
+}
+
+/// IO's `NewMessage` decoding, in the order the server checks.
+fn check_message(message: &Value, code: &str) -> Result<(), Box<ResponseTemplate>> {
+    if !is_io_fiscal_code(code) {
+        return Err(reject("fiscal_code", "FiscalCode"));
+    }
+    let text_within = |pointer: &str, min: usize, max: usize| {
+        message
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .is_some_and(|t| (min..=max).contains(&js_length(t)))
+    };
+    if !text_within("/content/subject", 10, 120) {
+        return Err(reject(
+            "content.subject",
+            "string of length >= 10 and < 121",
+        ));
+    }
+    if !text_within("/content/markdown", 80, 10_000) {
+        return Err(reject(
+            "content.markdown",
+            "string of length >= 80 and < 10001",
+        ));
+    }
+    if let Some(ttl) = message.get("time_to_live")
+        && !ttl.as_u64().is_some_and(|t| (3600..=604_800).contains(&t))
+    {
+        return Err(reject("time_to_live", "integer >= 3600 and <= 604800"));
+    }
+    if let Some(level) = message.get("feature_level_type")
+        && !matches!(level.as_str(), Some("STANDARD" | "ADVANCED"))
+    {
+        return Err(reject("feature_level_type", "FeatureLevelType"));
+    }
+    if let Some(due) = message.pointer("/content/due_date")
+        && !due.as_str().is_some_and(|d| {
+            time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).is_ok()
+        })
+    {
+        return Err(reject("content.due_date", "Timestamp"));
+    }
+    if let Some(payment) = message.pointer("/content/payment_data") {
+        if !payment
+            .get("amount")
+            .and_then(Value::as_u64)
+            .is_some_and(|a| (1..=9_999_999_999).contains(&a))
+        {
+            return Err(reject(
+                "content.payment_data.amount",
+                "integer >= 1 and <= 9999999999",
+            ));
+        }
+        let notice = payment
+            .get("notice_number")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let notice_ok = notice.len() == 18
+            && notice.starts_with(['0', '1', '2', '3'])
+            && notice.bytes().all(|b| b.is_ascii_digit());
+        if !notice_ok {
+            return Err(reject(
+                "content.payment_data.notice_number",
+                "PaymentNoticeNumber",
+            ));
+        }
+        if let Some(payee) = payment.get("payee") {
+            let ok = payee
+                .get("fiscal_code")
+                .and_then(Value::as_str)
+                .is_some_and(|c| c.len() == 11 && c.bytes().all(|b| b.is_ascii_digit()));
+            if !ok {
+                return Err(reject(
+                    "content.payment_data.payee.fiscal_code",
+                    "OrganizationFiscalCode",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
