@@ -2,12 +2,18 @@
 //! until interrupted.
 //!
 //! ```text
-//! abilita-mock [--host 127.0.0.1] [--gpd-port 18081] [--key KEY] [--creditor CF]...
+//! abilita-mock [--host 127.0.0.1] [--gpd-port 18081] [--io-port 18082]
+//!              [--key KEY] [--manage-key KEY] [--creditor CF]...
+//!              [--io-citizens FILE.json] [--io-default-citizen allowed|not_registered|inbox_off]
 //! ```
 //!
 //! It prints one line per simulator, `NAME BASE_URL`, then `ready`. Each
 //! server answers `GET /health`. The key (default `abilita-test-key`) may act
-//! for every creditor given (default pagoPA's test creditor `77777777777`).
+//! for every creditor given (default pagoPA's test creditor `77777777777`) on
+//! GPD, and is the primary key of the IO service `abilita-test-service` of the
+//! first creditor; the manage key manages that institution's IO services.
+//! Citizens come from a JSON file (`[{"fiscal_code", "state"}]`) or the
+//! control API `POST /__control/io/citizens`.
 
 // The base URLs on stdout are this program's interface.
 #![allow(clippy::print_stdout)]
@@ -17,24 +23,35 @@ use std::sync::Arc;
 
 use abilita_core::SystemClock;
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, RECEIPTS_PATH};
-use abilita_mock::server::{DEFAULT_CREDITOR, DEFAULT_KEY, start_gpd};
+use abilita_mock::io::{CitizenState, IO_PATH};
+use abilita_mock::server::{
+    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, start_gpd, start_io,
+};
 
-const USAGE: &str =
-    "usage: abilita-mock [--host IP] [--gpd-port PORT] [--key KEY] [--creditor CF]...";
+const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-port PORT] [--key KEY] [--manage-key KEY] \
+                     [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off]";
 
 struct Options {
     host: IpAddr,
     gpd_port: u16,
+    io_port: u16,
     key: String,
+    manage_key: String,
     creditors: Vec<String>,
+    io_citizens: Option<String>,
+    io_default_citizen: CitizenState,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         host: IpAddr::from([127, 0, 0, 1]),
         gpd_port: 18081,
+        io_port: 18082,
         key: DEFAULT_KEY.to_owned(),
+        manage_key: DEFAULT_MANAGE_KEY.to_owned(),
         creditors: Vec::new(),
+        io_citizens: None,
+        io_default_citizen: CitizenState::NotRegistered,
     };
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -46,8 +63,21 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--gpd-port" => {
                 options.gpd_port = value()?.parse().map_err(|e| format!("--gpd-port: {e}"))?
             }
+            "--io-port" => {
+                options.io_port = value()?.parse().map_err(|e| format!("--io-port: {e}"))?
+            }
             "--key" => options.key = value()?,
+            "--manage-key" => options.manage_key = value()?,
             "--creditor" => options.creditors.push(value()?),
+            "--io-citizens" => options.io_citizens = Some(value()?),
+            "--io-default-citizen" => {
+                options.io_default_citizen = match value()?.as_str() {
+                    "allowed" => CitizenState::Allowed,
+                    "not_registered" => CitizenState::NotRegistered,
+                    "inbox_off" => CitizenState::InboxOff,
+                    other => return Err(format!("--io-default-citizen: unknown state {other}")),
+                }
+            }
             "--help" | "-h" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown flag {other}\n{USAGE}")),
         }
@@ -61,6 +91,42 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     Ok(options)
 }
 
+async fn run(options: Options) -> Result<(), String> {
+    let creditors: Vec<&str> = options.creditors.iter().map(String::as_str).collect();
+    let clock = Arc::new(SystemClock);
+    let gpd_address = SocketAddr::new(options.host, options.gpd_port);
+    let gpd = start_gpd(gpd_address, clock.clone(), &options.key, &creditors)
+        .await
+        .map_err(|e| format!("cannot serve GPD on {gpd_address}: {e}"))?;
+    let io_address = SocketAddr::new(options.host, options.io_port);
+    let institution = creditors.first().copied().unwrap_or(DEFAULT_CREDITOR);
+    let io = start_io(
+        io_address,
+        clock,
+        &options.key,
+        &options.manage_key,
+        institution,
+    )
+    .await
+    .map_err(|e| format!("cannot serve IO on {io_address}: {e}"))?;
+    io.simulator.set_default_citizen(options.io_default_citizen);
+    if let Some(file) = &options.io_citizens {
+        let json =
+            std::fs::read_to_string(file).map_err(|e| format!("--io-citizens {file}: {e}"))?;
+        io.simulator
+            .seed_citizens(&json)
+            .map_err(|e| format!("--io-citizens {file}: {e}"))?;
+    }
+    let (gpd_uri, io_uri) = (gpd.server.uri(), io.server.uri());
+    println!("gpd {gpd_uri}{DEBT_POSITIONS_PATH}");
+    println!("gpd-receipts {gpd_uri}{RECEIPTS_PATH}");
+    println!("io {io_uri}{IO_PATH}");
+    println!("ready");
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let options = match parse(std::env::args().skip(1)) {
@@ -70,22 +136,11 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let creditors: Vec<&str> = options.creditors.iter().map(String::as_str).collect();
-    let address = SocketAddr::new(options.host, options.gpd_port);
-    let gpd = match start_gpd(address, Arc::new(SystemClock), &options.key, &creditors).await {
-        Ok(gpd) => gpd,
-        Err(error) => {
-            eprintln!("cannot serve GPD on {address}: {error}");
-            return std::process::ExitCode::FAILURE;
+    match run(options).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::ExitCode::FAILURE
         }
-    };
-    let uri = gpd.server.uri();
-    println!("gpd {uri}{DEBT_POSITIONS_PATH}");
-    println!("gpd-receipts {uri}{RECEIPTS_PATH}");
-    println!("ready");
-    if let Err(error) = tokio::signal::ctrl_c().await {
-        eprintln!("cannot wait for Ctrl-C: {error}");
-        return std::process::ExitCode::FAILURE;
     }
-    std::process::ExitCode::SUCCESS
 }

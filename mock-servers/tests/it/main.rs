@@ -9,3 +9,4 @@
 )]
 
 mod gpd;
+mod program;
