@@ -33,6 +33,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod anpr;
 mod faults;
 pub mod gpd;
 pub mod io;

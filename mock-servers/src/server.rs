@@ -8,6 +8,7 @@ use abilita_core::Clock;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::anpr::AnprSimulator;
 use crate::gpd::GpdSimulator;
 use crate::io::{IoSimulator, ServiceSetup};
 
@@ -100,6 +101,21 @@ pub async fn start_io(
         payee_allowed: false,
     });
     simulator.add_manage_key(institution, manage_key);
+    simulator.mount(&server).await;
+    Ok(Running { server, simulator })
+}
+
+/// Starts a PDND + ANPR simulator; clients register through
+/// `POST /__control/anpr/clients` (or [`AnprSimulator::register_client`]).
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn start_anpr(
+    address: SocketAddr,
+    clock: Arc<dyn Clock>,
+) -> std::io::Result<Running<AnprSimulator>> {
+    let server = serve(address).await?;
+    let simulator = AnprSimulator::new(clock);
     simulator.mount(&server).await;
     Ok(Running { server, simulator })
 }

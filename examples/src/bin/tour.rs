@@ -9,6 +9,8 @@
 //!    argument).
 //! 3. App IO: the notice sent to the citizen's phone through the embedded IO
 //!    simulator, with a "pay" button, and followed until IO has processed it.
+//! 4. ANPR: the citizen's residence looked up through the embedded PDND and
+//!    ANPR simulator (C030 for the idANPR, then C020), every call signed.
 //!
 //! Run it with `cargo run -p abilita-examples --bin tour`; set
 //! `RUST_LOG=abilita=debug` to see the transport's traces (which carry path
@@ -18,6 +20,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use abilita_anpr::{
+    AnprClient, AnprConfig, AuditIdentity, EService, Endpoints, Query, Subject as AnprSubject,
+};
+use abilita_core::PrivateKeyPem;
 use abilita_core::http::HeaderName;
 use abilita_core::{
     ApiKey, ApiRequest, BaseUrl, CodiceFiscale, EuroCents, Iban, PartitaIva, SystemClock, Transport,
@@ -25,6 +31,9 @@ use abilita_core::{
 use abilita_io::markdown::{Cta, Ctas};
 use abilita_io::model::{MessageContent, NewMessage, PaymentData, Recipient, Subject};
 use abilita_io::{InstitutionRateLimit, IoClient, ServiceKeys};
+use abilita_mock::anpr::{
+    ANPR_PREFIX_PATH, ASSERTION_AUDIENCE, AnprSimulator, MODI_AUDIENCE_PATH, TOKEN_PATH,
+};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
 use abilita_mock::io::{CitizenState, IoSimulator, ServiceSetup};
 use abilita_pagopa::gpd::{
@@ -61,6 +70,93 @@ async fn main() -> Result<()> {
     core_tour(&mut out).await?;
     let notice = pagopa_tour(&mut out, &out_dir).await?;
     io_tour(&mut out, &notice).await?;
+    anpr_tour(&mut out).await?;
+    Ok(())
+}
+
+async fn anpr_tour(out: &mut impl std::io::Write) -> Result<()> {
+    writeln!(
+        out,
+        "\n== abilita-anpr on the embedded PDND and ANPR simulator"
+    )?;
+    const CLIENT_ID: &str = "8e9f24ca-78f5-4c69-9e4f-0efbeac7bb2b";
+    const KID: &str = "tourtourtourtourtourtourtourtourtourtour123";
+    let purposes = [
+        (
+            EService::C030IdUnicoNazionale,
+            "00000000-0000-4000-8000-000000000030",
+        ),
+        (
+            EService::C020Residenza,
+            "00000000-0000-4000-8000-000000000020",
+        ),
+    ];
+    let server = MockServer::start().await;
+    let simulator = AnprSimulator::new(Arc::new(SystemClock));
+    simulator.register_client(
+        CLIENT_ID,
+        KID,
+        include_str!("../../data/demo-pdnd-client.pub"),
+    )?;
+    for (service, purpose) in purposes {
+        simulator.approve_purpose(KID, purpose, service.code());
+    }
+    simulator.mount(&server).await;
+    let uri = server.uri();
+    let endpoints = Endpoints {
+        token_url: format!("{uri}{TOKEN_PATH}"),
+        assertion_audience: ASSERTION_AUDIENCE.into(),
+        anpr_prefix: format!("{uri}{ANPR_PREFIX_PATH}"),
+        modi_audience_prefix: format!("{uri}{MODI_AUDIENCE_PATH}"),
+    };
+    let mut config = AnprConfig::new(
+        endpoints,
+        CLIENT_ID,
+        KID,
+        PrivateKeyPem::new(include_str!("../../data/demo-pdnd-client.key")),
+        AuditIdentity::new("operatore.42", "Ufficio Anagrafe", "SpidL2")?,
+    )?;
+    for (service, purpose) in purposes {
+        config = config.purpose(service, purpose)?;
+    }
+    let anpr = AnprClient::new(config)?;
+    let query = Query {
+        reason: "PROT.2026.12345".into(),
+        reference_date: time::OffsetDateTime::now_utc().date(),
+    };
+    let citizen = CodiceFiscale::new("STTSGT90A01H501J")?;
+    let id = anpr.id_anpr(&citizen, &query).await?;
+    writeln!(
+        out,
+        "C030: idANPR {:?} (ANPR operation {:?})",
+        id.value, id.id_operazione_anpr
+    )?;
+    let Some(id) = id.value else { return Ok(()) };
+    let residence = anpr.residence(&AnprSubject::IdAnpr(id), &query).await?;
+    for place in residence.value {
+        let Some(address) = place.indirizzo else {
+            continue;
+        };
+        writeln!(
+            out,
+            "C020: residence {} {}, {} {}",
+            address
+                .toponimo
+                .as_ref()
+                .and_then(|t| t.specie.clone())
+                .unwrap_or_default(),
+            address
+                .toponimo
+                .as_ref()
+                .and_then(|t| t.denominazione_toponimo.clone())
+                .unwrap_or_default(),
+            address.cap.unwrap_or_default(),
+            address
+                .comune
+                .and_then(|c| c.nome_comune)
+                .unwrap_or_default(),
+        )?;
+    }
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! until interrupted.
 //!
 //! ```text
-//! abilita-mock [--host 127.0.0.1] [--gpd-port 18081] [--io-port 18082]
+//! abilita-mock [--host 127.0.0.1] [--gpd-port 18081] [--io-port 18082] [--anpr-port 18083]
 //!              [--key KEY] [--manage-key KEY] [--creditor CF]...
 //!              [--io-citizens FILE.json] [--io-default-citizen allowed|not_registered|inbox_off]
 //! ```
@@ -13,7 +13,9 @@
 //! GPD, and is the primary key of the IO service `abilita-test-service` of the
 //! first creditor; the manage key manages that institution's IO services.
 //! Citizens come from a JSON file (`[{"fiscal_code", "state"}]`) or the
-//! control API `POST /__control/io/citizens`.
+//! control API `POST /__control/io/citizens`. PDND clients register with
+//! `POST /__control/anpr/clients` on the ANPR port; the ANPR subjects are
+//! ANPR's official UAT test subjects.
 
 // The base URLs on stdout are this program's interface.
 #![allow(clippy::print_stdout)]
@@ -22,19 +24,21 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use abilita_core::SystemClock;
+use abilita_mock::anpr::{ANPR_PREFIX_PATH, TOKEN_PATH};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, RECEIPTS_PATH};
 use abilita_mock::io::{CitizenState, IO_PATH};
 use abilita_mock::server::{
-    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, start_gpd, start_io,
+    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, start_anpr, start_gpd, start_io,
 };
 
-const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-port PORT] [--key KEY] [--manage-key KEY] \
+const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-port PORT] [--anpr-port PORT] [--key KEY] [--manage-key KEY] \
                      [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off]";
 
 struct Options {
     host: IpAddr,
     gpd_port: u16,
     io_port: u16,
+    anpr_port: u16,
     key: String,
     manage_key: String,
     creditors: Vec<String>,
@@ -47,6 +51,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         host: IpAddr::from([127, 0, 0, 1]),
         gpd_port: 18081,
         io_port: 18082,
+        anpr_port: 18083,
         key: DEFAULT_KEY.to_owned(),
         manage_key: DEFAULT_MANAGE_KEY.to_owned(),
         creditors: Vec::new(),
@@ -65,6 +70,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             }
             "--io-port" => {
                 options.io_port = value()?.parse().map_err(|e| format!("--io-port: {e}"))?
+            }
+            "--anpr-port" => {
+                options.anpr_port = value()?.parse().map_err(|e| format!("--anpr-port: {e}"))?
             }
             "--key" => options.key = value()?,
             "--manage-key" => options.manage_key = value()?,
@@ -117,10 +125,16 @@ async fn run(options: Options) -> Result<(), String> {
             .seed_citizens(&json)
             .map_err(|e| format!("--io-citizens {file}: {e}"))?;
     }
-    let (gpd_uri, io_uri) = (gpd.server.uri(), io.server.uri());
+    let anpr_address = SocketAddr::new(options.host, options.anpr_port);
+    let anpr = start_anpr(anpr_address, Arc::new(SystemClock))
+        .await
+        .map_err(|e| format!("cannot serve ANPR on {anpr_address}: {e}"))?;
+    let (gpd_uri, io_uri, anpr_uri) = (gpd.server.uri(), io.server.uri(), anpr.server.uri());
     println!("gpd {gpd_uri}{DEBT_POSITIONS_PATH}");
     println!("gpd-receipts {gpd_uri}{RECEIPTS_PATH}");
     println!("io {io_uri}{IO_PATH}");
+    println!("pdnd-token {anpr_uri}{TOKEN_PATH}");
+    println!("anpr {anpr_uri}{ANPR_PREFIX_PATH}");
     println!("ready");
     tokio::signal::ctrl_c()
         .await

@@ -86,6 +86,12 @@ async fn the_program_prints_its_urls_and_serves_health_gpd_and_io() {
             .send()
             .await?;
         assert_eq!(list.status(), 200);
+        let refused = http
+            .post(&urls["pdnd-token"])
+            .body("grant_type=client_credentials")
+            .send()
+            .await?;
+        assert_eq!(refused.status(), 400, "PDND's masked refusal");
         Ok::<_, reqwest::Error>(())
     }
     .await;

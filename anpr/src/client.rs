@@ -1,0 +1,437 @@
+//! The ANPR client: one call, and a helper per e-service.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use abilita_core::http::{HeaderName, HeaderValue};
+use abilita_core::{
+    ApiRequest, BaseUrl, CodiceFiscale, Error, InvalidInput, RetryPolicy, Transport,
+};
+use serde_json::Value;
+use time::Date;
+
+use crate::config::{AnprConfig, ConfigRule};
+use crate::error::AnprError;
+use crate::model::{
+    Anomaly, Citizenship, PersonalDetails, Request, RequestData, Residence, Response, Subject,
+    SubjectData,
+};
+use crate::modi::ModiSigner;
+use crate::service::EService;
+use crate::voucher::VoucherClient;
+
+/// The longest `idOperazioneClient` ANPR accepts.
+pub const MAX_OPERATION_ID: usize = 30;
+
+/// Tries of one consultation (each with fresh tokens) when ANPR or PDND
+/// fail or throttle.
+const ATTEMPTS: u32 = 3;
+
+/// Why and as of when a subject is consulted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// The administrative reference: protocol number, file, report.
+    pub reason: String,
+    /// The date the record is read as of.
+    pub reference_date: Date,
+}
+
+/// An answer with ANPR's id of the operation and its warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer<T> {
+    /// What was asked.
+    pub value: T,
+    /// ANPR's id of the operation, for support.
+    pub id_operazione_anpr: Option<String>,
+    /// Warnings, such as EN148 after a search by codice fiscale.
+    pub warnings: Vec<Anomaly>,
+}
+
+/// Whether a subject is alive, from C019.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LifeStatus {
+    /// Alive.
+    Alive,
+    /// Deceased, with the date when ANPR gives it.
+    Deceased {
+        /// `YYYY-MM-DD`.
+        date: Option<String>,
+    },
+    /// ANPR did not say.
+    Unknown,
+}
+
+/// Increasing numeric operation ids (milliseconds × 1000 + a counter): C001
+/// wants them numeric and increasing, all services at most 30 characters.
+#[derive(Debug, Default)]
+struct OperationIds(AtomicU64);
+
+impl OperationIds {
+    fn next(&self, now_millis: u64) -> String {
+        let candidate = now_millis.saturating_mul(1000);
+        let previous = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(candidate.max(last + 1))
+            });
+        let id = previous.map_or(candidate, |last| candidate.max(last + 1));
+        id.to_string()
+    }
+}
+
+/// A client of ANPR's e-services for one municipality.
+#[derive(Debug)]
+pub struct AnprClient {
+    config: AnprConfig,
+    signer: ModiSigner,
+    vouchers: VoucherClient,
+    anpr: Transport,
+    ids: OperationIds,
+}
+
+const AGID_SIGNATURE: HeaderName = HeaderName::from_static("agid-jwt-signature");
+const AGID_TRACKING: HeaderName = HeaderName::from_static("agid-jwt-trackingevidence");
+const DIGEST: HeaderName = HeaderName::from_static("digest");
+
+impl AnprClient {
+    /// A client for `config`'s environment.
+    ///
+    /// # Errors
+    /// Unusable URLs, key or TLS material.
+    pub fn new(config: AnprConfig) -> Result<Self, Error> {
+        let build = |url: &str| -> Result<Transport, Error> {
+            let mut builder = Transport::builder(BaseUrl::parse(url)?);
+            if let Some(pem) = &config.extra_root_certificates {
+                builder = builder.add_root_certificates_pem(pem);
+            }
+            builder.build()
+        };
+        let token = build(&config.endpoints.token_url)?;
+        let anpr = Transport::builder(BaseUrl::parse(&config.endpoints.anpr_prefix)?)
+            .retry_policy(RetryPolicy::never());
+        let anpr = match &config.extra_root_certificates {
+            Some(pem) => anpr.add_root_certificates_pem(pem),
+            None => anpr,
+        }
+        .build()?;
+        Self::with_transports(config, token, anpr)
+    }
+
+    /// A client over transports of the caller's: `token` at PDND's token
+    /// URL, `anpr` at ANPR's call prefix (a simulator's, say). Give `anpr`
+    /// no retries ([`RetryPolicy::never`]): the client retries itself, with
+    /// fresh tokens, since ANPR refuses a token seen before. Time is read
+    /// from `anpr`'s clock.
+    ///
+    /// # Errors
+    /// An unusable private key.
+    pub fn with_transports(
+        config: AnprConfig,
+        token: Transport,
+        anpr: Transport,
+    ) -> Result<Self, Error> {
+        let signer = ModiSigner::new(&config, anpr.clock().clone())?;
+        let vouchers = VoucherClient::new(token, &config.client_id);
+        Ok(Self {
+            config,
+            signer,
+            vouchers,
+            anpr,
+            ids: OperationIds::default(),
+        })
+    }
+
+    /// The signer, for callers that route calls through their own gateway.
+    #[must_use]
+    pub fn signer(&self) -> &ModiSigner {
+        &self.signer
+    }
+
+    /// Consults `service` about `subject`: signs, obtains a voucher, calls,
+    /// and retries with fresh tokens when ANPR or PDND fail or throttle.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a service without a purpose or an empty
+    /// reason; else [`AnprError`] and the transport's errors.
+    pub async fn consult(
+        &self,
+        service: EService,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Response, Error<AnprError>> {
+        let purpose = self.config.purposes.get(&service).ok_or_else(|| {
+            InvalidInput::new(
+                "purpose_id",
+                ConfigRule("no purpose configured for this e-service"),
+            )
+        })?;
+        if query.reason.trim().is_empty() {
+            return Err(InvalidInput::new(
+                "motivoRichiesta",
+                ConfigRule("the administrative reference is required"),
+            )
+            .into());
+        }
+        let mut attempt = 1;
+        loop {
+            match self.call_once(service, purpose, subject, query).await {
+                Err(error) if attempt < ATTEMPTS && error.is_retryable() => {
+                    let wait = error
+                        .response()
+                        .and_then(abilita_core::RawResponse::retry_after)
+                        .unwrap_or(Duration::from_millis(500) * 2u32.pow(attempt - 1));
+                    if wait > Duration::from_secs(30) {
+                        return Err(error);
+                    }
+                    tracing::warn!(service = service.code(), attempt, "retrying: {error}");
+                    self.anpr.clock().sleep(wait).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn call_once(
+        &self,
+        service: EService,
+        purpose: &str,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Response, Error<AnprError>> {
+        let now_millis =
+            u64::try_from(self.anpr.clock().now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        let request = Request {
+            id_operazione_client: self.ids.next(now_millis),
+            criteri_ricerca: subject.into(),
+            dati_richiesta: RequestData {
+                data_riferimento_richiesta: query.reference_date,
+                motivo_richiesta: query.reason.clone(),
+                caso_uso: service.code().to_owned(),
+            },
+        };
+        let body = serde_json::to_vec(&request).map_err(|e| InvalidInput::new("request", e))?;
+        let prepared = self
+            .signer
+            .prepare(&self.config.audience_of(service), purpose, &body)
+            .map_err(|e| InvalidInput::new("private_key", e))?;
+        let voucher = self
+            .vouchers
+            .voucher(&prepared.client_assertion, None)
+            .await?;
+        let header =
+            |value: &str| HeaderValue::from_str(value).map_err(|e| InvalidInput::new("header", e));
+        let mut bearer = header(&format!("Bearer {}", voucher.expose_secret()))?;
+        bearer.set_sensitive(true);
+        let call = ApiRequest::post("/{service}/v1/anpr-service-e002")
+            .path_param("service", service.segment())
+            .header(abilita_core::http::header::AUTHORIZATION, bearer)
+            .header(AGID_SIGNATURE, header(&prepared.integrity)?)
+            .header(AGID_TRACKING, header(&prepared.tracking_evidence)?)
+            .header(DIGEST, header(&prepared.digest)?)
+            .body(HeaderValue::from_static("application/json"), body)
+            // A consultation reads: safe to resend (the client re-signs anyway).
+            .retry_safe();
+        self.anpr.send(call).await?.json()
+    }
+
+    /// C030: the national unique id (idANPR) of a codice fiscale, the first
+    /// step of every other consultation.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`]; [`AnprError::NotFound`] for an unknown code.
+    pub async fn id_anpr(
+        &self,
+        fiscal_code: &CodiceFiscale,
+        query: &Query,
+    ) -> Result<Answer<Option<String>>, Error<AnprError>> {
+        let subject = Subject::CodiceFiscale(fiscal_code.clone());
+        self.answer(EService::C030IdUnicoNazionale, &subject, query, |r| {
+            r.subjects()
+                .iter()
+                .find_map(|s| s.identificativi.as_ref()?.id_anpr.clone())
+        })
+        .await
+    }
+
+    /// C020: residences.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn residence(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Vec<Residence>>, Error<AnprError>> {
+        self.answer(EService::C020Residenza, subject, query, |r| {
+            r.subjects()
+                .first()
+                .map(|s| s.residenza.clone())
+                .unwrap_or_default()
+        })
+        .await
+    }
+
+    /// C021: the members of the subject's family, one entry each.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn family(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Vec<SubjectData>>, Error<AnprError>> {
+        self.answer(EService::C021StatoFamiglia, subject, query, |r| {
+            r.subjects().to_vec()
+        })
+        .await
+    }
+
+    /// C019: whether the subject is alive.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn life_status(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<LifeStatus>, Error<AnprError>> {
+        self.answer(EService::C019EsistenzaVita, subject, query, |r| {
+            r.subjects()
+                .first()
+                .map_or(LifeStatus::Unknown, life_status)
+        })
+        .await
+    }
+
+    /// C015: personal details.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn personal_details(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Option<PersonalDetails>>, Error<AnprError>> {
+        self.answer(EService::C015Generalita, subject, query, |r| {
+            r.subjects().first().and_then(|s| s.generalita.clone())
+        })
+        .await
+    }
+
+    /// C018: citizenships.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn citizenship(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Vec<Citizenship>>, Error<AnprError>> {
+        self.answer(EService::C018Cittadinanza, subject, query, |r| {
+            r.subjects()
+                .first()
+                .map(|s| s.cittadinanza.clone())
+                .unwrap_or_default()
+        })
+        .await
+    }
+
+    /// C017: the marriage record, as ANPR returns it.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn marriage(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Option<Value>>, Error<AnprError>> {
+        self.answer(EService::C017Matrimonio, subject, query, |r| {
+            r.subjects()
+                .first()
+                .and_then(|s| s.other.get("matrimonio").cloned())
+        })
+        .await
+    }
+
+    /// C001: the subject's data for notifying a deed (details, residence,
+    /// life status).
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn notification(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Option<SubjectData>>, Error<AnprError>> {
+        self.answer(EService::C001Notifica, subject, query, |r| {
+            r.subjects().first().cloned()
+        })
+        .await
+    }
+
+    async fn answer<T>(
+        &self,
+        service: EService,
+        subject: &Subject,
+        query: &Query,
+        extract: impl FnOnce(&Response) -> T,
+    ) -> Result<Answer<T>, Error<AnprError>> {
+        let response = self.consult(service, subject, query).await?;
+        let value = extract(&response);
+        Ok(Answer {
+            value,
+            id_operazione_anpr: response.id_operazione_anpr,
+            warnings: response.lista_anomalie,
+        })
+    }
+}
+
+/// Life status from `infoSoggettoEnte` (id 1003 `S`/`N`, 1015 the date) or
+/// `datiDecesso`.
+fn life_status(subject: &SubjectData) -> LifeStatus {
+    let info = |id: &str| {
+        subject
+            .info_soggetto_ente
+            .iter()
+            .find(|i| i.id.as_deref() == Some(id))
+    };
+    let death_date = info("1015")
+        .and_then(|i| i.valore_data.clone())
+        .or_else(|| {
+            subject
+                .dati_decesso
+                .as_ref()
+                .and_then(|d| d.data_evento.clone())
+        });
+    match info("1003").and_then(|i| i.valore.as_deref()) {
+        Some("S") => LifeStatus::Alive,
+        Some("N") => LifeStatus::Deceased { date: death_date },
+        _ if death_date.is_some() || subject.dati_decesso.is_some() => {
+            LifeStatus::Deceased { date: death_date }
+        }
+        _ => LifeStatus::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_increase_and_fit() {
+        let ids = OperationIds::default();
+        let (a, b, c) = (
+            ids.next(1_764_000_000_000),
+            ids.next(1_764_000_000_000),
+            ids.next(1_763_000_000_000),
+        );
+        let parse = |s: &str| s.parse::<u64>().unwrap();
+        assert!(
+            parse(&a) < parse(&b) && parse(&b) < parse(&c),
+            "{a} {b} {c}"
+        );
+        assert!(a.len() <= MAX_OPERATION_ID);
+    }
+}

@@ -1,0 +1,226 @@
+//! Where the platforms are and who the municipality is on them.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use abilita_core::{InvalidInput, PrivateKeyPem};
+
+use crate::service::EService;
+
+/// A rule a configuration value broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigRule(pub &'static str);
+
+/// PDND and ANPR addresses of one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// PDND's token endpoint.
+    pub token_url: String,
+    /// The `aud` of client assertions: a host and path, no scheme.
+    pub assertion_audience: String,
+    /// ANPR's call prefix; services live at `{prefix}/{segment}/v1`.
+    pub anpr_prefix: String,
+    /// The prefix of the ModI tokens' `aud`: like the call prefix but
+    /// without `-PDND` (the most common integration error).
+    pub modi_audience_prefix: String,
+}
+
+impl Endpoints {
+    /// ANPR collaudo (UAT, "validazione") with PDND UAT.
+    #[must_use]
+    pub fn uat() -> Self {
+        Self {
+            token_url: "https://auth.uat.interop.pagopa.it/token.oauth2".into(),
+            assertion_audience: "auth.uat.interop.pagopa.it/client-assertion".into(),
+            anpr_prefix:
+                "https://modipa-val.anpr.interno.it/govway/rest/in/MinInternoPortaANPR-PDND".into(),
+            modi_audience_prefix:
+                "https://modipa-val.anpr.interno.it/govway/rest/in/MinInternoPortaANPR".into(),
+        }
+    }
+
+    /// Production.
+    #[must_use]
+    pub fn production() -> Self {
+        Self {
+            token_url: "https://auth.interop.pagopa.it/token.oauth2".into(),
+            assertion_audience: "auth.interop.pagopa.it/client-assertion".into(),
+            anpr_prefix: "https://modipa.anpr.interno.it/govway/rest/in/MinInternoPortaANPR-PDND"
+                .into(),
+            modi_audience_prefix:
+                "https://modipa.anpr.interno.it/govway/rest/in/MinInternoPortaANPR".into(),
+        }
+    }
+}
+
+/// Who acts, as ANPR's audit trail records it (AUDIT_REST_02): the
+/// operator's id, the office, and the assurance level of their login.
+/// ANPR refuses `LoA` and `userLocation` over 20 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditIdentity {
+    user_id: String,
+    user_location: String,
+    loa: String,
+}
+
+/// The longest audit value ANPR was seen to accept.
+pub const MAX_AUDIT_LEN: usize = 20;
+
+impl AuditIdentity {
+    /// Checks and wraps the audit claims.
+    ///
+    /// # Errors
+    /// An empty value, or one longer than [`MAX_AUDIT_LEN`].
+    pub fn new(user_id: &str, user_location: &str, loa: &str) -> Result<Self, InvalidInput> {
+        for (field, value) in [
+            ("userID", user_id),
+            ("userLocation", user_location),
+            ("LoA", loa),
+        ] {
+            if value.is_empty() || value.chars().count() > MAX_AUDIT_LEN {
+                return Err(InvalidInput::new(field, ConfigRule("1 to 20 characters")));
+            }
+        }
+        Ok(Self {
+            user_id: user_id.into(),
+            user_location: user_location.into(),
+            loa: loa.into(),
+        })
+    }
+
+    pub(crate) fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    pub(crate) fn user_location(&self) -> &str {
+        &self.user_location
+    }
+
+    pub(crate) fn loa(&self) -> &str {
+        &self.loa
+    }
+}
+
+/// Everything a municipality's client needs.
+#[derive(Debug, Clone)]
+pub struct AnprConfig {
+    pub(crate) endpoints: Endpoints,
+    pub(crate) client_id: String,
+    pub(crate) key_id: String,
+    pub(crate) private_key: PrivateKeyPem,
+    pub(crate) purposes: HashMap<EService, String>,
+    pub(crate) audiences: HashMap<EService, String>,
+    pub(crate) audit: AuditIdentity,
+    pub(crate) skew_margin: Duration,
+    pub(crate) token_lifetime: Duration,
+    pub(crate) extra_root_certificates: Option<Vec<u8>>,
+}
+
+/// The default back-dating of `iat`/`nbf`: GovWay refuses tokens "created
+/// in the future" by even a second.
+pub const DEFAULT_SKEW_MARGIN: Duration = Duration::from_secs(5);
+
+fn is_uuid(text: &str) -> bool {
+    uuid::Uuid::parse_str(text).is_ok_and(|_| text.len() == 36)
+}
+
+impl AnprConfig {
+    /// A configuration for `endpoints`, with the PDND client's id (a UUID),
+    /// the `kid` PDND assigned to its public key (43 base64url characters),
+    /// its private key, and the audit identity.
+    ///
+    /// # Errors
+    /// A client id that is not a UUID or a kid not in PDND's format.
+    pub fn new(
+        endpoints: Endpoints,
+        client_id: &str,
+        key_id: &str,
+        private_key: PrivateKeyPem,
+        audit: AuditIdentity,
+    ) -> Result<Self, InvalidInput> {
+        if !is_uuid(client_id) {
+            return Err(InvalidInput::new("client_id", ConfigRule("a UUID")));
+        }
+        let kid_ok = key_id.len() == 43
+            && key_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !kid_ok {
+            return Err(InvalidInput::new(
+                "key_id",
+                ConfigRule("43 base64url characters, as PDND assigns it"),
+            ));
+        }
+        Ok(Self {
+            endpoints,
+            client_id: client_id.into(),
+            key_id: key_id.into(),
+            private_key,
+            purposes: HashMap::new(),
+            audiences: HashMap::new(),
+            audit,
+            skew_margin: DEFAULT_SKEW_MARGIN,
+            token_lifetime: Duration::from_secs(120),
+            extra_root_certificates: None,
+        })
+    }
+
+    /// The purpose (*finalità*) id that PDND approved for `service`: one per
+    /// e-service.
+    ///
+    /// # Errors
+    /// A purpose id that is not a UUID.
+    pub fn purpose(mut self, service: EService, purpose_id: &str) -> Result<Self, InvalidInput> {
+        if !is_uuid(purpose_id) {
+            return Err(InvalidInput::new("purpose_id", ConfigRule("a UUID")));
+        }
+        self.purposes.insert(service, purpose_id.into());
+        Ok(self)
+    }
+
+    /// Overrides the audience of one service (default: the ModI audience
+    /// prefix, the service's segment, `/v1`).
+    #[must_use]
+    pub fn audience(mut self, service: EService, audience: impl Into<String>) -> Self {
+        self.audiences.insert(service, audience.into());
+        self
+    }
+
+    /// How far `iat`/`nbf` are back-dated (default 5 s).
+    #[must_use]
+    pub fn skew_margin(mut self, margin: Duration) -> Self {
+        self.skew_margin = margin;
+        self
+    }
+
+    /// Extra root CAs in PEM (ANPR's UAT uses the private "Sogei
+    /// Certification Authority Test").
+    #[must_use]
+    pub fn extra_root_certificates_pem(mut self, pem: &[u8]) -> Self {
+        self.extra_root_certificates = Some(pem.to_vec());
+        self
+    }
+
+    /// The ModI audience of `service`.
+    #[must_use]
+    pub fn audience_of(&self, service: EService) -> String {
+        self.audiences.get(&service).cloned().unwrap_or_else(|| {
+            format!(
+                "{}/{}/v1",
+                self.endpoints.modi_audience_prefix.trim_end_matches('/'),
+                service.segment()
+            )
+        })
+    }
+
+    /// The URL of `service`'s operation.
+    #[must_use]
+    pub fn operation_url(&self, service: EService) -> String {
+        format!(
+            "{}/{}/v1/anpr-service-e002",
+            self.endpoints.anpr_prefix.trim_end_matches('/'),
+            service.segment()
+        )
+    }
+}

@@ -1,0 +1,70 @@
+//! ANPR, the national resident registry, for municipalities: its e-services
+//! reached through PDND with the signed tokens every call needs.
+//!
+//! A consultation takes four signed or hashed parts, in a fixed order, and
+//! integrators most often fail on the audience, the digests or the clocks;
+//! this crate builds them all from one configuration:
+//!
+//! 1. `Agid-JWT-TrackingEvidence` (AUDIT_REST_02): who acts, for what;
+//! 2. a PDND client assertion whose `digest` is the hex SHA-256 of (1),
+//!    exchanged for a voucher;
+//! 3. `Digest`: base64 SHA-256 of the exact body bytes sent;
+//! 4. `Agid-JWT-Signature` (INTEGRITY_REST_02) over (3) and the content type.
+//!
+//! The ModI audience is derived per service without `-PDND` and without the
+//! operation; `iat` is back-dated by a margin (5 s) because the gateway
+//! refuses tokens "created in the future".
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use abilita_anpr::{AnprClient, AnprConfig, AuditIdentity, EService, Endpoints, Query, Subject};
+//! use abilita_core::{CodiceFiscale, PrivateKeyPem};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = AnprConfig::new(
+//!     Endpoints::uat(),
+//!     &std::env::var("PDND_CLIENT_ID")?,
+//!     &std::env::var("PDND_KID")?,
+//!     PrivateKeyPem::new(std::fs::read_to_string("pdnd-client.key")?),
+//!     AuditIdentity::new("operatore.42", "Ufficio Anagrafe", "SpidL2")?,
+//! )?
+//! .purpose(EService::C030IdUnicoNazionale, &std::env::var("PURPOSE_C030")?)?
+//! .purpose(EService::C020Residenza, &std::env::var("PURPOSE_C020")?)?;
+//! let anpr = AnprClient::new(config)?;
+//! let query = Query { reason: "PROT.2026.12345".into(), reference_date: time::OffsetDateTime::now_utc().date() };
+//! let id = anpr.id_anpr(&CodiceFiscale::new("STTSGT90A01H501J")?, &query).await?.value;
+//! if let Some(id) = id {
+//!     let residence = anpr.residence(&Subject::IdAnpr(id), &query).await?;
+//!     println!("{:?}", residence.value);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Security
+//!
+//! The private key is a secret type; tokens travel only in headers marked
+//! sensitive; codici fiscali travel only in the body; nothing is logged but
+//! service codes and attempt counts. Tokens are never reused (fresh `jti`
+//! each), and a voucher bound to a digest is never cached.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod config;
+mod error;
+pub mod model;
+mod modi;
+mod service;
+mod voucher;
+
+pub use client::{AnprClient, Answer, LifeStatus, MAX_OPERATION_ID, Query};
+pub use config::{
+    AnprConfig, AuditIdentity, ConfigRule, DEFAULT_SKEW_MARGIN, Endpoints, MAX_AUDIT_LEN,
+};
+pub use error::AnprError;
+pub use model::Subject;
+pub use modi::{ModiSigner, PreparedCall, SignError, digest_header, sha256_hex};
+pub use service::EService;
+pub use voucher::VoucherClient;

@@ -1,0 +1,361 @@
+//! A PDND token endpoint and an ANPR front (GovWay + the E002 services),
+//! written from PDND's and AgID's rules and ANPR's OpenAPI files
+//! (`shared/research/anpr-pdnd.md`), as strict as the real gateways, and
+//! independent of `abilita-anpr`: tokens are read as raw JSON.
+//!
+//! Served paths:
+//!
+//! | path | what |
+//! |---|---|
+//! | `POST /token.oauth2` | PDND vouchers (client assertion, strict claim set, masked `015-0008` errors) |
+//! | `GET /.well-known/jwks.json` | the key vouchers are signed with |
+//! | `POST /govway/rest/in/MinInternoPortaANPR-PDND/{Cxxx-name}/v1/anpr-service-e002` | ANPR |
+//! | `POST /__control/anpr/clients` | registers a PDND client: `{client_id, kid, public_key_pem, purposes: {"C030": "<uuid>", …}}` |
+//!
+//! The front checks, in GovWay's order: the voucher (signature, audience,
+//! times, purpose ↔ service); the tracking evidence (signature by the
+//! client's key, audience without `-PDND`, times, required claims and
+//! lengths, its hex SHA-256 equal to the voucher's digest); the integrity
+//! token (audience, times, `signed_headers` equal to the headers received);
+//! the `Digest` against the body; then the body; then ANPR's own checks
+//! (operation id length, `casoUso`, daily quota per consumer) and the
+//! subjects of ANPR's UAT (EN122 not found or cancelled, EN148 warning on a
+//! search by codice fiscale). Clocks are the injectable clock with a
+//! configurable tolerance.
+
+mod data;
+mod front;
+mod pdnd;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use abilita_core::Clock;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use serde_json::{Map, Value};
+use wiremock::matchers::path_regex;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::Faults;
+use crate::faults::{Fault, LOST_RESPONSE_DELAY};
+
+/// The token endpoint's path.
+pub const TOKEN_PATH: &str = "/token.oauth2";
+/// The prefix of ANPR's calls.
+pub const ANPR_PREFIX_PATH: &str = "/govway/rest/in/MinInternoPortaANPR-PDND";
+/// The prefix of the ModI audiences (no `-PDND`).
+pub const MODI_AUDIENCE_PATH: &str = "/govway/rest/in/MinInternoPortaANPR";
+/// The client-assertion audience the simulator expects (no scheme, as PDND).
+pub const ASSERTION_AUDIENCE: &str = "abilita-mock.interop/client-assertion";
+/// The `kid` of the simulator's voucher key.
+pub const VOUCHER_KID: &str = "abilita-mock-pdnd";
+
+const VOUCHER_KEY: &str = include_str!("../../data/anpr/pdnd-simulator.key");
+const VOUCHER_PUBLIC_KEY: &str = include_str!("../../data/anpr/pdnd-simulator.pub");
+const VOUCHER_JWKS: &str = include_str!("../../data/anpr/pdnd-simulator.jwks.json");
+
+/// A PDND client registered with the simulator.
+#[derive(Clone)]
+struct Client {
+    id: String,
+    key: DecodingKey,
+    /// purposeId → e-service code.
+    purposes: HashMap<String, String>,
+}
+
+struct State {
+    clients: HashMap<String, Client>,
+    people: HashMap<String, data::Person>,
+    /// (consumer, service, day) → calls.
+    usage: HashMap<(String, String, time::Date), u32>,
+    seen_jti: HashSet<String>,
+    next_operation: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    tolerance: Duration,
+    daily_quota: Option<u32>,
+    max_assertion_lifetime: Option<Duration>,
+}
+
+/// The PDND + ANPR simulator. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct AnprSimulator {
+    state: Arc<Mutex<State>>,
+    settings: Arc<Mutex<Settings>>,
+    clock: Arc<dyn Clock>,
+    faults: Arc<Faults>,
+    voucher_key: Arc<EncodingKey>,
+    voucher_public: Arc<DecodingKey>,
+    base: Arc<Mutex<String>>,
+}
+
+impl std::fmt::Debug for AnprSimulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnprSimulator").finish_non_exhaustive()
+    }
+}
+
+/// A JWT's claims, once its signature checked out.
+pub(super) struct Token {
+    claims: Map<String, Value>,
+}
+
+impl Token {
+    fn str(&self, claim: &str) -> Option<&str> {
+        self.claims.get(claim).and_then(Value::as_str)
+    }
+
+    fn int(&self, claim: &str) -> Option<i64> {
+        self.claims.get(claim).and_then(Value::as_i64)
+    }
+}
+
+/// The header of a compact JWS, unverified (to find its `kid`).
+fn header_of(token: &str) -> Option<Map<String, Value>> {
+    let segment = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(segment)
+        .ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// Verifies an RS256 JWS with `key`; time claims are checked by the caller
+/// on the simulator's clock.
+fn verify(token: &str, key: &DecodingKey) -> Option<Token> {
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims = HashSet::new();
+    let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
+        .ok()?
+        .claims;
+    Some(Token { claims })
+}
+
+/// A GovWay problem body.
+fn govway(status: u16, title: &str, detail: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("content-type", "application/problem+json")
+        .set_body_json(serde_json::json!({
+            "type": format!("https://govway.org/handling-errors/{status}/{title}.html"),
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "govway_id": uuid_like(detail),
+        }))
+}
+
+/// A stable id for a problem, in the shape of GovWay's.
+fn uuid_like(seed: &str) -> String {
+    let hash = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        hash >> 32,
+        hash & 0xffff,
+        (hash >> 16) & 0xfff,
+        (hash >> 28) & 0xfff,
+        hash & 0xffff_ffff_ffff
+    )
+}
+
+impl AnprSimulator {
+    /// A simulator on `clock`, seeded with ANPR's official UAT subjects,
+    /// with no clients, no tolerance, and no daily quota.
+    ///
+    /// # Panics
+    /// Never: the embedded voucher key is a valid RSA key (a test loads it).
+    #[must_use]
+    #[allow(
+        clippy::expect_used,
+        reason = "an embedded constant key, checked by the tests"
+    )]
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        let voucher_key =
+            EncodingKey::from_rsa_pem(VOUCHER_KEY.as_bytes()).expect("the embedded voucher key");
+        let voucher_public = DecodingKey::from_rsa_pem(VOUCHER_PUBLIC_KEY.as_bytes())
+            .expect("the embedded voucher key");
+        Self {
+            state: Arc::new(Mutex::new(State {
+                clients: HashMap::new(),
+                people: data::official_subjects(),
+                usage: HashMap::new(),
+                seen_jti: HashSet::new(),
+                next_operation: 2_147_483_647,
+            })),
+            settings: Arc::new(Mutex::new(Settings {
+                tolerance: Duration::ZERO,
+                daily_quota: None,
+                max_assertion_lifetime: None,
+            })),
+            clock,
+            faults: Arc::new(Faults::default()),
+            voucher_key: Arc::new(voucher_key),
+            voucher_public: Arc::new(voucher_public),
+            base: Arc::new(Mutex::new(String::new())),
+        }
+    }
+
+    /// Registers a PDND client: its id (the UUID in `iss`/`sub`), the `kid`
+    /// of its key, and the public key in PEM.
+    ///
+    /// # Errors
+    /// A key that is not an RSA public key in PEM.
+    pub fn register_client(
+        &self,
+        client_id: &str,
+        kid: &str,
+        public_key_pem: &str,
+    ) -> Result<(), String> {
+        let key =
+            DecodingKey::from_rsa_pem(public_key_pem.as_bytes()).map_err(|e| e.to_string())?;
+        let client = Client {
+            id: client_id.to_owned(),
+            key,
+            purposes: HashMap::new(),
+        };
+        self.with(|s| s.clients.insert(kid.to_owned(), client));
+        Ok(())
+    }
+
+    /// Approves `purpose_id` for the client with `kid`, on the e-service
+    /// with code `service` (`C030`, …).
+    pub fn approve_purpose(&self, kid: &str, purpose_id: &str, service: &str) {
+        self.with(|s| {
+            if let Some(client) = s.clients.get_mut(kid) {
+                client
+                    .purposes
+                    .insert(purpose_id.to_owned(), service.to_owned());
+            }
+        });
+    }
+
+    fn register_from_json(&self, body: &[u8]) -> ResponseTemplate {
+        let parsed = serde_json::from_slice::<Value>(body).ok();
+        let field = |name: &str| {
+            parsed
+                .as_ref()
+                .and_then(|b| b.get(name)?.as_str().map(str::to_owned))
+        };
+        let (Some(client_id), Some(kid), Some(pem)) =
+            (field("client_id"), field("kid"), field("public_key_pem"))
+        else {
+            return ResponseTemplate::new(400).set_body_json(
+                serde_json::json!({ "detail": "client_id, kid and public_key_pem are required" }),
+            );
+        };
+        if let Err(detail) = self.register_client(&client_id, &kid, &pem) {
+            return ResponseTemplate::new(400)
+                .set_body_json(serde_json::json!({ "detail": detail }));
+        }
+        let purposes = parsed
+            .as_ref()
+            .and_then(|b| b.get("purposes")?.as_object().cloned())
+            .unwrap_or_default();
+        for (service, purpose) in &purposes {
+            if let Some(purpose) = purpose.as_str() {
+                self.approve_purpose(&kid, purpose, service);
+            }
+        }
+        ResponseTemplate::new(204)
+    }
+
+    /// How far clocks may disagree (default none).
+    pub fn set_clock_tolerance(&self, tolerance: Duration) {
+        self.with_settings(|s| s.tolerance = tolerance);
+    }
+
+    /// Calls per consumer, service and day before 429 (default unlimited;
+    /// ANPR's catalogue cards say 5 000 for C030, 2 000 for C020).
+    pub fn set_daily_quota(&self, quota: Option<u32>) {
+        self.with_settings(|s| s.daily_quota = quota);
+    }
+
+    /// The longest client-assertion lifetime (`exp - iat`) accepted; PDND
+    /// sets none, so neither does the simulator by default.
+    pub fn set_max_assertion_lifetime(&self, limit: Option<Duration>) {
+        self.with_settings(|s| s.max_assertion_lifetime = limit);
+    }
+
+    /// The faults to inject.
+    #[must_use]
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// The JWKS of the voucher key.
+    #[must_use]
+    pub fn jwks() -> &'static str {
+        VOUCHER_JWKS
+    }
+
+    /// Serves the simulator on `server`, whose URI becomes the base of the
+    /// audiences it expects.
+    pub async fn mount(&self, server: &MockServer) {
+        *self.base.lock().unwrap_or_else(PoisonError::into_inner) = server.uri();
+        Mock::given(path_regex(
+            r"^/(token\.oauth2|\.well-known/jwks\.json|govway/)",
+        ))
+        .respond_with(self.clone())
+        .named("PDND and ANPR simulator")
+        .mount(server)
+        .await;
+    }
+
+    /// The ModI audience of a service's segment on this simulator.
+    #[must_use]
+    pub fn modi_audience(&self, segment: &str) -> String {
+        format!(
+            "{}{MODI_AUDIENCE_PATH}/{segment}/v1",
+            self.base.lock().unwrap_or_else(PoisonError::into_inner)
+        )
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn with_settings<T>(&self, f: impl FnOnce(&mut Settings) -> T) -> T {
+        f(&mut self.settings.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn handle(&self, request: &Request) -> ResponseTemplate {
+        let path = request.url.path();
+        match (request.method.as_str(), path) {
+            ("POST", TOKEN_PATH) => self.token(request),
+            ("GET", "/.well-known/jwks.json") => {
+                ResponseTemplate::new(200).set_body_raw(VOUCHER_JWKS, "application/json")
+            }
+            ("POST", _) if path.starts_with(ANPR_PREFIX_PATH) => self.anpr(request),
+            ("POST", "/__control/anpr/clients") => self.register_from_json(&request.body),
+            _ => govway(404, "UnknownResource", "no such resource"),
+        }
+    }
+}
+
+impl Respond for AnprSimulator {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let response = match self.faults.draw() {
+            Some(Fault::Throttle) => ResponseTemplate::new(429).insert_header("retry-after", "1"),
+            Some(Fault::ServerError) => ResponseTemplate::new(503).set_body_json(serde_json::json!({
+                "idOperazioneANPR": "0",
+                "listaErrori": [
+                    {"codiceErroreAnomalia": "999", "tipoErroreAnomalia": "E", "testoErroreAnomalia": "Operazione non effettuabile"},
+                    {"codiceErroreAnomalia": "EN527", "tipoErroreAnomalia": "E", "testoErroreAnomalia": "Informazioni sull'operazione da fornire in caso di assistenza"}
+                ]
+            })),
+            Some(Fault::LoseResponse) => return self.handle(request).set_delay(LOST_RESPONSE_DELAY),
+            None => self.handle(request),
+        };
+        self.faults.delay(response)
+    }
+}
