@@ -97,3 +97,22 @@ pub(crate) fn compare_check(
         }),
     }
 }
+
+/// The 11-digit form shared by the partita IVA and a legal entity's codice
+/// fiscale: digits only, the last one the check digit of the first ten.
+pub(crate) fn eleven_digits(
+    kind: super::IdentifierKind,
+    code: &[u8],
+) -> Result<(), super::IdentifierError> {
+    if let Some((position, found)) = first_bad(code, |_, c| c.is_ascii_digit()) {
+        let expected = "a digit";
+        return Err(super::IdentifierError::Character {
+            kind,
+            position,
+            found,
+            expected,
+        });
+    }
+    let (body, check) = code.split_at(code.len().min(10));
+    compare_check(kind, luhn_digit(body), check.first())
+}

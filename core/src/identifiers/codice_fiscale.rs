@@ -3,7 +3,7 @@
 
 use time::{Date, Month};
 
-use super::check::{ascii, compare_check, first_bad, luhn_digit, odd_even_letter};
+use super::check::{ascii, compare_check, eleven_digits, first_bad, odd_even_letter};
 use super::{IdentifierError, IdentifierKind};
 use crate::string_identifier;
 
@@ -82,7 +82,7 @@ impl CodiceFiscale {
         let upper = bytes.to_ascii_uppercase();
         match upper.len() {
             16 => check_person(&upper)?,
-            11 => check_legal_entity(&upper)?,
+            11 => eleven_digits(KIND, &upper)?,
             found => {
                 return Err(IdentifierError::Length {
                     kind: KIND,
@@ -298,20 +298,6 @@ fn check_person(code: &[u8]) -> Result<(), IdentifierError> {
     }
     let (body, check) = code.split_at(15);
     check_character(odd_even_letter(body), check.first())
-}
-
-fn check_legal_entity(code: &[u8]) -> Result<(), IdentifierError> {
-    if let Some((position, found)) = first_bad(code, |_, c| c.is_ascii_digit()) {
-        let expected = "a digit";
-        return Err(IdentifierError::Character {
-            kind: KIND,
-            position,
-            found,
-            expected,
-        });
-    }
-    let (body, check) = code.split_at(10);
-    check_character(luhn_digit(body), check.first())
 }
 
 fn check_character(expected: Option<char>, found: Option<&u8>) -> Result<(), IdentifierError> {

@@ -1,6 +1,6 @@
 //! The partita IVA (VAT number): 11 digits with a check digit.
 
-use super::check::{ascii, compare_check, first_bad, luhn_digit};
+use super::check::{ascii, eleven_digits};
 use super::{IdentifierError, IdentifierKind};
 use crate::string_identifier;
 
@@ -45,17 +45,7 @@ impl PartitaIva {
                 found: code.len(),
             });
         }
-        if let Some((position, found)) = first_bad(code, |_, c| c.is_ascii_digit()) {
-            let expected = "a digit";
-            return Err(IdentifierError::Character {
-                kind: KIND,
-                position,
-                found,
-                expected,
-            });
-        }
-        let (body, check) = code.split_at(10);
-        compare_check(KIND, luhn_digit(body), check.first())?;
+        eleven_digits(KIND, code)?;
         Ok(Self(input.to_owned()))
     }
 
