@@ -1,0 +1,347 @@
+//! Narrow XML-DSig: is *this element* signed by one of *these keys*?
+//!
+//! Accepted, and nothing else: one enveloped `ds:Signature`, a direct child
+//! of the element, with one `ds:Reference` whose URI is `#` + the element's
+//! `ID` (or `""` for the document element); transforms enveloped-signature
+//! then exclusive c14n (with or without comments, with an optional
+//! InclusiveNamespaces PrefixList); digests SHA-256/384/512; signatures
+//! RSA-SHA256/384/512 (PKCS#1 v1.5) and ECDSA-SHA256/384/512. SHA-1 and any
+//! other algorithm or transform are refused. Keys come only from the
+//! caller's trusted certificates: `ds:KeyInfo` is ignored. The document
+//! must not repeat the element's `ID` anywhere, so no other node can stand
+//! for it.
+
+use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+use base64::Engine as _;
+use roxmltree::{Document, Node};
+
+use crate::xml::c14n::{self, Options};
+
+const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+const EXC_C14N_COMMENTS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
+const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+
+/// Why an element is not accepted as signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DsigError {
+    /// The element has no signature of its own.
+    #[error("the element is not signed")]
+    NotSigned,
+    /// The signature's structure is not the one accepted.
+    #[error("the signature is malformed: {0}")]
+    Malformed(&'static str),
+    /// An algorithm or transform outside the accepted set (SHA-1 included).
+    #[error("the algorithm {0} is not accepted")]
+    UnsupportedAlgorithm(String),
+    /// The reference does not point at the element itself.
+    #[error("the signature does not reference the element it is in")]
+    WrongReference,
+    /// The element's `ID` appears more than once in the document.
+    #[error("the element's ID is not unique in the document")]
+    DuplicateId,
+    /// The digest does not match: the element was changed after signing.
+    #[error("the signed content was altered")]
+    DigestMismatch,
+    /// No trusted key verifies the signature.
+    #[error("the signature is not by a trusted key")]
+    BadSignature,
+}
+
+/// Why a certificate cannot serve as a trusted key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Not a PEM or DER X.509 certificate.
+    #[error("not an X.509 certificate")]
+    NotACertificate,
+    /// A key type other than RSA and EC P-256/P-384/P-521.
+    #[error("the certificate's key type is not supported")]
+    UnsupportedKey,
+}
+
+/// A public key trusted to sign: from IdP metadata, never from the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedKey {
+    kind: KeyKind,
+    /// RSAPublicKey DER for RSA; the uncompressed point for EC.
+    key: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Rsa,
+    Ec,
+}
+
+impl TrustedKey {
+    /// The key of a certificate in PEM (one `CERTIFICATE` block) or the
+    /// base64 body alone, as metadata carries it.
+    ///
+    /// # Errors
+    /// A [`KeyError`].
+    pub fn from_certificate_pem(text: &str) -> Result<Self, KeyError> {
+        let body: String = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|_| KeyError::NotACertificate)?;
+        Self::from_certificate_der(&der)
+    }
+
+    /// The key of a DER certificate.
+    ///
+    /// # Errors
+    /// A [`KeyError`].
+    pub fn from_certificate_der(der: &[u8]) -> Result<Self, KeyError> {
+        let (_, certificate) =
+            x509_parser::parse_x509_certificate(der).map_err(|_| KeyError::NotACertificate)?;
+        let spki = &certificate.tbs_certificate.subject_pki;
+        let kind = match spki.algorithm.algorithm.to_id_string().as_str() {
+            "1.2.840.113549.1.1.1" => KeyKind::Rsa,
+            "1.2.840.10045.2.1" => KeyKind::Ec,
+            _ => return Err(KeyError::UnsupportedKey),
+        };
+        Ok(Self {
+            kind,
+            key: spki.subject_public_key.data.to_vec(),
+        })
+    }
+
+    fn verify(
+        &self,
+        method: &str,
+        message: &[u8],
+        signature_value: &[u8],
+    ) -> Result<(), DsigError> {
+        let algorithm: &'static dyn VerificationAlgorithm = match (self.kind, method) {
+            (KeyKind::Rsa, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256") => {
+                &signature::RSA_PKCS1_2048_8192_SHA256
+            }
+            (KeyKind::Rsa, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384") => {
+                &signature::RSA_PKCS1_2048_8192_SHA384
+            }
+            (KeyKind::Rsa, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512") => {
+                &signature::RSA_PKCS1_2048_8192_SHA512
+            }
+            (KeyKind::Ec, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256") => {
+                &signature::ECDSA_P256_SHA256_FIXED
+            }
+            (KeyKind::Ec, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384") => {
+                &signature::ECDSA_P384_SHA384_FIXED
+            }
+            (KeyKind::Ec, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512") => {
+                &signature::ECDSA_P521_SHA512_FIXED
+            }
+            _ => return Err(DsigError::BadSignature),
+        };
+        UnparsedPublicKey::new(algorithm, &self.key)
+            .verify(message, signature_value)
+            .map_err(|_| DsigError::BadSignature)
+    }
+}
+
+fn is_dsig(node: Node<'_, '_>, name: &str) -> bool {
+    node.is_element() && node.tag_name().namespace() == Some(DSIG) && node.tag_name().name() == name
+}
+
+/// The one child element of `node` named `name` in the DSig namespace.
+fn only_child<'a, 'i>(node: Node<'a, 'i>, name: &'static str) -> Result<Node<'a, 'i>, DsigError> {
+    let mut found = node.children().filter(|c| is_dsig(*c, name));
+    match (found.next(), found.next()) {
+        (Some(child), None) => Ok(child),
+        (None, _) => Err(DsigError::Malformed(name)),
+        (Some(_), Some(_)) => Err(DsigError::Malformed("an element repeated")),
+    }
+}
+
+fn algorithm_of<'a>(node: Node<'a, '_>) -> Result<&'a str, DsigError> {
+    node.attribute("Algorithm")
+        .ok_or(DsigError::Malformed("an Algorithm attribute"))
+}
+
+/// The c14n options of a canonicalisation method or transform element.
+fn c14n_options(node: Node<'_, '_>) -> Result<(bool, Vec<String>), DsigError> {
+    let comments = match algorithm_of(node)? {
+        EXC_C14N => false,
+        EXC_C14N_COMMENTS => true,
+        other => return Err(DsigError::UnsupportedAlgorithm(other.to_owned())),
+    };
+    let prefixes = node
+        .children()
+        .find(|c| {
+            c.is_element()
+                && c.tag_name().namespace() == Some(EXC_C14N)
+                && c.tag_name().name() == "InclusiveNamespaces"
+        })
+        .and_then(|n| n.attribute("PrefixList"))
+        .map(|list| list.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    Ok((comments, prefixes))
+}
+
+fn digest(method: &str, data: &[u8]) -> Result<Vec<u8>, DsigError> {
+    let algorithm = match method {
+        "http://www.w3.org/2001/04/xmlenc#sha256" => &aws_lc_rs::digest::SHA256,
+        "http://www.w3.org/2001/04/xmldsig-more#sha384" => &aws_lc_rs::digest::SHA384,
+        "http://www.w3.org/2001/04/xmlenc#sha512" => &aws_lc_rs::digest::SHA512,
+        other => return Err(DsigError::UnsupportedAlgorithm(other.to_owned())),
+    };
+    Ok(aws_lc_rs::digest::digest(algorithm, data).as_ref().to_vec())
+}
+
+fn base64_content(node: Node<'_, '_>) -> Result<Vec<u8>, DsigError> {
+    let text: String = node
+        .text()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| DsigError::Malformed("base64 content"))
+}
+
+/// Checks that `element` carries a valid enveloped signature of its own, by
+/// one of `keys`. `source` is the text `document` was parsed from.
+///
+/// # Errors
+/// A [`DsigError`] saying what is wrong.
+pub fn verify_element(
+    document: &Document<'_>,
+    source: &str,
+    element: Node<'_, '_>,
+    keys: &[TrustedKey],
+) -> Result<(), DsigError> {
+    let signature = only_child(element, "Signature").map_err(|e| match e {
+        DsigError::Malformed("Signature") => DsigError::NotSigned,
+        other => other,
+    })?;
+    let signed_info = only_child(signature, "SignedInfo")?;
+    let reference = only_child(signed_info, "Reference")?;
+
+    // The reference must be this very element, known by a unique ID.
+    let uri = reference
+        .attribute("URI")
+        .ok_or(DsigError::WrongReference)?;
+    if uri.is_empty() {
+        if element != document.root_element() {
+            return Err(DsigError::WrongReference);
+        }
+    } else {
+        let id = uri.strip_prefix('#').ok_or(DsigError::WrongReference)?;
+        if element.attribute("ID") != Some(id) {
+            return Err(DsigError::WrongReference);
+        }
+        let uses = document
+            .descendants()
+            .filter(|n| n.attributes().any(|a| a.name() == "ID" && a.value() == id))
+            .count();
+        if uses != 1 {
+            return Err(DsigError::DuplicateId);
+        }
+    }
+
+    // Transforms: enveloped-signature, then exclusive c14n.
+    let transforms: Vec<Node<'_, '_>> = only_child(reference, "Transforms")?
+        .children()
+        .filter(|c| is_dsig(*c, "Transform"))
+        .collect();
+    let [enveloped, canonical] = transforms.as_slice() else {
+        return Err(DsigError::Malformed("exactly two transforms"));
+    };
+    if algorithm_of(*enveloped)? != ENVELOPED {
+        return Err(DsigError::UnsupportedAlgorithm(
+            algorithm_of(*enveloped)?.to_owned(),
+        ));
+    }
+    let (comments, inclusive) = c14n_options(*canonical)?;
+    let content = c14n::canonicalize(
+        element,
+        source,
+        &Options {
+            comments,
+            inclusive: &inclusive,
+            exclude: Some(signature.id()),
+        },
+    );
+    let expected = base64_content(only_child(reference, "DigestValue")?)?;
+    if digest(
+        algorithm_of(only_child(reference, "DigestMethod")?)?,
+        content.as_bytes(),
+    )? != expected
+    {
+        return Err(DsigError::DigestMismatch);
+    }
+
+    // The signature over the canonical SignedInfo.
+    let (comments, inclusive) = c14n_options(only_child(signed_info, "CanonicalizationMethod")?)?;
+    let signed = c14n::canonicalize(
+        signed_info,
+        source,
+        &Options {
+            comments,
+            inclusive: &inclusive,
+            exclude: None,
+        },
+    );
+    let method = algorithm_of(only_child(signed_info, "SignatureMethod")?)?;
+    if !method.starts_with("http://www.w3.org/2001/04/xmldsig-more#") || method.ends_with("sha1") {
+        return Err(DsigError::UnsupportedAlgorithm(method.to_owned()));
+    }
+    let value = base64_content(only_child(signature, "SignatureValue")?)?;
+    if keys
+        .iter()
+        .any(|key| key.verify(method, signed.as_bytes(), &value).is_ok())
+    {
+        Ok(())
+    } else {
+        Err(DsigError::BadSignature)
+    }
+}
+
+const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+
+/// SPID's signature policy for a Response: the document element is a
+/// `samlp:Response` holding exactly one `saml:Assertion` as a direct child;
+/// the Assertion is signed (always); the Response, when it carries a
+/// signature, is signed validly too. Returns the Assertion, the very node
+/// whose digest was verified: read the identity from it and nothing else.
+///
+/// # Errors
+/// [`DsigError::Malformed`] for any other shape, else the Assertion's or the
+/// Response's signature error.
+pub fn verified_assertion<'a, 'i>(
+    document: &'a Document<'i>,
+    source: &str,
+    keys: &[TrustedKey],
+) -> Result<Node<'a, 'i>, DsigError> {
+    let response = document.root_element();
+    if response.tag_name().namespace() != Some(SAMLP) || response.tag_name().name() != "Response" {
+        return Err(DsigError::Malformed("the document is not a samlp:Response"));
+    }
+    let is_assertion = |n: &Node<'_, '_>| {
+        n.tag_name().namespace() == Some(SAML) && n.tag_name().name() == "Assertion"
+    };
+    if document.descendants().filter(is_assertion).count() != 1 {
+        return Err(DsigError::Malformed(
+            "exactly one saml:Assertion is required",
+        ));
+    }
+    let assertion = response
+        .children()
+        .find(is_assertion)
+        .ok_or(DsigError::Malformed(
+            "the Assertion must be a child of the Response",
+        ))?;
+    verify_element(document, source, assertion, keys)?;
+    if response.children().any(|c| is_dsig(c, "Signature")) {
+        verify_element(document, source, response, keys)?;
+    }
+    Ok(assertion)
+}

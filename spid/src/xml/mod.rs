@@ -1,0 +1,83 @@
+//! Parsing XML that an attacker may have written.
+
+pub(crate) mod c14n;
+
+use roxmltree::{Document, Node, ParsingOptions};
+
+/// The largest document accepted (a SPID Response is a few KB; the AgID
+/// registry aggregate about 200 KB).
+pub const MAX_XML_BYTES: usize = 512 * 1024;
+/// The most nodes accepted.
+pub const MAX_NODES: u32 = 50_000;
+/// The deepest nesting accepted (canonicalisation recurses on it).
+pub const MAX_DEPTH: usize = 64;
+
+/// Why a document was refused before any other check.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum XmlError {
+    /// Larger than [`MAX_XML_BYTES`].
+    #[error("the document is larger than {MAX_XML_BYTES} bytes")]
+    TooLarge,
+    /// Nested deeper than [`MAX_DEPTH`].
+    #[error("the document is nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    /// Not well-formed, a DTD (refused outright: no entities, no XXE, no
+    /// billion laughs), or more than [`MAX_NODES`] nodes.
+    #[error("the document is not acceptable XML")]
+    Malformed(#[source] roxmltree::Error),
+}
+
+/// Parses `text` with the limits above; DTDs are refused.
+///
+/// # Errors
+/// An [`XmlError`].
+pub fn parse(text: &str) -> Result<Document<'_>, XmlError> {
+    if text.len() > MAX_XML_BYTES {
+        return Err(XmlError::TooLarge);
+    }
+    let options = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_NODES,
+        ..ParsingOptions::default()
+    };
+    let document = Document::parse_with_options(text, options).map_err(XmlError::Malformed)?;
+    let too_deep = document
+        .descendants()
+        .any(|node| node.ancestors().nth(MAX_DEPTH + 1).is_some());
+    if too_deep {
+        return Err(XmlError::TooDeep);
+    }
+    Ok(document)
+}
+
+/// The prefix an element or attribute was written with (`""` for none),
+/// read from the source: roxmltree resolves names to URIs, and c14n must
+/// reproduce the prefixes as written.
+pub(crate) fn prefix_of(qname: &str) -> &str {
+    qname.split_once(':').map_or("", |(prefix, _)| prefix)
+}
+
+/// An element's qualified name as written.
+pub(crate) fn element_qname<'a>(node: Node<'_, 'a>, source: &'a str) -> &'a str {
+    let start = node.range().start + 1;
+    let rest = source.get(start..).unwrap_or_default();
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .unwrap_or(rest.len());
+    rest.get(..end).unwrap_or_default()
+}
+
+/// The whole text of an element: every text child, comments skipped.
+///
+/// Read values from signed elements with this, never with
+/// `roxmltree::Node::text` (the first text child only): `user@evil<!---->.example`
+/// would otherwise read as `user@evil` while the canonical, signed text is
+/// `user@evil.example`, the comment-truncation attack on SAML readers.
+#[must_use]
+pub fn text_content(node: Node<'_, '_>) -> String {
+    node.children()
+        .filter(Node::is_text)
+        .filter_map(|t| t.text())
+        .collect()
+}
