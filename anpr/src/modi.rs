@@ -13,19 +13,17 @@
 //! Why not `jsonwebtoken` for signing: it parses the private key again on
 //! every signature, which made preparing a call cost 2.6 times three bare
 //! RSA signatures (issue 6's bench). A compact JWS is three base64url
-//! segments; the RSA signature itself is aws-lc-rs's, with the key parsed
-//! once. The tokens are checked in the tests by an independent verifier
+//! segments; the RSA signature itself is aws-lc-rs's through
+//! [`abilita_core::RsaSigningKey`], with the key parsed once. The tokens are checked in the tests by an independent verifier
 //! (ring), and the simulator verifies them with `jsonwebtoken`.
 
 use std::sync::Arc;
 
-use abilita_core::{Clock, InvalidInput};
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use abilita_core::{Clock, InvalidInput, RsaSigningKey};
 use base64::Engine as _;
 use serde::Serialize;
 
-use crate::config::{AnprConfig, AuditIdentity, ConfigRule};
+use crate::config::{AnprConfig, AuditIdentity};
 
 /// Why a token could not be signed.
 #[derive(Debug, thiserror::Error)]
@@ -53,28 +51,6 @@ fn base64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// An RSA key from PEM: PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`).
-fn rsa_key_from_pem(pem: &str) -> Option<RsaKeyPair> {
-    let label = pem
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("-----BEGIN ")?.strip_suffix("-----"))?;
-    let body: String = pem
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
-    let der = zeroize::Zeroizing::new(
-        base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .ok()?,
-    );
-    match label {
-        "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der).ok(),
-        "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der).ok(),
-        _ => None,
-    }
-}
-
 /// The headers of one ANPR call, minus the voucher.
 #[derive(Debug, Clone)]
 pub struct PreparedCall {
@@ -92,8 +68,7 @@ pub struct PreparedCall {
 /// Signs with the PDND client's key.
 #[derive(Clone)]
 pub struct ModiSigner {
-    key: Arc<RsaKeyPair>,
-    random: SystemRandom,
+    key: Arc<RsaSigningKey>,
     /// The JOSE header, the same for every token: `{"alg","kid","typ"}`
     /// (PDND allows nothing else), base64url-encoded once.
     header: String,
@@ -173,16 +148,10 @@ impl ModiSigner {
     /// # Errors
     /// A private key that is not an RSA key in PEM.
     pub fn new(config: &AnprConfig, clock: Arc<dyn Clock>) -> Result<Self, InvalidInput> {
-        let key = rsa_key_from_pem(config.private_key.expose_secret()).ok_or_else(|| {
-            InvalidInput::new(
-                "private_key",
-                ConfigRule("an RSA private key in PEM (PKCS#8 or PKCS#1)"),
-            )
-        })?;
+        let key = RsaSigningKey::from_pem(&config.private_key)?;
         let header = serde_json::json!({ "alg": "RS256", "kid": config.key_id, "typ": "JWT" });
         Ok(Self {
             key: Arc::new(key),
-            random: SystemRandom::new(),
             header: base64url(header.to_string().as_bytes()),
             key_id: config.key_id.clone(),
             client_id: config.client_id.clone(),
@@ -198,15 +167,7 @@ impl ModiSigner {
     fn sign(&self, claims: &impl Serialize) -> Result<String, SignError> {
         let claims = serde_json::to_vec(claims).map_err(|e| SignError(e.into()))?;
         let mut token = format!("{}.{}", self.header, base64url(&claims));
-        let mut signature = vec![0; self.key.public_modulus_len()];
-        self.key
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &self.random,
-                token.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|e| SignError(Box::new(e)))?;
+        let signature = self.key.sign_sha256(token.as_bytes());
         token.push('.');
         token.push_str(&base64url(&signature));
         Ok(token)

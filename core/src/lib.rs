@@ -12,8 +12,8 @@
 //!   and never blindly resend an unsafe request, injectable [`Clock`], and
 //!   traces without secrets or personal data;
 //! - **validated identifiers**: [`CodiceFiscale`], [`PartitaIva`], [`Iban`],
-//!   [`EuroCents`], and secret types ([`ApiKey`], [`AccessToken`],
-//!   [`PrivateKeyPem`]).
+//!   [`EuroCents`], secret types ([`ApiKey`], [`AccessToken`],
+//!   [`PrivateKeyPem`]), and [`RsaSigningKey`] for the crates that sign.
 //!
 //! # Quick start
 //!
@@ -61,6 +61,7 @@
 mod clock;
 mod error;
 mod identifiers;
+mod keys;
 mod secret;
 mod transport;
 
@@ -76,6 +77,7 @@ pub use identifiers::{
     CodiceFiscale, CodiceFiscaleKind, EuroCents, Iban, IdentifierError, IdentifierKind,
     ItalianBban, PartitaIva, Sex,
 };
+pub use keys::RsaSigningKey;
 pub use secret::{AccessToken, ApiKey, PrivateKeyPem};
 pub use transport::{
     ApiRequest, ApiResponse, BaseUrl, BaseUrlError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY,

@@ -9,5 +9,6 @@
 )]
 
 mod identifiers;
+mod keys;
 mod properties;
 mod transport;
