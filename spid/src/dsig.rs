@@ -345,3 +345,124 @@ pub fn verified_assertion<'a, 'i>(
     }
     Ok(assertion)
 }
+
+/// The enveloped-signature template the writers of this crate emit: empty
+/// `DigestValue`, `SignatureValue` and `X509Certificate`, filled by
+/// [`sign_template`].
+#[must_use]
+pub fn signature_template(id: &str) -> String {
+    format!(
+        "<ds:Signature xmlns:ds=\"{DSIG}\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"/>\
+         <ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\"/>\
+         <ds:Reference URI=\"#{id}\"><ds:Transforms><ds:Transform Algorithm=\"{ENVELOPED}\"/>\
+         <ds:Transform Algorithm=\"{EXC_C14N}\"/></ds:Transforms>\
+         <ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue/></ds:Reference>\
+         </ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data></ds:KeyInfo>\
+         </ds:Signature>",
+        id = crate::xml::write::escape(id)
+    )
+}
+
+/// Why a template could not be signed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The text is not acceptable XML.
+    #[error(transparent)]
+    Xml(#[from] crate::xml::XmlError),
+    /// The text holds no template of [`signature_template`]'s shape.
+    #[error("the document holds no signature template")]
+    NoTemplate,
+    /// The signature made does not verify with `certificate` (a key that is
+    /// not the certificate's, or a bug): nothing is returned unverified.
+    #[error("the signature does not verify with the certificate")]
+    SelfCheck(#[source] DsigError),
+    /// The certificate cannot be read.
+    #[error(transparent)]
+    Certificate(#[from] KeyError),
+}
+
+/// Signs the element holding the one [`signature_template`] of `xml` with
+/// `key` (RSA-SHA256, exc-c14n), puts `certificate` (PEM) in `KeyInfo`,
+/// and checks the result with the certificate's key before returning it.
+///
+/// # Errors
+/// A [`SignError`].
+pub fn sign_template(
+    xml: &str,
+    key: &abilita_core::RsaSigningKey,
+    certificate_pem: &str,
+) -> Result<String, SignError> {
+    let certificate: String = certificate_pem
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let trusted = TrustedKey::from_certificate_pem(&certificate)?;
+    let (element_id, signature_id) = {
+        let document = crate::xml::parse(xml)?;
+        let signature = document
+            .descendants()
+            .find(|n| {
+                is_dsig(*n, "Signature")
+                    && n.descendants()
+                        .any(|d| is_dsig(d, "DigestValue") && d.text().is_none())
+            })
+            .ok_or(SignError::NoTemplate)?;
+        let element = signature.parent_element().ok_or(SignError::NoTemplate)?;
+        (element.id(), signature.id())
+    };
+    let digest_text = {
+        let document = crate::xml::parse(xml)?;
+        let element = document.get_node(element_id).ok_or(SignError::NoTemplate)?;
+        let content = c14n::canonicalize(
+            element,
+            xml,
+            &Options {
+                comments: false,
+                inclusive: &[],
+                exclude: Some(signature_id),
+            },
+        );
+        base64::engine::general_purpose::STANDARD.encode(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, content.as_bytes()).as_ref(),
+        )
+    };
+    let with_digest = xml.replacen(
+        "<ds:DigestValue/>",
+        &format!("<ds:DigestValue>{digest_text}</ds:DigestValue>"),
+        1,
+    );
+    let signature_text = {
+        let document = crate::xml::parse(&with_digest)?;
+        let signed_info = document
+            .descendants()
+            .find(|n| is_dsig(*n, "SignedInfo"))
+            .ok_or(SignError::NoTemplate)?;
+        let canonical = c14n::canonicalize(
+            signed_info,
+            &with_digest,
+            &Options {
+                comments: false,
+                inclusive: &[],
+                exclude: None,
+            },
+        );
+        base64::engine::general_purpose::STANDARD.encode(key.sign_sha256(canonical.as_bytes()))
+    };
+    let signed = with_digest
+        .replacen(
+            "<ds:SignatureValue/>",
+            &format!("<ds:SignatureValue>{signature_text}</ds:SignatureValue>"),
+            1,
+        )
+        .replacen(
+            "<ds:X509Certificate/>",
+            &format!("<ds:X509Certificate>{certificate}</ds:X509Certificate>"),
+            1,
+        );
+    let document = crate::xml::parse(&signed)?;
+    let element = document.get_node(element_id).ok_or(SignError::NoTemplate)?;
+    verify_element(&document, &signed, element, &[trusted]).map_err(SignError::SelfCheck)?;
+    Ok(signed)
+}

@@ -1,9 +1,10 @@
 //! SPID (and CIE) login for municipalities: a SAML 2.0 Service Provider.
 //!
 //! **Status: in progress.** This release holds the security-critical core
-//! only, the narrow in-house XML signature verifier that the rest of the
-//! Service Provider (metadata, AuthnRequest, Response validation, logout,
-//! IdP registry, web handlers) builds on. See the README's crate table.
+//! (the narrow in-house XML signature verifier and signer), the SP
+//! configuration and its signed metadata. AuthnRequest, Response
+//! validation, logout, the IdP registry and web handlers are to come; see
+//! the README's crate table.
 //!
 //! The design (ARCHITECTURE.md, "Security-critical core"): parse once with
 //! `roxmltree` (no DTD, size, node and depth limits); exclusive c14n only;
@@ -16,5 +17,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod attributes;
+mod config;
 pub mod dsig;
+mod metadata;
 pub mod xml;
+
+pub use attributes::SpidAttribute;
+pub use config::{
+    AttributeSet, Billing, ConfigRule, Contact, Organization, ServiceProvider, SpidLevel,
+};

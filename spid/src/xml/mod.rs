@@ -1,6 +1,7 @@
 //! Parsing XML that an attacker may have written.
 
 pub(crate) mod c14n;
+pub mod write;
 
 use roxmltree::{Document, Node, ParsingOptions};
 

@@ -12,3 +12,4 @@
 
 mod attacks;
 mod fixtures;
+mod metadata;

@@ -1,0 +1,235 @@
+//! Who the Service Provider is: the facts its metadata publishes.
+
+use abilita_core::{InvalidInput, PrivateKeyPem, RsaSigningKey};
+
+use crate::attributes::SpidAttribute;
+
+/// A rule a configuration value broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigRule(pub &'static str);
+
+/// The SPID assurance level asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SpidLevel {
+    /// SpidL1: password.
+    L1,
+    /// SpidL2: password and a second factor.
+    L2,
+    /// SpidL3: a hardware device.
+    L3,
+}
+
+impl SpidLevel {
+    /// The `AuthnContextClassRef` URI.
+    #[must_use]
+    pub fn uri(self) -> &'static str {
+        match self {
+            Self::L1 => "https://www.spid.gov.it/SpidL1",
+            Self::L2 => "https://www.spid.gov.it/SpidL2",
+            Self::L3 => "https://www.spid.gov.it/SpidL3",
+        }
+    }
+}
+
+/// The organisation, as its certificate names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    /// Full legal name, exactly as the certificate's organizationName.
+    pub name: String,
+    /// The name IdPs show on their consent page.
+    pub display_name: String,
+    /// The organisation's web site.
+    pub url: String,
+}
+
+/// The billing data private SPs publish (`fpa:CessionarioCommittente`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Billing {
+    /// The invoiced company's VAT number, without the country prefix.
+    pub vat_number: String,
+    /// Its name.
+    pub company: String,
+    /// Street.
+    pub street: String,
+    /// House number.
+    pub number: String,
+    /// Postcode.
+    pub postcode: String,
+    /// Municipality.
+    pub municipality: String,
+    /// Province (two letters).
+    pub province: String,
+    /// Billing e-mail.
+    pub email: String,
+}
+
+/// The `other` contact, public or private (`spid:Public`/`spid:Private`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contact {
+    /// A public administration, by its IPA code.
+    Public {
+        /// The IPA code (`c_h501`).
+        ipa_code: String,
+        /// An institutional address (no `mailto:`).
+        email: String,
+        /// `+39…`, no spaces.
+        phone: Option<String>,
+    },
+    /// A private SP, by VAT number (with ISO prefix) or fiscal code.
+    Private {
+        /// `IT12345678901`.
+        vat_number: Option<String>,
+        /// When there is no VAT number.
+        fiscal_code: Option<String>,
+        /// An institutional address.
+        email: String,
+        /// `+39…`, no spaces.
+        phone: Option<String>,
+        /// The billing contact.
+        billing: Box<Billing>,
+    },
+}
+
+/// One AttributeConsumingService: the attributes a service asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeSet {
+    /// Its name in Italian.
+    pub service_name: String,
+    /// What it asks for, without repetitions.
+    pub attributes: Vec<SpidAttribute>,
+}
+
+/// A SPID Service Provider's configuration.
+#[derive(Debug)]
+pub struct ServiceProvider {
+    pub(crate) entity_id: String,
+    pub(crate) base_url: String,
+    pub(crate) organization: Organization,
+    pub(crate) contact: Contact,
+    pub(crate) attribute_sets: Vec<AttributeSet>,
+    pub(crate) key: RsaSigningKey,
+    pub(crate) certificate_pem: String,
+    pub(crate) default_level: SpidLevel,
+}
+
+fn fail(field: &'static str, rule: &'static str) -> InvalidInput {
+    InvalidInput::new(field, ConfigRule(rule))
+}
+
+impl ServiceProvider {
+    /// A Service Provider. `base_url` (no trailing slash) serves `/acs` and
+    /// `/slo`; `key` and `certificate_pem` sign metadata and requests.
+    ///
+    /// # Errors
+    /// An empty name or entity id, no attribute set or an empty or repeated
+    /// one, an e-mail with `mailto:`, a phone with spaces, a private SP with
+    /// neither VAT number nor fiscal code, or an unusable key.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        entity_id: &str,
+        base_url: &str,
+        organization: Organization,
+        contact: Contact,
+        attribute_sets: Vec<AttributeSet>,
+        key: &PrivateKeyPem,
+        certificate_pem: &str,
+        default_level: SpidLevel,
+    ) -> Result<Self, InvalidInput> {
+        if entity_id.is_empty()
+            || !(entity_id.starts_with("https://") || entity_id.starts_with("http://"))
+        {
+            return Err(fail("entity_id", "an absolute URL, the same forever"));
+        }
+        if organization.name.is_empty()
+            || organization.display_name.is_empty()
+            || organization.url.is_empty()
+        {
+            return Err(fail(
+                "organization",
+                "name, display name and URL are required",
+            ));
+        }
+        if attribute_sets.is_empty() {
+            return Err(fail(
+                "attribute_sets",
+                "at least one AttributeConsumingService",
+            ));
+        }
+        for set in &attribute_sets {
+            let mut names: Vec<_> = set.attributes.iter().map(|a| a.name()).collect();
+            names.sort_unstable();
+            names.dedup();
+            if set.attributes.is_empty()
+                || names.len() != set.attributes.len()
+                || set.service_name.is_empty()
+            {
+                return Err(fail(
+                    "attribute_sets",
+                    "each set names a service and asks for distinct attributes",
+                ));
+            }
+        }
+        let (email, phone) = match &contact {
+            Contact::Public { email, phone, .. } => (email, phone),
+            Contact::Private {
+                email,
+                phone,
+                vat_number,
+                fiscal_code,
+                ..
+            } => {
+                if vat_number.is_none() && fiscal_code.is_none() {
+                    return Err(fail(
+                        "contact",
+                        "a private SP needs a VAT number or a fiscal code",
+                    ));
+                }
+                (email, phone)
+            }
+        };
+        if email.is_empty() || email.starts_with("mailto:") {
+            return Err(fail("contact.email", "a plain address, without mailto:"));
+        }
+        if phone
+            .as_ref()
+            .is_some_and(|p| !p.starts_with('+') || p.contains(char::is_whitespace))
+        {
+            return Err(fail("contact.phone", "+39… without spaces"));
+        }
+        Ok(Self {
+            entity_id: entity_id.to_owned(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            organization,
+            contact,
+            attribute_sets,
+            key: RsaSigningKey::from_pem(key)?,
+            certificate_pem: certificate_pem.to_owned(),
+            default_level,
+        })
+    }
+
+    /// The entity id.
+    #[must_use]
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    /// The Assertion Consumer Service URL (index 0).
+    #[must_use]
+    pub fn acs_url(&self) -> String {
+        format!("{}/acs", self.base_url)
+    }
+
+    /// The Single Logout URL.
+    #[must_use]
+    pub fn slo_url(&self) -> String {
+        format!("{}/slo", self.base_url)
+    }
+
+    /// The level asked for when the caller names none.
+    #[must_use]
+    pub fn default_level(&self) -> SpidLevel {
+        self.default_level
+    }
+}
