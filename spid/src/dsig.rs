@@ -112,7 +112,12 @@ impl TrustedKey {
         })
     }
 
-    fn verify(
+    /// Verifies a detached signature (the HTTP-Redirect binding's) of
+    /// `message` with the XML-DSig `method` URI.
+    ///
+    /// # Errors
+    /// [`DsigError::BadSignature`], also for a method outside the accepted set.
+    pub fn verify_detached(
         &self,
         method: &str,
         message: &[u8],
@@ -294,10 +299,10 @@ pub fn verify_element(
         return Err(DsigError::UnsupportedAlgorithm(method.to_owned()));
     }
     let value = base64_content(only_child(signature, "SignatureValue")?)?;
-    if keys
-        .iter()
-        .any(|key| key.verify(method, signed.as_bytes(), &value).is_ok())
-    {
+    if keys.iter().any(|key| {
+        key.verify_detached(method, signed.as_bytes(), &value)
+            .is_ok()
+    }) {
         Ok(())
     } else {
         Err(DsigError::BadSignature)

@@ -2,9 +2,9 @@
 //!
 //! **Status: in progress.** This release holds the security-critical core
 //! (the narrow in-house XML signature verifier and signer), the SP
-//! configuration and its signed metadata. AuthnRequest, Response
-//! validation, logout, the IdP registry and web handlers are to come; see
-//! the README's crate table.
+//! configuration, its signed metadata, and AuthnRequests by HTTP-Redirect
+//! and HTTP-POST. Response validation beyond signatures, logout, the IdP
+//! registry and web handlers are to come; see the README's crate table.
 //!
 //! The design (ARCHITECTURE.md, "Security-critical core"): parse once with
 //! `roxmltree` (no DTD, size, node and depth limits); exclusive c14n only;
@@ -18,12 +18,14 @@
 #![deny(missing_docs)]
 
 pub mod attributes;
+mod authn;
 mod config;
 pub mod dsig;
 mod metadata;
 pub mod xml;
 
 pub use attributes::SpidAttribute;
+pub use authn::{AuthnOptions, AuthnRequest, Comparison};
 pub use config::{
     AttributeSet, Billing, ConfigRule, Contact, Organization, ServiceProvider, SpidLevel,
 };

@@ -11,5 +11,6 @@
 )]
 
 mod attacks;
+mod authn;
 mod fixtures;
 mod metadata;

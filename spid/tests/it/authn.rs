@@ -1,0 +1,186 @@
+use std::io::Read as _;
+
+use abilita_core::PrivateKeyPem;
+use abilita_spid::dsig::{TrustedKey, verify_element};
+use abilita_spid::xml::parse;
+use abilita_spid::{
+    AttributeSet, AuthnOptions, Comparison, Contact, Organization, ServiceProvider, SpidAttribute,
+    SpidLevel,
+};
+use base64::Engine as _;
+use time::macros::datetime;
+
+fn sp() -> ServiceProvider {
+    ServiceProvider::new(
+        "https://comune.esempio.it/spid",
+        "https://comune.esempio.it",
+        Organization {
+            name: "Comune di Esempio".into(),
+            display_name: "Comune di Esempio".into(),
+            url: "https://www.comune.esempio.it".into(),
+        },
+        Contact::Public {
+            ipa_code: "c_h501".into(),
+            email: "protocollo@comune.esempio.it".into(),
+            phone: None,
+        },
+        vec![AttributeSet {
+            service_name: "Servizi".into(),
+            attributes: vec![SpidAttribute::FiscalNumber],
+        }],
+        &PrivateKeyPem::new(include_str!("../data/sp.key")),
+        include_str!("../data/sp.cert"),
+        SpidLevel::L2,
+    )
+    .unwrap()
+}
+
+fn sp_key() -> TrustedKey {
+    TrustedKey::from_certificate_pem(include_str!("../data/sp.cert")).unwrap()
+}
+
+/// Element and attribute names in document order.
+fn shape(xml: &str) -> Vec<String> {
+    let document = roxmltree::Document::parse(xml).unwrap();
+    document
+        .descendants()
+        .filter(|n| n.is_element())
+        .map(|n| {
+            let mut attributes: Vec<&str> = n.attributes().map(|a| a.name()).collect();
+            attributes.sort_unstable();
+            format!("{}{attributes:?}", n.tag_name().name())
+        })
+        .collect()
+}
+
+const L2: AuthnOptions = AuthnOptions {
+    level: SpidLevel::L2,
+    comparison: Comparison::Minimum,
+    attribute_set: 0,
+};
+
+#[test]
+fn the_request_has_the_shape_that_passes_spid_sp_test() {
+    let request = sp().authn_request(
+        "https://localhost:8443/samlsso",
+        &L2,
+        datetime!(2026-11-26 08:04:49.709 UTC),
+    );
+    assert_eq!(
+        shape(request.xml()),
+        shape(include_str!("../data/authn-request.xml"))
+    );
+    assert!(
+        request
+            .xml()
+            .contains("IssueInstant=\"2026-11-26T08:04:49.709Z\"")
+    );
+    assert!(request.id().starts_with('_') && request.id().len() == 33);
+    let l1 = sp().authn_request(
+        "https://idp.example/sso",
+        &AuthnOptions {
+            level: SpidLevel::L1,
+            ..L2
+        },
+        datetime!(2026-11-26 08:00 UTC),
+    );
+    assert!(
+        !l1.xml().contains("ForceAuthn"),
+        "ForceAuthn only for SpidL2 and SpidL3"
+    );
+    assert!(l1.xml().contains("https://www.spid.gov.it/SpidL1"));
+    assert_ne!(l1.id(), request.id());
+}
+
+#[test]
+fn the_redirect_signs_the_exact_query_octets() {
+    let sp = sp();
+    let request = sp.authn_request(
+        "https://idp.example/sso",
+        &L2,
+        datetime!(2026-11-26 08:00 UTC),
+    );
+    let url = sp.redirect_url(&request, "a1b2c3");
+    let query = url.split_once('?').unwrap().1;
+    let (signed, _) = query.split_once("&Signature=").unwrap();
+    let pairs: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(
+        pairs["SigAlg"],
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    );
+    assert_eq!(pairs["RelayState"], "a1b2c3");
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(&pairs["Signature"])
+        .unwrap();
+    sp_key()
+        .verify_detached(&pairs["SigAlg"], signed.as_bytes(), &signature)
+        .unwrap();
+    assert!(
+        sp_key()
+            .verify_detached(
+                &pairs["SigAlg"],
+                signed.replace("a1b2c3", "zzz").as_bytes(),
+                &signature
+            )
+            .is_err()
+    );
+    assert!(!signed.contains("Signature="));
+
+    let deflated = base64::engine::general_purpose::STANDARD
+        .decode(&pairs["SAMLRequest"])
+        .unwrap();
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(deflated.as_slice())
+        .read_to_string(&mut xml)
+        .unwrap();
+    assert_eq!(xml, request.xml(), "raw DEFLATE of the unsigned request");
+}
+
+#[test]
+fn the_post_form_carries_an_xml_signed_request() {
+    let sp = sp();
+    let request = sp.authn_request(
+        "https://idp.example/sso",
+        &L2,
+        datetime!(2026-11-26 08:00 UTC),
+    );
+    let page = sp.post_form(&request, "a1b2c3").unwrap();
+    assert!(
+        page.contains("action=\"https://idp.example/sso\"")
+            && page.contains("onload=\"document.forms[0].submit()\"")
+    );
+    let value = page
+        .split("name=\"SAMLRequest\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let xml = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .unwrap(),
+    )
+    .unwrap();
+    let document = parse(&xml).unwrap();
+    verify_element(&document, &xml, document.root_element(), &[sp_key()]).unwrap();
+    let children: Vec<&str> = document
+        .root_element()
+        .children()
+        .filter(|n| n.is_element())
+        .map(|n| n.tag_name().name())
+        .collect();
+    assert_eq!(
+        children,
+        [
+            "Issuer",
+            "Signature",
+            "NameIDPolicy",
+            "RequestedAuthnContext"
+        ],
+        "the signature right after Issuer"
+    );
+}
