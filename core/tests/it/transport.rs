@@ -572,7 +572,16 @@ async fn secrets_and_personal_data_stay_out_of_debug_and_traces() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
+    // `tracing` caches each callsite's interest process-wide, computed on
+    // the registering thread; a parallel test without a subscriber would pin
+    // the transport's spans to "never". A global registry keeps every
+    // computation asking a real subscriber, and the rebuild re-asks ours.
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    });
     let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
     let clock = clock();
     let transport = builder(&server, &clock).build().unwrap();
     let key = ApiKey::new("super-secret-key-42");
