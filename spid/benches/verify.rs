@@ -23,7 +23,7 @@ use aws_lc_rs::signature::{
     KeyPair, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, UnparsedPublicKey,
 };
 
-const RESPONSE: &str = include_str!("../tests/data/case-001.xml");
+const RESPONSE: &str = include_str!("../tests/data/responses/case-001.xml");
 const ROUNDS: usize = 15;
 const PER_ROUND: u32 = 500;
 

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use crate::config::{ServiceProvider, SpidLevel};
 use crate::dsig::{SignError, sign_template, signature_template};
+use crate::response::PendingRequest;
 use crate::xml::write::escape;
 
 /// How the asserted level compares with the one asked for.
@@ -88,6 +89,20 @@ impl AuthnRequest {
     #[must_use]
     pub fn xml(&self) -> &str {
         &self.xml
+    }
+
+    /// What to store until the Response comes back: the request as
+    /// [`ServiceProvider::validate_response`] checks it, for the IdP whose
+    /// entity id is `idp_entity_id`.
+    #[must_use]
+    pub fn pending(&self, idp_entity_id: &str) -> PendingRequest {
+        PendingRequest {
+            id: self.id.clone(),
+            idp_entity_id: idp_entity_id.to_owned(),
+            issued_at: self.issue_instant,
+            level: self.level,
+            comparison: self.comparison,
+        }
     }
 }
 

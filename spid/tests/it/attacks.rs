@@ -6,7 +6,7 @@ use abilita_spid::xml::{MAX_XML_BYTES, XmlError, parse};
 
 use super::fixtures::verdict;
 
-const VALID: &str = include_str!("../data/case-001.xml");
+const VALID: &str = include_str!("../data/responses/case-001.xml");
 
 /// The signed Assertion element of the valid Response, as text.
 fn signed_assertion() -> &'static str {

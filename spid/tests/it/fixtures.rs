@@ -15,44 +15,44 @@ pub(crate) fn verdict(xml: &str) -> Result<String, DsigError> {
 fn spid_sp_test_responses_get_the_expected_signature_verdicts() {
     // Accepted: a correct Response (1, 109) and one with milliseconds (110).
     for (case, xml) in [
-        ("001", include_str!("../data/case-001.xml")),
-        ("109", include_str!("../data/case-109.xml")),
-        ("110", include_str!("../data/case-110.xml")),
+        ("001", include_str!("../data/responses/case-001.xml")),
+        ("109", include_str!("../data/responses/case-109.xml")),
+        ("110", include_str!("../data/responses/case-110.xml")),
     ] {
         assert!(verdict(xml).is_ok(), "case {case}: {:?}", verdict(xml));
     }
     // Refused, each for its own reason.
     assert_eq!(
-        verdict(include_str!("../data/case-002.xml")),
+        verdict(include_str!("../data/responses/case-002.xml")),
         Err(DsigError::NotSigned),
         "case 2: not signed"
     );
     assert_eq!(
-        verdict(include_str!("../data/case-003.xml")),
+        verdict(include_str!("../data/responses/case-003.xml")),
         Err(DsigError::NotSigned),
         "case 3: the Assertion is not signed"
     );
     assert_eq!(
-        verdict(include_str!("../data/case-004.xml")),
+        verdict(include_str!("../data/responses/case-004.xml")),
         Err(DsigError::BadSignature),
         "case 4: another key"
     );
     assert_eq!(
-        verdict(include_str!("../data/case-005.xml")),
+        verdict(include_str!("../data/responses/case-005.xml")),
         Err(DsigError::BadSignature),
         "case 5: another key, its cert in KeyInfo"
     );
     assert_eq!(
-        verdict(include_str!("../data/case-100.xml")),
+        verdict(include_str!("../data/responses/case-100.xml")),
         Err(DsigError::BadSignature),
         "case 100: Assertion by another key"
     );
     assert!(
-        verdict(include_str!("../data/case-xslt.xml")).is_err(),
+        verdict(include_str!("../data/responses/case-xslt.xml")).is_err(),
         "XSLT transform"
     );
     assert!(
-        verdict(include_str!("../data/case-xsw1.xml")).is_err(),
+        verdict(include_str!("../data/responses/case-xsw1.xml")).is_err(),
         "namespace-less wrapping"
     );
 }
@@ -64,7 +64,7 @@ fn the_key_in_key_info_is_never_trusted() {
     let other =
         TrustedKey::from_certificate_pem(include_str!("../data/negative-tests-signer.cert"))
             .unwrap();
-    let xml = include_str!("../data/case-005.xml");
+    let xml = include_str!("../data/responses/case-005.xml");
     let document = parse(xml).unwrap();
     assert_eq!(
         verified_assertion(&document, xml, &[idp_key()]).unwrap_err(),

@@ -12,5 +12,6 @@
 
 mod attacks;
 mod authn;
+mod conformance;
 mod fixtures;
 mod metadata;

@@ -1,0 +1,479 @@
+//! Validating the IdP's Response: every check of the SPID rules
+//! (single-sign-on.rst "Processamento della Response", and spid-sp-test's
+//! 111 cases), in the order the research notes list them (§3.5).
+//!
+//! The identity is read only from the Assertion node whose signature was
+//! verified ([`crate::dsig::verified_assertion`]), with
+//! [`text_content`](crate::xml::text_content) so that comments cannot
+//! truncate a value. Replay protection is the caller's: the request id must
+//! be one it issued and has not seen come back (its pending-request store),
+//! and [`Identity::assertion_id`] must be remembered until
+//! [`Identity::valid_until`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use abilita_core::CodiceFiscale;
+use base64::Engine as _;
+use roxmltree::Node;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::authn::Comparison;
+use crate::config::{ServiceProvider, SpidLevel};
+use crate::dsig::{DsigError, TrustedKey, verified_assertion};
+use crate::xml::{XmlError, parse, text_content};
+
+const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+const TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+
+/// The default tolerance between the IdP's clock and the SP's.
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
+
+/// The request a Response answers, as the SP stored it when sending it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRequest {
+    /// The AuthnRequest's ID.
+    pub id: String,
+    /// The IdP it went to.
+    pub idp_entity_id: String,
+    /// When it was issued.
+    pub issued_at: OffsetDateTime,
+    /// The level asked for.
+    pub level: SpidLevel,
+    /// How the level compares.
+    pub comparison: Comparison,
+}
+
+/// What a Response is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Expectations<'a> {
+    /// The request it must answer.
+    pub request: &'a PendingRequest,
+    /// The IdP's signing keys, from its metadata.
+    pub idp_keys: &'a [TrustedKey],
+    /// Now.
+    pub now: OffsetDateTime,
+    /// Clock tolerance.
+    pub clock_skew: Duration,
+}
+
+/// A citizen's anomaly reported by the IdP (`ErrorCode nr19`–`nr30`): the
+/// SP must show the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UserAnomaly {
+    /// nr19: repeated wrong credentials.
+    RepeatedFailures,
+    /// nr20: no credentials of the requested level.
+    LevelNotAvailable,
+    /// nr21: timed out.
+    Timeout,
+    /// nr22: consent denied.
+    ConsentDenied,
+    /// nr23: identity suspended, revoked or blocked.
+    IdentityBlocked,
+    /// nr25: cancelled by the citizen.
+    Cancelled,
+    /// nr30: the wrong kind of identity (not professional or legal person).
+    WrongIdentityType,
+}
+
+impl UserAnomaly {
+    fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            19 => Self::RepeatedFailures,
+            20 => Self::LevelNotAvailable,
+            21 => Self::Timeout,
+            22 => Self::ConsentDenied,
+            23 => Self::IdentityBlocked,
+            25 => Self::Cancelled,
+            30 => Self::WrongIdentityType,
+            _ => return None,
+        })
+    }
+
+    /// The message the SPID rules ask the SP to show (AgID's table).
+    #[must_use]
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::RepeatedFailures => "Autenticazione fallita: inserire credenziali corrette.",
+            Self::LevelNotAvailable => {
+                "Le credenziali non sono del livello richiesto: acquisire credenziali di livello idoneo."
+            }
+            Self::Timeout => {
+                "Tempo scaduto: l'autenticazione deve essere completata entro un determinato periodo di tempo."
+            }
+            Self::ConsentDenied => "È necessario dare il consenso all'invio dei dati richiesti.",
+            Self::IdentityBlocked => "L'identità digitale risulta sospesa, revocata o bloccata.",
+            Self::Cancelled => "Autenticazione annullata.",
+            Self::WrongIdentityType => {
+                "Il tipo di identità digitale usato non è quello richiesto dal servizio."
+            }
+        }
+    }
+}
+
+/// Why a Response was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// Not base64 of acceptable XML.
+    #[error("the Response is not acceptable XML")]
+    Xml(#[from] XmlError),
+    /// The signatures are wrong (see [`DsigError`]).
+    #[error("the Response's signatures are not valid")]
+    Signature(#[from] DsigError),
+    /// The citizen's anomaly: show [`UserAnomaly::message`].
+    #[error("the IdP reports: {}", .0.message())]
+    Anomaly(UserAnomaly),
+    /// Another failure status from the IdP (an SP request error, nr08–nr18).
+    #[error("the IdP answered with an error status")]
+    IdpError {
+        /// The status code.
+        status: String,
+        /// The status message (`ErrorCode nrNN`), if any.
+        message: Option<String>,
+    },
+    /// A SAML or SPID rule is broken; the text names it.
+    #[error("the Response breaks a SPID rule: {0}")]
+    Rule(&'static str),
+    /// An attribute's value is not in its SPID format.
+    #[error("the attribute {0} is not in its SPID format")]
+    Attribute(&'static str),
+}
+
+/// The citizen, as the IdP asserted them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The IdP's entity id.
+    pub idp: String,
+    /// The level actually used.
+    pub level: SpidLevel,
+    /// The transient NameID (for logout).
+    pub name_id: String,
+    /// Its NameQualifier.
+    pub name_qualifier: String,
+    /// The SessionIndex (for logout; present for SpidL1 only).
+    pub session_index: Option<String>,
+    /// The Assertion's ID: remember it until `valid_until` against replay.
+    pub assertion_id: String,
+    /// When the assertion stops being usable.
+    pub valid_until: OffsetDateTime,
+    /// The attributes.
+    pub attributes: Attributes,
+}
+
+/// The released attributes: the common ones typed, all of them as text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Attributes {
+    /// `fiscalNumber` without its `TINIT-` prefix.
+    pub fiscal_number: Option<CodiceFiscale>,
+    /// `dateOfBirth`.
+    pub date_of_birth: Option<time::Date>,
+    /// Every attribute by SPID name, as sent.
+    pub all: BTreeMap<String, String>,
+}
+
+impl Attributes {
+    /// An attribute by SPID name.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.all.get(name).map(String::as_str)
+    }
+}
+
+fn rule(name: &'static str) -> ResponseError {
+    ResponseError::Rule(name)
+}
+
+fn is(node: Node<'_, '_>, ns: &str, name: &str) -> bool {
+    node.is_element() && node.tag_name().namespace() == Some(ns) && node.tag_name().name() == name
+}
+
+/// The one child `name` of `node`, or the rule named `missing`.
+fn one<'a, 'i>(
+    node: Node<'a, 'i>,
+    ns: &str,
+    name: &str,
+    missing: &'static str,
+) -> Result<Node<'a, 'i>, ResponseError> {
+    let mut found = node.children().filter(|c| is(*c, ns, name));
+    match (found.next(), found.next()) {
+        (Some(child), None) => Ok(child),
+        _ => Err(rule(missing)),
+    }
+}
+
+fn instant(value: Option<&str>, missing: &'static str) -> Result<OffsetDateTime, ResponseError> {
+    value
+        .and_then(|v| OffsetDateTime::parse(v, &Rfc3339).ok())
+        .ok_or(rule(missing))
+}
+
+fn non_empty<'a>(value: Option<&'a str>, missing: &'static str) -> Result<&'a str, ResponseError> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or(rule(missing))
+}
+
+/// Whether the level used satisfies the one asked for (§3.5, 94–96).
+fn level_ok(asked: SpidLevel, comparison: Comparison, got: SpidLevel) -> bool {
+    match comparison {
+        Comparison::Exact | Comparison::Minimum => got >= asked,
+        Comparison::Better => got > asked,
+        Comparison::Maximum => true,
+    }
+}
+
+impl ServiceProvider {
+    /// Validates the base64 `SAMLResponse` posted to the ACS.
+    ///
+    /// # Errors
+    /// A [`ResponseError`] naming the first check that failed.
+    pub fn validate_response(
+        &self,
+        saml_response: &str,
+        expect: &Expectations<'_>,
+    ) -> Result<Identity, ResponseError> {
+        let compact: String = saml_response
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if compact.len() > crate::xml::MAX_XML_BYTES * 4 / 3 + 4 {
+            return Err(XmlError::TooLarge.into());
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|_| rule("SAMLResponse is not base64"))?;
+        let xml = String::from_utf8(bytes).map_err(|_| rule("SAMLResponse is not UTF-8"))?;
+        self.validate_response_xml(&xml, expect)
+    }
+
+    /// Validates a Response already decoded to XML.
+    ///
+    /// # Errors
+    /// A [`ResponseError`] naming the first check that failed.
+    pub fn validate_response_xml(
+        &self,
+        xml: &str,
+        expect: &Expectations<'_>,
+    ) -> Result<Identity, ResponseError> {
+        let document = parse(xml)?;
+        let response = document.root_element();
+        if !is(response, SAMLP, "Response") {
+            return Err(rule("the document is not a samlp:Response"));
+        }
+        let skew = time::Duration::try_from(expect.clock_skew).unwrap_or(time::Duration::ZERO);
+        let (now, request) = (expect.now, expect.request);
+        let not_before_request = |at: OffsetDateTime| at + skew >= request.issued_at;
+        let not_in_future = |at: OffsetDateTime| at <= now + skew;
+
+        non_empty(response.attribute("ID"), "Response ID")?;
+        if response.attribute("Version") != Some("2.0") {
+            return Err(rule("Response Version must be 2.0"));
+        }
+        let issued = instant(response.attribute("IssueInstant"), "Response IssueInstant")?;
+        if !not_before_request(issued) || !not_in_future(issued) {
+            return Err(rule("Response IssueInstant out of range"));
+        }
+        if response.attribute("InResponseTo") != Some(request.id.as_str()) {
+            return Err(rule("Response InResponseTo is not the pending request"));
+        }
+        if response.attribute("Destination") != Some(self.acs_url().as_str()) {
+            return Err(rule("Response Destination is not the ACS"));
+        }
+
+        // The status comes before the signatures: error Responses are unsigned.
+        let status = one(response, SAMLP, "Status", "Status")?;
+        let code = one(status, SAMLP, "StatusCode", "StatusCode")?;
+        let value = non_empty(code.attribute("Value"), "StatusCode Value")?;
+        if value != SUCCESS {
+            let message = status
+                .children()
+                .find(|c| is(*c, SAMLP, "StatusMessage"))
+                .map(text_content);
+            let anomaly = message
+                .as_deref()
+                .and_then(|m| m.trim().strip_prefix("ErrorCode nr"))
+                .and_then(|n| n.parse::<u8>().ok())
+                .and_then(UserAnomaly::from_code);
+            return Err(match anomaly {
+                Some(anomaly) => ResponseError::Anomaly(anomaly),
+                None => ResponseError::IdpError {
+                    status: value.to_owned(),
+                    message,
+                },
+            });
+        }
+
+        let issuer = one(response, SAML, "Issuer", "Response Issuer")?;
+        if non_empty(Some(&text_content(issuer)), "Response Issuer empty")? != request.idp_entity_id
+        {
+            return Err(rule("Response Issuer is not the IdP"));
+        }
+        if issuer.attribute("Format").is_some_and(|f| f != ENTITY) {
+            return Err(rule("Response Issuer Format must be entity"));
+        }
+
+        let assertion = verified_assertion(&document, xml, expect.idp_keys)?;
+        self.assertion(assertion, expect, skew)
+    }
+
+    fn assertion(
+        &self,
+        assertion: Node<'_, '_>,
+        expect: &Expectations<'_>,
+        skew: time::Duration,
+    ) -> Result<Identity, ResponseError> {
+        let (now, request) = (expect.now, expect.request);
+        let assertion_id = non_empty(assertion.attribute("ID"), "Assertion ID")?.to_owned();
+        if assertion.attribute("Version") != Some("2.0") {
+            return Err(rule("Assertion Version must be 2.0"));
+        }
+        let issued = instant(
+            assertion.attribute("IssueInstant"),
+            "Assertion IssueInstant",
+        )?;
+        if issued + skew < request.issued_at || issued > now + skew {
+            return Err(rule("Assertion IssueInstant out of range"));
+        }
+
+        let issuer = one(assertion, SAML, "Issuer", "Assertion Issuer")?;
+        if text_content(issuer).trim() != request.idp_entity_id {
+            return Err(rule("Assertion Issuer is not the IdP"));
+        }
+        if issuer.attribute("Format") != Some(ENTITY) {
+            return Err(rule("Assertion Issuer Format must be entity"));
+        }
+
+        let subject = one(assertion, SAML, "Subject", "Subject")?;
+        let name_id = one(subject, SAML, "NameID", "NameID")?;
+        let name_id_text = non_empty(Some(&text_content(name_id)), "NameID empty")?.to_owned();
+        if name_id.attribute("Format") != Some(TRANSIENT) {
+            return Err(rule("NameID Format must be transient"));
+        }
+        let name_qualifier =
+            non_empty(name_id.attribute("NameQualifier"), "NameID NameQualifier")?.to_owned();
+        let confirmation = one(subject, SAML, "SubjectConfirmation", "SubjectConfirmation")?;
+        if confirmation.attribute("Method") != Some(BEARER) {
+            return Err(rule("SubjectConfirmation Method must be bearer"));
+        }
+        let data = one(
+            confirmation,
+            SAML,
+            "SubjectConfirmationData",
+            "SubjectConfirmationData",
+        )?;
+        if data.attribute("Recipient") != Some(self.acs_url().as_str()) {
+            return Err(rule("SubjectConfirmationData Recipient is not the ACS"));
+        }
+        if data.attribute("InResponseTo") != Some(request.id.as_str()) {
+            return Err(rule(
+                "SubjectConfirmationData InResponseTo is not the pending request",
+            ));
+        }
+        let confirmation_until = instant(
+            data.attribute("NotOnOrAfter"),
+            "SubjectConfirmationData NotOnOrAfter",
+        )?;
+        if confirmation_until + skew <= now {
+            return Err(rule("SubjectConfirmationData expired"));
+        }
+
+        let conditions = one(assertion, SAML, "Conditions", "Conditions")?;
+        let not_before = instant(conditions.attribute("NotBefore"), "Conditions NotBefore")?;
+        let not_on_or_after = instant(
+            conditions.attribute("NotOnOrAfter"),
+            "Conditions NotOnOrAfter",
+        )?;
+        if not_before > now + skew || not_on_or_after + skew <= now {
+            return Err(rule("Conditions out of their validity"));
+        }
+        let restriction = one(
+            conditions,
+            SAML,
+            "AudienceRestriction",
+            "AudienceRestriction",
+        )?;
+        let audience = one(restriction, SAML, "Audience", "Audience")?;
+        if text_content(audience).trim() != self.entity_id {
+            return Err(rule("Audience is not this SP"));
+        }
+
+        let statement = one(assertion, SAML, "AuthnStatement", "AuthnStatement")?;
+        let context = one(statement, SAML, "AuthnContext", "AuthnContext")?;
+        let class = one(
+            context,
+            SAML,
+            "AuthnContextClassRef",
+            "AuthnContextClassRef",
+        )?;
+        let level = match text_content(class).trim() {
+            "https://www.spid.gov.it/SpidL1" => SpidLevel::L1,
+            "https://www.spid.gov.it/SpidL2" => SpidLevel::L2,
+            "https://www.spid.gov.it/SpidL3" => SpidLevel::L3,
+            _ => return Err(rule("AuthnContextClassRef is not a SPID level")),
+        };
+        if !level_ok(request.level, request.comparison, level) {
+            return Err(rule("the level does not satisfy the request"));
+        }
+
+        Ok(Identity {
+            idp: request.idp_entity_id.clone(),
+            level,
+            name_id: name_id_text,
+            name_qualifier,
+            session_index: statement.attribute("SessionIndex").map(str::to_owned),
+            assertion_id,
+            valid_until: not_on_or_after.min(confirmation_until),
+            attributes: attributes(assertion)?,
+        })
+    }
+}
+
+/// The AttributeStatement: at least one Attribute, each with a value.
+fn attributes(assertion: Node<'_, '_>) -> Result<Attributes, ResponseError> {
+    let mut attributes = Attributes::default();
+    let Some(statement) = assertion
+        .children()
+        .find(|c| is(*c, SAML, "AttributeStatement"))
+    else {
+        return Ok(attributes);
+    };
+    let mut any = false;
+    for attribute in statement.children().filter(|c| is(*c, SAML, "Attribute")) {
+        any = true;
+        let name = non_empty(attribute.attribute("Name"), "Attribute Name")?;
+        let value = attribute
+            .children()
+            .find(|c| is(*c, SAML, "AttributeValue"))
+            .map(text_content)
+            .unwrap_or_default();
+        let value = non_empty(Some(&value), "Attribute without a value")?.to_owned();
+        attributes.all.insert(name.to_owned(), value);
+    }
+    if !any {
+        return Err(rule("AttributeStatement without attributes"));
+    }
+    if let Some(fiscal) = attributes.all.get("fiscalNumber") {
+        let code = fiscal
+            .strip_prefix("TINIT-")
+            .ok_or(ResponseError::Attribute("fiscalNumber"))?;
+        attributes.fiscal_number =
+            Some(CodiceFiscale::new(code).map_err(|_| ResponseError::Attribute("fiscalNumber"))?);
+    }
+    if let Some(date) = attributes.all.get("dateOfBirth") {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        attributes.date_of_birth = Some(
+            time::Date::parse(date, format).map_err(|_| ResponseError::Attribute("dateOfBirth"))?,
+        );
+    }
+    Ok(attributes)
+}
