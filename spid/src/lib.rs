@@ -3,41 +3,47 @@
 //! **Status: in progress.** This release holds the security-critical core
 //! (the narrow in-house XML signature verifier and signer), the SP
 //! configuration, its signed metadata, AuthnRequests by HTTP-Redirect and
-//! HTTP-POST, and Response validation. The stores for pending requests and
-//! used assertions, logout, the IdP registry and web handlers are to come;
-//! see the README's crate table.
+//! HTTP-POST, Response validation, and the login state (pending logins,
+//! replayed assertions) around them. Logout, the IdP registry and web
+//! handlers are to come; see the README's crate table.
 //!
 //! # A login, end to end
 //!
 //! ```no_run
 //! use abilita_spid::dsig::TrustedKey;
+//! use abilita_spid::state::{MemoryPendingStore, MemoryReplayCache, ReturnPath, StoreError};
 //! use abilita_spid::{
-//!     AuthnOptions, Comparison, DEFAULT_CLOCK_SKEW, Expectations, PendingRequest,
+//!     AcsForm, AuthnOptions, Comparison, DEFAULT_CLOCK_SKEW, IdpTarget, LoginError,
 //!     ResponseError, ServiceProvider, SpidLevel,
 //! };
 //! use time::OffsetDateTime;
 //!
-//! /// The login button: send the citizen to the IdP, keep what was asked.
-//! fn login(sp: &ServiceProvider, idp_sso_url: &str, idp_entity_id: &str) -> (String, PendingRequest) {
-//!     let options = AuthnOptions { level: SpidLevel::L2, comparison: Comparison::Minimum, attribute_set: 0 };
-//!     let request = sp.authn_request(idp_sso_url, &options, OffsetDateTime::now_utc());
-//!     // Store `pending` under the request id, once; it must come back only once.
-//!     (sp.redirect_url(&request, "opaque-state"), request.pending(idp_entity_id))
+//! struct App {
+//!     sp: ServiceProvider,
+//!     pending: MemoryPendingStore,
+//!     replay: MemoryReplayCache,
 //! }
 //!
-//! /// The ACS: the form field `SAMLResponse`, checked against the stored request.
-//! fn acs(sp: &ServiceProvider, saml_response: &str, pending: &PendingRequest, idp_keys: &[TrustedKey]) {
-//!     let expect = Expectations {
-//!         request: pending,
-//!         idp_keys,
-//!         now: OffsetDateTime::now_utc(),
-//!         clock_skew: DEFAULT_CLOCK_SKEW,
-//!     };
-//!     match sp.validate_response(saml_response, &expect) {
-//!         Ok(identity) => println!("welcome {:?}", identity.attributes.fiscal_number),
-//!         // AgID's message must be shown to the citizen as it is.
-//!         Err(ResponseError::Anomaly(anomaly)) => println!("{}", anomaly.message()),
-//!         Err(refused) => println!("login refused: {refused}"),
+//! impl App {
+//!     /// `/login?idp=…`: the URL to redirect the citizen to.
+//!     async fn login(&self, idp: IdpTarget<'_>, back_to: &str) -> Result<String, StoreError> {
+//!         let options = AuthnOptions { level: SpidLevel::L2, comparison: Comparison::Minimum, attribute_set: 0 };
+//!         // A path of this site only: never an open redirect.
+//!         let return_path = ReturnPath::new(back_to).unwrap_or_default();
+//!         let now = OffsetDateTime::now_utc();
+//!         self.sp.start_login(&self.pending, idp, &options, return_path, now).await
+//!     }
+//!
+//!     /// `/acs`: the posted form; `keys` gives an IdP's keys from its metadata.
+//!     async fn acs(&self, form: AcsForm<'_>, keys: &dyn Fn(&str) -> Vec<TrustedKey>) -> String {
+//!         let now = OffsetDateTime::now_utc();
+//!         let outcome = self.sp.finish_login(form, &self.pending, &self.replay, keys, now, DEFAULT_CLOCK_SKEW);
+//!         match outcome.await {
+//!             Ok(login) => format!("welcome; go to {}", login.return_path.as_str()),
+//!             // AgID's message must be shown to the citizen as it is.
+//!             Err(LoginError::Response(ResponseError::Anomaly(anomaly))) => anomaly.message().to_owned(),
+//!             Err(refused) => format!("login refused: {refused}"),
+//!         }
 //!     }
 //! }
 //! ```
@@ -57,8 +63,10 @@ pub mod attributes;
 mod authn;
 mod config;
 pub mod dsig;
+mod login;
 mod metadata;
 mod response;
+pub mod state;
 pub mod xml;
 
 pub use attributes::SpidAttribute;
@@ -66,6 +74,7 @@ pub use authn::{AuthnOptions, AuthnRequest, Comparison};
 pub use config::{
     AttributeSet, Billing, ConfigRule, Contact, Organization, ServiceProvider, SpidLevel,
 };
+pub use login::{AcsForm, IdpTarget, Login, LoginError};
 pub use response::{
     Attributes, DEFAULT_CLOCK_SKEW, Expectations, Identity, PendingRequest, ResponseError,
     UserAnomaly,

@@ -10,7 +10,7 @@ use abilita_spid::{
 use time::macros::datetime;
 
 /// The SP the fixtures were made for.
-fn sp() -> ServiceProvider {
+pub(crate) fn sp() -> ServiceProvider {
     ServiceProvider::new(
         "http://127.0.0.1:8000/metadata",
         "http://127.0.0.1:8000",

@@ -14,4 +14,5 @@ mod attacks;
 mod authn;
 mod conformance;
 mod fixtures;
+mod login;
 mod metadata;
