@@ -199,7 +199,7 @@ fn digest(method: &str, data: &[u8]) -> Result<Vec<u8>, DsigError> {
     Ok(aws_lc_rs::digest::digest(algorithm, data).as_ref().to_vec())
 }
 
-fn base64_content(node: Node<'_, '_>) -> Result<Vec<u8>, DsigError> {
+pub(crate) fn base64_content(node: Node<'_, '_>) -> Result<Vec<u8>, DsigError> {
     let text: String = node
         .text()
         .unwrap_or_default()

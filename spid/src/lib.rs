@@ -3,14 +3,14 @@
 //! **Status: in progress.** This release holds the security-critical core
 //! (the narrow in-house XML signature verifier and signer), the SP
 //! configuration, its signed metadata, AuthnRequests by HTTP-Redirect and
-//! HTTP-POST, Response validation, and the login state (pending logins,
-//! replayed assertions) around them. Logout, the IdP registry and web
+//! HTTP-POST, Response validation, the login state (pending logins,
+//! replayed assertions) around them, and the IdP registry. Logout and web
 //! handlers are to come; see the README's crate table.
 //!
 //! # A login, end to end
 //!
 //! ```no_run
-//! use abilita_spid::dsig::TrustedKey;
+//! use abilita_spid::registry::IdpRegistry;
 //! use abilita_spid::state::{MemoryPendingStore, MemoryReplayCache, ReturnPath, StoreError};
 //! use abilita_spid::{
 //!     AcsForm, AuthnOptions, Comparison, DEFAULT_CLOCK_SKEW, IdpTarget, LoginError,
@@ -22,22 +22,29 @@
 //!     sp: ServiceProvider,
 //!     pending: MemoryPendingStore,
 //!     replay: MemoryReplayCache,
+//!     /// Filled from AgID's aggregate (`IdpRegistry::fetch_aggregate`).
+//!     idps: IdpRegistry,
 //! }
 //!
 //! impl App {
 //!     /// `/login?idp=…`: the URL to redirect the citizen to.
-//!     async fn login(&self, idp: IdpTarget<'_>, back_to: &str) -> Result<String, StoreError> {
+//!     async fn login(&self, entity_id: &str, back_to: &str) -> Result<Option<String>, StoreError> {
+//!         let Some(sso_url) = self.idps.get(entity_id).and_then(|idp| idp.sso_redirect.as_deref()) else {
+//!             return Ok(None);
+//!         };
+//!         let idp = IdpTarget { entity_id, sso_url };
 //!         let options = AuthnOptions { level: SpidLevel::L2, comparison: Comparison::Minimum, attribute_set: 0 };
 //!         // A path of this site only: never an open redirect.
 //!         let return_path = ReturnPath::new(back_to).unwrap_or_default();
 //!         let now = OffsetDateTime::now_utc();
-//!         self.sp.start_login(&self.pending, idp, &options, return_path, now).await
+//!         self.sp.start_login(&self.pending, idp, &options, return_path, now).await.map(Some)
 //!     }
 //!
-//!     /// `/acs`: the posted form; `keys` gives an IdP's keys from its metadata.
-//!     async fn acs(&self, form: AcsForm<'_>, keys: &dyn Fn(&str) -> Vec<TrustedKey>) -> String {
+//!     /// `/acs`: the posted form, checked with the keys of the IdP the login went to.
+//!     async fn acs(&self, form: AcsForm<'_>) -> String {
 //!         let now = OffsetDateTime::now_utc();
-//!         let outcome = self.sp.finish_login(form, &self.pending, &self.replay, keys, now, DEFAULT_CLOCK_SKEW);
+//!         let keys = |entity_id: &str| self.idps.keys_of(entity_id);
+//!         let outcome = self.sp.finish_login(form, &self.pending, &self.replay, &keys, now, DEFAULT_CLOCK_SKEW);
 //!         match outcome.await {
 //!             Ok(login) => format!("welcome; go to {}", login.return_path.as_str()),
 //!             // AgID's message must be shown to the citizen as it is.
@@ -65,6 +72,7 @@ mod config;
 pub mod dsig;
 mod login;
 mod metadata;
+pub mod registry;
 mod response;
 pub mod state;
 pub mod xml;

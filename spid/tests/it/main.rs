@@ -16,3 +16,4 @@ mod conformance;
 mod fixtures;
 mod login;
 mod metadata;
+mod registry;

@@ -1,0 +1,327 @@
+//! The IdPs an SP trusts: AgID's signed aggregate (verified against the
+//! pinned AgID certificate), single signed IdP metadata, and, only through
+//! a method that says so, unsigned metadata of test IdPs.
+//!
+//! The keys that verify Responses come from here and nowhere else, so a
+//! registry is only ever filled from verified documents. IdP certificates
+//! rotate: refresh the aggregate (daily is customary) and keep the last
+//! registry that loaded if a refresh fails.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::convert::Infallible;
+
+use abilita_core::{ApiRequest, Transport};
+use roxmltree::Node;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::dsig::{DsigError, KeyError, TrustedKey, verify_element};
+use crate::xml::{XmlError, parse, text_content};
+
+const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+const MDUI: &str = "urn:oasis:names:tc:SAML:metadata:ui";
+const REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+const POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+
+/// Where AgID publishes the aggregate: the base URL of a [`Transport`] for
+/// [`IdpRegistry::fetch_aggregate`].
+pub const AGID_REGISTRY_BASE_URL: &str = "https://registry.spid.gov.it";
+
+/// The aggregate's path under [`AGID_REGISTRY_BASE_URL`].
+pub const AGGREGATE_PATH: &str = "/metadata/idp/spid-entities-idps.xml";
+
+/// Why IdP metadata was not loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// Not acceptable XML (size, depth, DTD, well-formedness).
+    #[error("the IdP metadata is not acceptable XML")]
+    Xml(#[from] XmlError),
+    /// The document's own signature is missing or not by a trusted key.
+    #[error("the IdP metadata's signature is not valid")]
+    Signature(#[from] DsigError),
+    /// A certificate in the metadata is not usable.
+    #[error("an IdP certificate is not usable")]
+    Certificate(#[from] KeyError),
+    /// The document says it is no longer valid (`validUntil`).
+    #[error("the IdP metadata expired at {0}")]
+    Expired(OffsetDateTime),
+    /// A required element is missing or malformed.
+    #[error("the IdP metadata is not SPID metadata: {0}")]
+    Shape(&'static str),
+    /// The download failed.
+    #[error("the IdP registry could not be downloaded")]
+    Fetch(#[from] abilita_core::Error),
+}
+
+/// One IdP, as an app needs it to draw the chooser and to talk to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idp {
+    /// The entity id (the Responses' Issuer).
+    pub entity_id: String,
+    /// The organisation's display name (Italian when several are given).
+    pub display_name: String,
+    /// A logo URL, when the metadata carries one (`mdui:Logo`).
+    pub logo_url: Option<String>,
+    /// The HTTP-Redirect SingleSignOnService.
+    pub sso_redirect: Option<String>,
+    /// The HTTP-POST SingleSignOnService.
+    pub sso_post: Option<String>,
+    /// The HTTP-Redirect SingleLogoutService.
+    pub slo_redirect: Option<String>,
+    /// The HTTP-POST SingleLogoutService.
+    pub slo_post: Option<String>,
+    /// The signing keys (KeyDescriptors for signing or for any use).
+    pub keys: Vec<TrustedKey>,
+}
+
+/// What [`IdpRegistry::add_aggregate`] did.
+#[derive(Debug, Default)]
+pub struct AggregateReport {
+    /// IdPs added (or replaced, by entity id).
+    pub added: usize,
+    /// Entries skipped, by entity id, and why.
+    pub skipped: Vec<(String, RegistryError)>,
+}
+
+/// The trusted IdPs, by entity id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdpRegistry {
+    idps: BTreeMap<String, Idp>,
+}
+
+impl IdpRegistry {
+    /// An empty registry.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the IdPs of AgID's aggregate (`EntitiesDescriptor`), after
+    /// verifying the whole-document signature with `agid` (the pinned AgID
+    /// certificate) and its `validUntil`, if any, against `now`.
+    ///
+    /// An entry that is not usable (no signing certificate, an unsupported
+    /// key) is skipped and reported, so that one IdP's mistake does not
+    /// take every other IdP's citizens out of the service.
+    ///
+    /// # Errors
+    /// A [`RegistryError`] about the whole document; nothing is added then.
+    pub fn add_aggregate(
+        &mut self,
+        xml: &str,
+        agid: &[TrustedKey],
+        now: OffsetDateTime,
+    ) -> Result<AggregateReport, RegistryError> {
+        let document = parse(xml)?;
+        let root = document.root_element();
+        if !is(root, MD, "EntitiesDescriptor") {
+            return Err(RegistryError::Shape(
+                "the root is not an EntitiesDescriptor",
+            ));
+        }
+        verify_element(&document, xml, root, agid)?;
+        still_valid(root, now)?;
+        let mut report = AggregateReport::default();
+        for entity in root.children().filter(|c| is(*c, MD, "EntityDescriptor")) {
+            match idp(entity, now) {
+                Ok(idp) => {
+                    report.added += 1;
+                    self.idps.insert(idp.entity_id.clone(), idp);
+                }
+                Err(error) => {
+                    let id = entity.attribute("entityID").unwrap_or_default();
+                    report.skipped.push((id.to_owned(), error));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Downloads AgID's aggregate through `transport` (based at
+    /// [`AGID_REGISTRY_BASE_URL`], or a mirror) and adds it as
+    /// [`add_aggregate`](Self::add_aggregate) does.
+    ///
+    /// # Errors
+    /// A [`RegistryError`]; nothing is added then.
+    pub async fn fetch_aggregate(
+        &mut self,
+        transport: &Transport,
+        agid: &[TrustedKey],
+    ) -> Result<AggregateReport, RegistryError> {
+        let response = transport
+            .send::<Infallible>(ApiRequest::get(AGGREGATE_PATH).retry_safe())
+            .await?;
+        let xml = std::str::from_utf8(response.body())
+            .map_err(|_| RegistryError::Shape("the aggregate is not UTF-8"))?;
+        self.add_aggregate(xml, agid, transport.clock().now())
+    }
+
+    /// Adds one IdP from its own `EntityDescriptor`, signed by one of
+    /// `signers` (AgID, or a key the operator pinned for it).
+    ///
+    /// # Errors
+    /// A [`RegistryError`]; nothing is added then.
+    pub fn add_signed_idp(
+        &mut self,
+        xml: &str,
+        signers: &[TrustedKey],
+        now: OffsetDateTime,
+    ) -> Result<&Idp, RegistryError> {
+        let document = parse(xml)?;
+        let root = document.root_element();
+        verify_element(&document, xml, root, signers)?;
+        self.add_entity(root, now)
+    }
+
+    /// Adds one IdP from metadata that nobody signed: only for test IdPs
+    /// (spid-sp-test, a local spid-saml-check), never for production, as
+    /// anyone who can change the file can then log in as anyone.
+    ///
+    /// # Errors
+    /// A [`RegistryError`]; nothing is added then.
+    pub fn add_unsigned_idp_insecure(
+        &mut self,
+        xml: &str,
+        now: OffsetDateTime,
+    ) -> Result<&Idp, RegistryError> {
+        let document = parse(xml)?;
+        self.add_entity(document.root_element(), now)
+    }
+
+    fn add_entity(
+        &mut self,
+        root: Node<'_, '_>,
+        now: OffsetDateTime,
+    ) -> Result<&Idp, RegistryError> {
+        if !is(root, MD, "EntityDescriptor") {
+            return Err(RegistryError::Shape("the root is not an EntityDescriptor"));
+        }
+        still_valid(root, now)?;
+        let idp = idp(root, now)?;
+        let entry = self.idps.entry(idp.entity_id.clone());
+        Ok(match entry {
+            Entry::Occupied(mut held) => {
+                held.insert(idp);
+                held.into_mut()
+            }
+            Entry::Vacant(free) => free.insert(idp),
+        })
+    }
+
+    /// The IdP with this entity id.
+    #[must_use]
+    pub fn get(&self, entity_id: &str) -> Option<&Idp> {
+        self.idps.get(entity_id)
+    }
+
+    /// Every IdP, by entity id: what the "Entra con SPID" chooser lists.
+    pub fn idps(&self) -> impl Iterator<Item = &Idp> {
+        self.idps.values()
+    }
+
+    /// The signing keys of an IdP (none for an unknown one, so that its
+    /// Responses are refused): what
+    /// [`finish_login`](crate::ServiceProvider::finish_login) asks for.
+    #[must_use]
+    pub fn keys_of(&self, entity_id: &str) -> Vec<TrustedKey> {
+        self.get(entity_id)
+            .map(|idp| idp.keys.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn is(node: Node<'_, '_>, ns: &str, name: &str) -> bool {
+    node.is_element() && node.tag_name().namespace() == Some(ns) && node.tag_name().name() == name
+}
+
+fn still_valid(node: Node<'_, '_>, now: OffsetDateTime) -> Result<(), RegistryError> {
+    let Some(until) = node.attribute("validUntil") else {
+        return Ok(());
+    };
+    let until = OffsetDateTime::parse(until, &Rfc3339)
+        .map_err(|_| RegistryError::Shape("validUntil is not a date-time"))?;
+    if until <= now {
+        return Err(RegistryError::Expired(until));
+    }
+    Ok(())
+}
+
+/// One `EntityDescriptor` with an `IDPSSODescriptor`.
+fn idp(entity: Node<'_, '_>, now: OffsetDateTime) -> Result<Idp, RegistryError> {
+    still_valid(entity, now)?;
+    let entity_id = entity
+        .attribute("entityID")
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .ok_or(RegistryError::Shape("EntityDescriptor without entityID"))?;
+    let descriptor = entity
+        .children()
+        .find(|c| is(*c, MD, "IDPSSODescriptor"))
+        .ok_or(RegistryError::Shape(
+            "EntityDescriptor without IDPSSODescriptor",
+        ))?;
+
+    let endpoint = |name: &str, binding: &str| {
+        descriptor
+            .children()
+            .filter(|c| is(*c, MD, name) && c.attribute("Binding") == Some(binding))
+            .find_map(|c| c.attribute("Location"))
+            .map(str::to_owned)
+    };
+    let keys = descriptor
+        .children()
+        .filter(|c| is(*c, MD, "KeyDescriptor"))
+        .filter(|c| c.attribute("use").is_none_or(|u| u == "signing"))
+        .flat_map(|c| c.descendants().filter(|d| is(*d, DS, "X509Certificate")))
+        .map(|certificate| {
+            let der = crate::dsig::base64_content(certificate)?;
+            Ok(TrustedKey::from_certificate_der(&der)?)
+        })
+        .collect::<Result<Vec<_>, RegistryError>>()?;
+    if keys.is_empty() {
+        return Err(RegistryError::Shape(
+            "IDPSSODescriptor without a signing certificate",
+        ));
+    }
+
+    let names: Vec<Node<'_, '_>> = entity
+        .children()
+        .filter(|c| is(*c, MD, "Organization"))
+        .flat_map(|o| {
+            o.children()
+                .filter(|c| is(*c, MD, "OrganizationDisplayName"))
+        })
+        .collect();
+    let italian = names
+        .iter()
+        .find(|n| n.attribute(("http://www.w3.org/XML/1998/namespace", "lang")) == Some("it"));
+    let display_name = italian
+        .or(names.first())
+        .map(|n| {
+            text_content(*n)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| entity_id.to_owned());
+    let logo_url = entity
+        .descendants()
+        .find(|d| is(*d, MDUI, "Logo"))
+        .map(|logo| text_content(logo).trim().to_owned())
+        .filter(|url| !url.is_empty());
+
+    Ok(Idp {
+        entity_id: entity_id.to_owned(),
+        display_name,
+        logo_url,
+        sso_redirect: endpoint("SingleSignOnService", REDIRECT),
+        sso_post: endpoint("SingleSignOnService", POST),
+        slo_redirect: endpoint("SingleLogoutService", REDIRECT),
+        slo_post: endpoint("SingleLogoutService", POST),
+        keys,
+    })
+}
