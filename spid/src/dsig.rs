@@ -440,8 +440,16 @@ pub fn sign_template(
     );
     let signature_text = {
         let document = crate::xml::parse(&with_digest)?;
+        // The template's SignedInfo: the one whose SignatureValue is still
+        // empty, not whichever signature comes first in the document.
         let signed_info = document
             .descendants()
+            .filter(|n| {
+                is_dsig(*n, "Signature")
+                    && n.children()
+                        .any(|c| is_dsig(c, "SignatureValue") && c.text().is_none())
+            })
+            .flat_map(|signature| signature.children())
             .find(|n| is_dsig(*n, "SignedInfo"))
             .ok_or(SignError::NoTemplate)?;
         let canonical = c14n::canonicalize(

@@ -12,8 +12,6 @@
 //! name; the specification's character escapes; `xml:` attributes are not
 //! inherited.
 
-use std::collections::BTreeMap;
-
 use roxmltree::{Node, NodeId, NodeType};
 
 use super::{element_qname, prefix_of};
@@ -31,8 +29,8 @@ pub(crate) struct Options<'a> {
 /// The canonical form of `apex` and its descendants. `source` is the text
 /// the document was parsed from.
 pub(crate) fn canonicalize(apex: Node<'_, '_>, source: &str, options: &Options<'_>) -> String {
-    let mut out = String::new();
-    element(apex, source, options, &BTreeMap::new(), &mut out);
+    let mut out = String::with_capacity(apex.range().len());
+    element(apex, source, options, &mut Vec::new(), &mut out);
     out
 }
 
@@ -43,11 +41,14 @@ fn in_scope<'a>(node: Node<'a, '_>, prefix: &str) -> Option<&'a str> {
         .map(|ns| ns.uri())
 }
 
-fn element(
-    node: Node<'_, '_>,
-    source: &str,
-    options: &Options<'_>,
-    rendered: &BTreeMap<String, String>,
+/// `rendered` is the stack of `(prefix, uri)` declarations output by the
+/// ancestors, innermost last: pushed here, popped on the way out, so no
+/// element copies its parent's scope.
+fn element<'a>(
+    node: Node<'a, '_>,
+    source: &'a str,
+    options: &Options<'a>,
+    rendered: &mut Vec<(&'a str, &'a str)>,
     out: &mut String,
 ) {
     let qname = element_qname(node, source);
@@ -70,14 +71,17 @@ fn element(
     }
     wanted.sort_unstable();
     wanted.dedup();
-    let mut now_rendered = rendered.clone();
     let mut declarations = Vec::new();
     for prefix in wanted {
         if prefix == "xml" {
             continue;
         }
         let uri = in_scope(node, prefix).unwrap_or("");
-        let already = rendered.get(prefix).map(String::as_str);
+        let already = rendered
+            .iter()
+            .rev()
+            .find(|(p, _)| *p == prefix)
+            .map(|(_, uri)| *uri);
         // The unbound default needs `xmlns=""` only to undo an output one.
         let needed = if prefix.is_empty() && uri.is_empty() {
             already.is_some_and(|u| !u.is_empty())
@@ -86,12 +90,13 @@ fn element(
         };
         if needed {
             declarations.push((prefix, uri));
-            now_rendered.insert(prefix.to_owned(), uri.to_owned());
         }
     }
+    let scope = rendered.len();
+    rendered.extend(declarations.iter().copied());
     out.push('<');
     out.push_str(qname);
-    for (prefix, uri) in declarations {
+    for &(prefix, uri) in &declarations {
         out.push_str(if prefix.is_empty() {
             " xmlns"
         } else {
@@ -119,7 +124,7 @@ fn element(
             continue;
         }
         match child.node_type() {
-            NodeType::Element => element(child, source, options, &now_rendered, out),
+            NodeType::Element => element(child, source, options, rendered, out),
             NodeType::Text => escape_text(child.text().unwrap_or_default(), out),
             NodeType::Comment if options.comments => {
                 out.push_str("<!--");
@@ -140,6 +145,7 @@ fn element(
             NodeType::Comment | NodeType::Root => {}
         }
     }
+    rendered.truncate(scope);
     out.push_str("</");
     out.push_str(qname);
     out.push('>');

@@ -1,55 +1,11 @@
 //! spid-sp-test's 111 Responses, validated, each against its expected
 //! verdict (`responses/index.json`); and the citizen's anomalies typed.
 
-use abilita_core::PrivateKeyPem;
 use abilita_spid::dsig::TrustedKey;
-use abilita_spid::{
-    AttributeSet, Comparison, Contact, Expectations, Organization, PendingRequest, ResponseError,
-    ServiceProvider, SpidAttribute, SpidLevel, UserAnomaly,
-};
+use abilita_spid::{Expectations, ResponseError, SpidLevel, UserAnomaly};
 use time::macros::datetime;
 
-/// The SP the fixtures were made for.
-pub(crate) fn sp() -> ServiceProvider {
-    ServiceProvider::new(
-        "http://127.0.0.1:8000/metadata",
-        "http://127.0.0.1:8000",
-        Organization {
-            name: "Comune di Esempio".into(),
-            display_name: "Comune di Esempio".into(),
-            url: "https://www.comune.esempio.it".into(),
-        },
-        Contact::Public {
-            ipa_code: "c_h501".into(),
-            email: "protocollo@comune.esempio.it".into(),
-            phone: None,
-        },
-        vec![AttributeSet {
-            service_name: "Servizi online del Comune".into(),
-            attributes: vec![
-                SpidAttribute::FiscalNumber,
-                SpidAttribute::Name,
-                SpidAttribute::FamilyName,
-                SpidAttribute::Email,
-            ],
-        }],
-        &PrivateKeyPem::new(include_str!("../data/sp.key")),
-        include_str!("../data/sp.cert"),
-        SpidLevel::L2,
-    )
-    .unwrap()
-}
-
-/// The AuthnRequest the fixtures answer (`authn-request.xml`).
-pub(crate) fn pending() -> PendingRequest {
-    PendingRequest {
-        id: "_74ca5abb2bfc40da9871a7e15481862c".into(),
-        idp_entity_id: "https://localhost:8443".into(),
-        issued_at: datetime!(2026-11-26 08:04:49.709 UTC),
-        level: SpidLevel::L2,
-        comparison: Comparison::Minimum,
-    }
-}
+use crate::fixture_sp::{FIXTURES_NOW, pending, sp};
 
 fn validate(xml: &str) -> Result<abilita_spid::Identity, ResponseError> {
     let keys = [TrustedKey::from_certificate_pem(include_str!("../data/idp-public.cert")).unwrap()];
@@ -57,7 +13,7 @@ fn validate(xml: &str) -> Result<abilita_spid::Identity, ResponseError> {
     let expect = Expectations {
         request: &request,
         idp_keys: &keys,
-        now: datetime!(2026-11-26 08:05:30 UTC),
+        now: FIXTURES_NOW,
         clock_skew: abilita_spid::DEFAULT_CLOCK_SKEW,
     };
     sp().validate_response_xml(xml, &expect)

@@ -13,13 +13,8 @@ use abilita_spid::{
     AcsForm, AuthnOptions, Comparison, IdpTarget, LoginError, ResponseError, SpidLevel, UserAnomaly,
 };
 use base64::Engine as _;
-use time::OffsetDateTime;
-use time::macros::datetime;
 
-use crate::conformance::{pending, sp};
-
-/// The instant the fixtures are valid at.
-const NOW: OffsetDateTime = datetime!(2026-11-26 08:05:30 UTC);
+use crate::fixture_sp::{FIXTURES_NOW as NOW, pending, sp};
 
 fn idp_keys(entity_id: &str) -> Vec<TrustedKey> {
     assert_eq!(

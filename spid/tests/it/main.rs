@@ -13,6 +13,7 @@
 mod attacks;
 mod authn;
 mod conformance;
+mod fixture_sp;
 mod fixtures;
 mod login;
 mod metadata;

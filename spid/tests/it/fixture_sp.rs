@@ -1,0 +1,56 @@
+//! The SP and the AuthnRequest spid-sp-test's Response fixtures were made
+//! for. Included by the integration tests and by the bench (`#[path]`), so
+//! it names nothing of the test crate.
+
+use abilita_core::PrivateKeyPem;
+use abilita_spid::{
+    AttributeSet, Comparison, Contact, Organization, PendingRequest, ServiceProvider,
+    SpidAttribute, SpidLevel,
+};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+/// An instant at which the fixtures are valid.
+pub(crate) const FIXTURES_NOW: OffsetDateTime = datetime!(2026-11-26 08:05:30 UTC);
+
+/// The SP the fixtures were made for.
+pub(crate) fn sp() -> ServiceProvider {
+    ServiceProvider::new(
+        "http://127.0.0.1:8000/metadata",
+        "http://127.0.0.1:8000",
+        Organization {
+            name: "Comune di Esempio".into(),
+            display_name: "Comune di Esempio".into(),
+            url: "https://www.comune.esempio.it".into(),
+        },
+        Contact::Public {
+            ipa_code: "c_h501".into(),
+            email: "protocollo@comune.esempio.it".into(),
+            phone: None,
+        },
+        vec![AttributeSet {
+            service_name: "Servizi online del Comune".into(),
+            attributes: vec![
+                SpidAttribute::FiscalNumber,
+                SpidAttribute::Name,
+                SpidAttribute::FamilyName,
+                SpidAttribute::Email,
+            ],
+        }],
+        &PrivateKeyPem::new(include_str!("../data/sp.key")),
+        include_str!("../data/sp.cert"),
+        SpidLevel::L2,
+    )
+    .unwrap()
+}
+
+/// The AuthnRequest the fixtures answer (`authn-request.xml`).
+pub(crate) fn pending() -> PendingRequest {
+    PendingRequest {
+        id: "_74ca5abb2bfc40da9871a7e15481862c".into(),
+        idp_entity_id: "https://localhost:8443".into(),
+        issued_at: datetime!(2026-11-26 08:04:49.709 UTC),
+        level: SpidLevel::L2,
+        comparison: Comparison::Minimum,
+    }
+}
