@@ -208,27 +208,11 @@ impl ServiceProvider {
     /// `SAMLRequest=…&RelayState=…&SigAlg=…`.
     #[must_use]
     pub fn redirect_url(&self, request: &AuthnRequest, relay_state: &str) -> String {
-        let deflated = deflate_raw(request.xml.as_bytes());
-        let encode = |value: &str| {
-            url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>()
-        };
-        let query = format!(
-            "SAMLRequest={}&RelayState={}&SigAlg={}",
-            encode(&base64::engine::general_purpose::STANDARD.encode(deflated)),
-            encode(relay_state),
-            encode(FORM_URLENCODED_RSA_SHA256)
-        );
-        let signature = base64::engine::general_purpose::STANDARD
-            .encode(self.key.sign_sha256(query.as_bytes()));
-        let separator = if request.destination.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        format!(
-            "{}{separator}{query}&Signature={}",
-            request.destination,
-            encode(&signature)
+        self.redirect(
+            &request.destination,
+            "SAMLRequest",
+            &request.xml,
+            relay_state,
         )
     }
 
@@ -242,18 +226,52 @@ impl ServiceProvider {
         request: &AuthnRequest,
         relay_state: &str,
     ) -> Result<String, SignError> {
-        let template = request.xml.replacen(
-            "</saml:Issuer>",
-            &format!("</saml:Issuer>{}", signature_template(&request.id)),
-            1,
-        );
-        let signed = sign_template(&template, &self.key, &self.certificate_pem)?;
+        let signed = self.sign_after_issuer(&request.xml, &request.id)?;
         Ok(post_page(
             &request.destination,
             "SAMLRequest",
             &signed,
             relay_state,
         ))
+    }
+
+    /// A message (`field` is `SAMLRequest` or `SAMLResponse`) by
+    /// HTTP-Redirect, signed over the exact query octets.
+    pub(crate) fn redirect(
+        &self,
+        destination: &str,
+        field: &str,
+        xml: &str,
+        relay_state: &str,
+    ) -> String {
+        let deflated = deflate_raw(xml.as_bytes());
+        let encode = |value: &str| {
+            url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>()
+        };
+        let query = format!(
+            "{field}={}&RelayState={}&SigAlg={}",
+            encode(&base64::engine::general_purpose::STANDARD.encode(deflated)),
+            encode(relay_state),
+            encode(FORM_URLENCODED_RSA_SHA256)
+        );
+        let signature = base64::engine::general_purpose::STANDARD
+            .encode(self.key.sign_sha256(query.as_bytes()));
+        let separator = if destination.contains('?') { '&' } else { '?' };
+        format!(
+            "{destination}{separator}{query}&Signature={}",
+            encode(&signature)
+        )
+    }
+
+    /// `xml` with an enveloped signature of its root (whose ID is `id`)
+    /// right after the root's `saml:Issuer`, where SPID wants it.
+    pub(crate) fn sign_after_issuer(&self, xml: &str, id: &str) -> Result<String, SignError> {
+        let template = xml.replacen(
+            "</saml:Issuer>",
+            &format!("</saml:Issuer>{}", signature_template(id)),
+            1,
+        );
+        sign_template(&template, &self.key, &self.certificate_pem)
     }
 }
 

@@ -24,12 +24,12 @@ use crate::config::{ServiceProvider, SpidLevel};
 use crate::dsig::{DsigError, TrustedKey, verified_assertion};
 use crate::xml::{XmlError, parse, text_content};
 
-const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
-const ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+pub(crate) const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+pub(crate) const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+pub(crate) const ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 const TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
-const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+pub(crate) const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 
 /// The default tolerance between the IdP's clock and the SP's.
 pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
@@ -188,16 +188,29 @@ impl Attributes {
     }
 }
 
-fn rule(name: &'static str) -> ResponseError {
+/// A posted `SAMLResponse` field: base64 (line breaks allowed) of UTF-8,
+/// refused unread when it is larger than the parser would take.
+pub(crate) fn decode_base64(value: &str) -> Result<String, ResponseError> {
+    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.len() > crate::xml::MAX_XML_BYTES * 4 / 3 + 4 {
+        return Err(XmlError::TooLarge.into());
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| rule("SAMLResponse is not base64"))?;
+    String::from_utf8(bytes).map_err(|_| rule("SAMLResponse is not UTF-8"))
+}
+
+pub(crate) fn rule(name: &'static str) -> ResponseError {
     ResponseError::Rule(name)
 }
 
-fn is(node: Node<'_, '_>, ns: &str, name: &str) -> bool {
+pub(crate) fn is(node: Node<'_, '_>, ns: &str, name: &str) -> bool {
     node.is_element() && node.tag_name().namespace() == Some(ns) && node.tag_name().name() == name
 }
 
 /// The one child `name` of `node`, or the rule named `missing`.
-fn one<'a, 'i>(
+pub(crate) fn one<'a, 'i>(
     node: Node<'a, 'i>,
     ns: &str,
     name: &str,
@@ -210,13 +223,19 @@ fn one<'a, 'i>(
     }
 }
 
-fn instant(value: Option<&str>, missing: &'static str) -> Result<OffsetDateTime, ResponseError> {
+pub(crate) fn instant(
+    value: Option<&str>,
+    missing: &'static str,
+) -> Result<OffsetDateTime, ResponseError> {
     value
         .and_then(|v| OffsetDateTime::parse(v, &Rfc3339).ok())
         .ok_or(rule(missing))
 }
 
-fn non_empty<'a>(value: Option<&'a str>, missing: &'static str) -> Result<&'a str, ResponseError> {
+pub(crate) fn non_empty<'a>(
+    value: Option<&'a str>,
+    missing: &'static str,
+) -> Result<&'a str, ResponseError> {
     value
         .map(str::trim)
         .filter(|v| !v.is_empty())
@@ -242,18 +261,7 @@ impl ServiceProvider {
         saml_response: &str,
         expect: &Expectations<'_>,
     ) -> Result<Identity, ResponseError> {
-        let compact: String = saml_response
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        if compact.len() > crate::xml::MAX_XML_BYTES * 4 / 3 + 4 {
-            return Err(XmlError::TooLarge.into());
-        }
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .map_err(|_| rule("SAMLResponse is not base64"))?;
-        let xml = String::from_utf8(bytes).map_err(|_| rule("SAMLResponse is not UTF-8"))?;
-        self.validate_response_xml(&xml, expect)
+        self.validate_response_xml(&decode_base64(saml_response)?, expect)
     }
 
     /// Validates a Response already decoded to XML.

@@ -16,5 +16,6 @@ mod conformance;
 mod fixture_sp;
 mod fixtures;
 mod login;
+mod logout;
 mod metadata;
 mod registry;

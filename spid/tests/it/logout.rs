@@ -1,0 +1,217 @@
+//! SP-initiated Single Logout: the signed LogoutRequest by both bindings,
+//! and the IdP's LogoutResponse validated by both. The test SP key stands
+//! in for the IdP's, as spid-sp-test's IdP key is not in the repository.
+
+use std::io::{Read as _, Write as _};
+use std::time::Duration;
+
+use abilita_core::{PrivateKeyPem, RsaSigningKey};
+use abilita_spid::dsig::{
+    DsigError, TrustedKey, sign_template, signature_template, verify_element,
+};
+use abilita_spid::xml::{XmlError, parse};
+use abilita_spid::{Expectations, Identity, LogoutStatus, PendingLogout, ResponseError};
+use base64::Engine as _;
+use time::OffsetDateTime;
+
+use crate::fixture_sp::{FIXTURES_NOW, pending, sp};
+
+const SLO: &str = "https://localhost:8443/samlsso";
+const SKEW: Duration = Duration::from_secs(60);
+const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const REQUESTER: &str = "urn:oasis:names:tc:SAML:2.0:status:Requester";
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+fn stand_in_idp_key() -> RsaSigningKey {
+    RsaSigningKey::from_pem(&PrivateKeyPem::new(include_str!("../data/sp.key"))).unwrap()
+}
+
+fn stand_in_idp_keys() -> Vec<TrustedKey> {
+    vec![TrustedKey::from_certificate_pem(include_str!("../data/sp.cert")).unwrap()]
+}
+
+/// The citizen of spid-sp-test's case 1, logged in.
+fn identity() -> Identity {
+    let keys = [TrustedKey::from_certificate_pem(include_str!("../data/idp-public.cert")).unwrap()];
+    let request = pending();
+    let expect = Expectations {
+        request: &request,
+        idp_keys: &keys,
+        now: FIXTURES_NOW,
+        clock_skew: SKEW,
+    };
+    sp().validate_response_xml(include_str!("../data/responses/case-001.xml"), &expect)
+        .unwrap()
+}
+
+fn logout_response(pending: &PendingLogout, status: &str, issued: OffsetDateTime) -> String {
+    let instant = issued
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let inner = if status == REQUESTER {
+        "<samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:PartialLogout\"/>"
+    } else {
+        ""
+    };
+    format!(
+        "<samlp:LogoutResponse xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" \
+         ID=\"_lr1\" Version=\"2.0\" IssueInstant=\"{instant}\" InResponseTo=\"{}\" Destination=\"http://127.0.0.1:8000/slo\">\
+         <saml:Issuer Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:entity\">https://localhost:8443</saml:Issuer>\
+         <samlp:Status><samlp:StatusCode Value=\"{status}\">{inner}</samlp:StatusCode></samlp:Status></samlp:LogoutResponse>",
+        pending.id
+    )
+}
+
+fn signed(xml: &str) -> String {
+    let template = xml.replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer>{}", signature_template("_lr1")),
+        1,
+    );
+    sign_template(
+        &template,
+        &stand_in_idp_key(),
+        include_str!("../data/sp.cert"),
+    )
+    .unwrap()
+}
+
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// A LogoutResponse by HTTP-Redirect, signed over the query octets.
+fn redirect_query(xml: &[u8], relay_state: &str) -> String {
+    let mut deflater =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    deflater.write_all(xml).unwrap();
+    let signed = format!(
+        "SAMLResponse={}&RelayState={}&SigAlg={}",
+        encode(&b64().encode(deflater.finish().unwrap())),
+        encode(relay_state),
+        encode("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+    );
+    let signature = b64().encode(stand_in_idp_key().sign_sha256(signed.as_bytes()));
+    format!("{signed}&Signature={}", encode(&signature))
+}
+
+#[test]
+fn the_logout_request_names_the_session_and_is_signed_in_both_bindings() {
+    let (sp, identity) = (sp(), identity());
+    let request = sp.logout_request(SLO, &identity, FIXTURES_NOW);
+    let document = parse(request.xml()).unwrap();
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "LogoutRequest");
+    assert_eq!(root.attribute("Destination"), Some(SLO));
+    let name_id = root.children().find(|c| c.has_tag_name("NameID")).unwrap();
+    assert_eq!(name_id.text(), Some(identity.name_id.as_str()));
+    assert_eq!(
+        name_id.attribute("NameQualifier"),
+        Some(identity.name_qualifier.as_str())
+    );
+    assert_eq!(request.pending().idp_entity_id, "https://localhost:8443");
+    let sp_keys = stand_in_idp_keys();
+
+    let url = sp.logout_redirect_url(&request, "rs");
+    let query = url.split_once('?').unwrap().1;
+    let (signed_part, _) = query.split_once("&Signature=").unwrap();
+    let pairs: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+    sp_keys[0]
+        .verify_detached(
+            &pairs["SigAlg"],
+            signed_part.as_bytes(),
+            &b64().decode(&pairs["Signature"]).unwrap(),
+        )
+        .unwrap();
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(&b64().decode(&pairs["SAMLRequest"]).unwrap()[..])
+        .read_to_string(&mut xml)
+        .unwrap();
+    assert_eq!(xml, request.xml());
+
+    let form = sp.logout_post_form(&request, "rs").unwrap();
+    let value = form.split("name=\"SAMLRequest\" value=\"").nth(1).unwrap();
+    let xml = String::from_utf8(b64().decode(value.split('"').next().unwrap()).unwrap()).unwrap();
+    let document = parse(&xml).unwrap();
+    verify_element(&document, &xml, document.root_element(), &sp_keys).unwrap();
+}
+
+#[test]
+fn a_posted_logout_response_is_checked_like_a_login_response() {
+    let sp = sp();
+    let pending = sp.logout_request(SLO, &identity(), FIXTURES_NOW).pending();
+    let keys = stand_in_idp_keys();
+    let check = |xml: &str| {
+        sp.validate_logout_response_post(&b64().encode(xml), &pending, &keys, FIXTURES_NOW, SKEW)
+    };
+    let success = logout_response(&pending, SUCCESS, FIXTURES_NOW);
+    assert_eq!(check(&signed(&success)).unwrap(), LogoutStatus::Success);
+    let partial = logout_response(&pending, REQUESTER, FIXTURES_NOW);
+    assert_eq!(check(&signed(&partial)).unwrap(), LogoutStatus::Partial);
+
+    let unsigned = check(&success);
+    assert!(
+        matches!(
+            unsigned,
+            Err(ResponseError::Signature(DsigError::NotSigned))
+        ),
+        "{unsigned:?}"
+    );
+    let other_request = success.replace(&pending.id, "_another");
+    assert!(matches!(
+        check(&signed(&other_request)),
+        Err(ResponseError::Rule(_))
+    ));
+    let stale = logout_response(&pending, SUCCESS, FIXTURES_NOW - time::Duration::minutes(5));
+    assert!(matches!(
+        check(&signed(&stale)),
+        Err(ResponseError::Rule(_))
+    ));
+    let by_idp_key = sp.validate_logout_response_post(
+        &b64().encode(signed(&success)),
+        &pending,
+        &[TrustedKey::from_certificate_pem(include_str!("../data/idp-public.cert")).unwrap()],
+        FIXTURES_NOW,
+        SKEW,
+    );
+    assert!(matches!(
+        by_idp_key,
+        Err(ResponseError::Signature(DsigError::BadSignature))
+    ));
+}
+
+#[test]
+fn a_redirected_logout_response_is_checked_over_the_query_octets() {
+    let sp = sp();
+    let pending = sp.logout_request(SLO, &identity(), FIXTURES_NOW).pending();
+    let keys = stand_in_idp_keys();
+    let check = |query: &str| {
+        sp.validate_logout_response_redirect(query, &pending, &keys, FIXTURES_NOW, SKEW)
+    };
+    let success = logout_response(&pending, SUCCESS, FIXTURES_NOW);
+    let query = redirect_query(success.as_bytes(), "rs 1");
+    assert_eq!(check(&query).unwrap(), LogoutStatus::Success);
+
+    let changed = query.replacen("RelayState=rs+1", "RelayState=rs+2", 1);
+    assert_ne!(changed, query);
+    assert!(matches!(
+        check(&changed),
+        Err(ResponseError::Signature(DsigError::BadSignature))
+    ));
+    let repeated = format!("{query}&SAMLResponse=AAAA");
+    assert!(matches!(check(&repeated), Err(ResponseError::Rule(_))));
+    let other_request = redirect_query(success.replace(&pending.id, "_another").as_bytes(), "rs");
+    assert!(matches!(check(&other_request), Err(ResponseError::Rule(_))));
+    // A validly signed DEFLATE bomb stops at the parser's size limit.
+    let bomb = redirect_query(&vec![b' '; 1024 * 1024], "rs");
+    assert!(matches!(
+        check(&bomb),
+        Err(ResponseError::Xml(XmlError::TooLarge))
+    ));
+}
