@@ -4,9 +4,9 @@
 //! (the narrow in-house XML signature verifier and signer), the SP
 //! configuration, its signed metadata, AuthnRequests by HTTP-Redirect and
 //! HTTP-POST, Response validation, the login state (pending logins,
-//! replayed assertions) around them, the IdP registry, and SP-initiated
-//! logout. IdP-initiated logout and web handlers are to come; see the
-//! README's crate table.
+//! replayed assertions) around them, the IdP registry, and Single Logout.
+//! Web handlers, the example SP and the conformance run are to come; see
+//! the README's crate table.
 //!
 //! # A login, end to end
 //!
@@ -85,7 +85,7 @@ pub use config::{
     AttributeSet, Billing, ConfigRule, Contact, Organization, ServiceProvider, SpidLevel,
 };
 pub use login::{AcsForm, IdpTarget, Login, LoginError};
-pub use logout::{LogoutRequest, LogoutStatus, PendingLogout};
+pub use logout::{IdpLogoutRequest, LogoutRequest, LogoutResponse, LogoutStatus, PendingLogout};
 pub use response::{
     Attributes, DEFAULT_CLOCK_SKEW, Expectations, Identity, PendingRequest, ResponseError,
     UserAnomaly,

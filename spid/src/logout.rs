@@ -1,13 +1,15 @@
-//! SP-initiated Single Logout (single-logout.rst): the signed
-//! LogoutRequest by HTTP-Redirect or HTTP-POST, and the validation of the
-//! IdP's LogoutResponse by either binding.
+//! Single Logout (single-logout.rst), both ways.
 //!
-//! The LogoutResponse is checked like a login Response: signature by the
-//! IdP's metadata keys (enveloped by POST, over the exact query octets by
-//! Redirect), Issuer, Destination, InResponseTo of the pending request and
-//! IssueInstant within its window. `PartialLogout` is reported apart: the
-//! SP session ends either way, but the citizen should be told that other
-//! services may still be open.
+//! SP-initiated: the signed LogoutRequest by HTTP-Redirect or HTTP-POST,
+//! and the IdP's LogoutResponse checked like a login Response: signature by
+//! the IdP's metadata keys (enveloped by POST, over the exact query octets
+//! by Redirect), Issuer, Destination, InResponseTo of the pending request
+//! and IssueInstant within its window. `PartialLogout` is reported apart:
+//! the SP session ends either way, but the citizen should be told that
+//! other services may still be open.
+//!
+//! IdP-initiated: the IdP's LogoutRequest verified with the keys of the IdP
+//! its Issuer names, and the SP's signed Success answer.
 
 use std::io::Read as _;
 use std::time::Duration;
@@ -178,55 +180,9 @@ impl ServiceProvider {
         now: OffsetDateTime,
         clock_skew: Duration,
     ) -> Result<LogoutStatus, ResponseError> {
-        let pairs: Vec<(&str, &str)> = raw_query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .collect();
-        for name in ["SAMLResponse", "RelayState", "SigAlg", "Signature"] {
-            if pairs.iter().filter(|(n, _)| *n == name).count() > 1 {
-                return Err(rule("a query parameter is repeated"));
-            }
-        }
-        let field = |name: &str| {
-            pairs
-                .iter()
-                .find_map(|(n, value)| (*n == name).then_some(*value))
-        };
-        let decoded = |raw: &str| {
-            url::form_urlencoded::parse(format!("v={raw}").as_bytes())
-                .next()
-                .map(|(_, value)| value.into_owned())
-                .unwrap_or_default()
-        };
-        let message = field("SAMLResponse").ok_or(rule("SAMLResponse missing"))?;
-        let method = field("SigAlg").ok_or(rule("SigAlg missing"))?;
-        let signature = field("Signature").ok_or(rule("Signature missing"))?;
-        // The signed octets, in the binding's order, as they came.
-        let mut signed = format!("SAMLResponse={message}");
-        if let Some(relay_state) = field("RelayState") {
-            signed.push_str(&format!("&RelayState={relay_state}"));
-        }
-        signed.push_str(&format!("&SigAlg={method}"));
-        let signature = base64::engine::general_purpose::STANDARD
-            .decode(decoded(signature))
-            .map_err(|_| rule("Signature is not base64"))?;
-        let method = decoded(method);
-        if !idp_keys.iter().any(|key| {
-            key.verify_detached(&method, signed.as_bytes(), &signature)
-                .is_ok()
-        }) {
-            return Err(DsigError::BadSignature.into());
-        }
-
-        let deflated = base64::engine::general_purpose::STANDARD
-            .decode(decoded(message))
-            .map_err(|_| rule("SAMLResponse is not base64"))?;
-        let mut xml = String::new();
-        // Bounded: a few KB of DEFLATE can expand to gigabytes.
-        flate2::read::DeflateDecoder::new(deflated.as_slice())
-            .take(u64::try_from(MAX_XML_BYTES).unwrap_or(u64::MAX) + 1)
-            .read_to_string(&mut xml)
-            .map_err(|_| rule("SAMLResponse is not DEFLATE of UTF-8"))?;
+        let message = Redirected::parse(raw_query, "SAMLResponse")?;
+        message.verify(idp_keys)?;
+        let xml = message.inflate()?;
         let document = parse(&xml)?;
         self.logout_response(document.root_element(), pending, now, clock_skew)
     }
@@ -288,4 +244,277 @@ impl ServiceProvider {
                 .map(text_content),
         })
     }
+}
+
+/// A LogoutRequest an IdP sent (IdP-initiated logout), its signature
+/// verified: close the SP session of `name_id`, then answer with
+/// [`ServiceProvider::logout_response_to`] (Success also when the session
+/// was already gone, as the rules ask).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpLogoutRequest {
+    /// The request's ID (the answer's `InResponseTo`).
+    pub id: String,
+    /// The IdP that sent it.
+    pub idp_entity_id: String,
+    /// The citizen's transient NameID, as in [`Identity::name_id`].
+    pub name_id: String,
+    /// The sessions named, as in [`Identity::session_index`].
+    pub session_indexes: Vec<String>,
+}
+
+/// The SP's signed answer to an [`IdpLogoutRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutResponse {
+    id: String,
+    destination: String,
+    xml: String,
+}
+
+impl LogoutResponse {
+    /// The unsigned XML.
+    #[must_use]
+    pub fn xml(&self) -> &str {
+        &self.xml
+    }
+}
+
+impl ServiceProvider {
+    /// Validates a LogoutRequest posted (HTTP-POST) by an IdP; `idp_keys`
+    /// gives the keys of the IdP named in its Issuer (none for an unknown
+    /// IdP, which is then refused).
+    ///
+    /// # Errors
+    /// A [`ResponseError`] naming the first check that failed.
+    pub fn validate_logout_request_post(
+        &self,
+        saml_request: &str,
+        idp_keys: &dyn Fn(&str) -> Vec<TrustedKey>,
+        now: OffsetDateTime,
+        clock_skew: Duration,
+    ) -> Result<IdpLogoutRequest, ResponseError> {
+        let xml = decode_base64(saml_request)?;
+        let document = parse(&xml)?;
+        let root = document.root_element();
+        let issuer = logout_request_issuer(root)?;
+        verify_element(&document, &xml, root, &idp_keys(&issuer))?;
+        self.idp_logout_request(root, issuer, now, clock_skew)
+    }
+
+    /// Validates a LogoutRequest an IdP sent by HTTP-Redirect; `raw_query`
+    /// is the query string exactly as received.
+    ///
+    /// # Errors
+    /// A [`ResponseError`] naming the first check that failed.
+    pub fn validate_logout_request_redirect(
+        &self,
+        raw_query: &str,
+        idp_keys: &dyn Fn(&str) -> Vec<TrustedKey>,
+        now: OffsetDateTime,
+        clock_skew: Duration,
+    ) -> Result<IdpLogoutRequest, ResponseError> {
+        let message = Redirected::parse(raw_query, "SAMLRequest")?;
+        // The Issuer names the keys, so the message is read first, within
+        // the parser's limits, and trusted only once verified.
+        let xml = message.inflate()?;
+        let document = parse(&xml)?;
+        let root = document.root_element();
+        let issuer = logout_request_issuer(root)?;
+        message.verify(&idp_keys(&issuer))?;
+        self.idp_logout_request(root, issuer, now, clock_skew)
+    }
+
+    fn idp_logout_request(
+        &self,
+        root: Node<'_, '_>,
+        issuer: String,
+        now: OffsetDateTime,
+        clock_skew: Duration,
+    ) -> Result<IdpLogoutRequest, ResponseError> {
+        let skew = time::Duration::try_from(clock_skew).unwrap_or(time::Duration::ZERO);
+        let id = non_empty(root.attribute("ID"), "LogoutRequest ID")?.to_owned();
+        if root.attribute("Version") != Some("2.0") {
+            return Err(rule("LogoutRequest Version must be 2.0"));
+        }
+        let issued = instant(root.attribute("IssueInstant"), "LogoutRequest IssueInstant")?;
+        if issued > now + skew || issued + skew < now {
+            return Err(rule("LogoutRequest IssueInstant out of range"));
+        }
+        if let Some(until) = root.attribute("NotOnOrAfter")
+            && instant(Some(until), "LogoutRequest NotOnOrAfter")? + skew <= now
+        {
+            return Err(rule("LogoutRequest expired"));
+        }
+        if root.attribute("Destination") != Some(self.slo_url().as_str()) {
+            return Err(rule("LogoutRequest Destination is not the SLO endpoint"));
+        }
+        let name_id = one(root, SAML, "NameID", "LogoutRequest NameID")?;
+        let name_id =
+            non_empty(Some(&text_content(name_id)), "LogoutRequest NameID empty")?.to_owned();
+        let session_indexes = root
+            .children()
+            .filter(|c| is(*c, SAMLP, "SessionIndex"))
+            .map(|c| text_content(c).trim().to_owned())
+            .collect();
+        Ok(IdpLogoutRequest {
+            id,
+            idp_entity_id: issuer,
+            name_id,
+            session_indexes,
+        })
+    }
+
+    /// The Success answer to `request`, for the IdP's SingleLogoutService
+    /// at `destination` (its ResponseLocation when it has one).
+    #[must_use]
+    pub fn logout_response_to(
+        &self,
+        request: &IdpLogoutRequest,
+        destination: &str,
+        now: OffsetDateTime,
+    ) -> LogoutResponse {
+        let id = fresh_id();
+        let xml = format!(
+            "<samlp:LogoutResponse xmlns:samlp=\"{SAMLP}\" xmlns:saml=\"{SAML}\" \
+             ID=\"{id}\" Version=\"2.0\" IssueInstant=\"{instant}\" Destination=\"{destination}\" InResponseTo=\"{in_response_to}\">\
+             <saml:Issuer Format=\"{ENTITY}\" NameQualifier=\"{entity}\">{entity}</saml:Issuer>\
+             <samlp:Status><samlp:StatusCode Value=\"{SUCCESS}\"/></samlp:Status></samlp:LogoutResponse>",
+            instant = saml_instant(now),
+            destination = escape(destination),
+            in_response_to = escape(&request.id),
+            entity = escape(&self.entity_id),
+        );
+        LogoutResponse {
+            id,
+            destination: destination.to_owned(),
+            xml,
+        }
+    }
+
+    /// The answer by HTTP-Redirect (signature over the query octets).
+    #[must_use]
+    pub fn logout_response_redirect_url(
+        &self,
+        response: &LogoutResponse,
+        relay_state: &str,
+    ) -> String {
+        self.redirect(
+            &response.destination,
+            "SAMLResponse",
+            &response.xml,
+            relay_state,
+        )
+    }
+
+    /// The answer by HTTP-POST (enveloped signature after `Issuer`).
+    ///
+    /// # Errors
+    /// When the signature cannot be made or does not verify.
+    pub fn logout_response_post_form(
+        &self,
+        response: &LogoutResponse,
+        relay_state: &str,
+    ) -> Result<String, SignError> {
+        let signed = self.sign_after_issuer(&response.xml, &response.id)?;
+        Ok(post_page(
+            &response.destination,
+            "SAMLResponse",
+            &signed,
+            relay_state,
+        ))
+    }
+}
+
+/// The Issuer of a LogoutRequest: who must have signed it.
+fn logout_request_issuer(root: Node<'_, '_>) -> Result<String, ResponseError> {
+    if !is(root, SAMLP, "LogoutRequest") {
+        return Err(rule("the document is not a samlp:LogoutRequest"));
+    }
+    let issuer = one(root, SAML, "Issuer", "LogoutRequest Issuer")?;
+    if issuer.attribute("Format").is_some_and(|f| f != ENTITY) {
+        return Err(rule("LogoutRequest Issuer Format must be entity"));
+    }
+    Ok(non_empty(Some(&text_content(issuer)), "LogoutRequest Issuer empty")?.to_owned())
+}
+
+/// A message received by HTTP-Redirect, its signature not yet checked.
+struct Redirected {
+    /// The base64 of the raw DEFLATE of the message.
+    message: String,
+    /// The octets the signature covers, exactly as received.
+    signed: String,
+    method: String,
+    signature: Vec<u8>,
+}
+
+impl Redirected {
+    /// Reads `field` (`SAMLRequest` or `SAMLResponse`), `RelayState`,
+    /// `SigAlg` and `Signature` from the raw query; any of them repeated is
+    /// refused, as the signed octets would then be ambiguous.
+    fn parse(raw_query: &str, field: &str) -> Result<Self, ResponseError> {
+        let pairs: Vec<(&str, &str)> = raw_query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .collect();
+        for name in [field, "RelayState", "SigAlg", "Signature"] {
+            if pairs.iter().filter(|(n, _)| *n == name).count() > 1 {
+                return Err(rule("a query parameter is repeated"));
+            }
+        }
+        let raw = |name: &str| {
+            pairs
+                .iter()
+                .find_map(|(n, value)| (*n == name).then_some(*value))
+        };
+        let message = raw(field).ok_or(rule("the SAML message is missing"))?;
+        let method = raw("SigAlg").ok_or(rule("SigAlg missing"))?;
+        let signature = raw("Signature").ok_or(rule("Signature missing"))?;
+        let mut signed = format!("{field}={message}");
+        if let Some(relay_state) = raw("RelayState") {
+            signed.push_str(&format!("&RelayState={relay_state}"));
+        }
+        signed.push_str(&format!("&SigAlg={method}"));
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(form_decoded(signature))
+            .map_err(|_| rule("Signature is not base64"))?;
+        Ok(Self {
+            message: form_decoded(message),
+            signed,
+            method: form_decoded(method),
+            signature,
+        })
+    }
+
+    fn verify(&self, keys: &[TrustedKey]) -> Result<(), ResponseError> {
+        let valid = keys.iter().any(|key| {
+            key.verify_detached(&self.method, self.signed.as_bytes(), &self.signature)
+                .is_ok()
+        });
+        if valid {
+            Ok(())
+        } else {
+            Err(DsigError::BadSignature.into())
+        }
+    }
+
+    /// The message's XML; bounded, since a few KB of DEFLATE can expand to
+    /// gigabytes: past the parser's limit it is refused as too large.
+    fn inflate(&self) -> Result<String, ResponseError> {
+        let deflated = base64::engine::general_purpose::STANDARD
+            .decode(&self.message)
+            .map_err(|_| rule("the SAML message is not base64"))?;
+        let mut xml = String::new();
+        flate2::read::DeflateDecoder::new(deflated.as_slice())
+            .take(u64::try_from(MAX_XML_BYTES).unwrap_or(u64::MAX) + 1)
+            .read_to_string(&mut xml)
+            .map_err(|_| rule("the SAML message is not DEFLATE of UTF-8"))?;
+        Ok(xml)
+    }
+}
+
+/// One query value, percent- and `+`-decoded.
+fn form_decoded(raw: &str) -> String {
+    url::form_urlencoded::parse(format!("v={raw}").as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
 }

@@ -188,7 +188,7 @@ impl Attributes {
     }
 }
 
-/// A posted `SAMLResponse` field: base64 (line breaks allowed) of UTF-8,
+/// A posted `SAMLResponse` or `SAMLRequest` field: base64 (line breaks allowed) of UTF-8,
 /// refused unread when it is larger than the parser would take.
 pub(crate) fn decode_base64(value: &str) -> Result<String, ResponseError> {
     let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
@@ -197,8 +197,8 @@ pub(crate) fn decode_base64(value: &str) -> Result<String, ResponseError> {
     }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact)
-        .map_err(|_| rule("SAMLResponse is not base64"))?;
-    String::from_utf8(bytes).map_err(|_| rule("SAMLResponse is not UTF-8"))
+        .map_err(|_| rule("the SAML message is not base64"))?;
+    String::from_utf8(bytes).map_err(|_| rule("the SAML message is not UTF-8"))
 }
 
 pub(crate) fn rule(name: &'static str) -> ResponseError {

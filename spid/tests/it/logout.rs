@@ -83,13 +83,13 @@ fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// A LogoutResponse by HTTP-Redirect, signed over the query octets.
-fn redirect_query(xml: &[u8], relay_state: &str) -> String {
+/// A message (`field`) by HTTP-Redirect, signed over the query octets.
+fn redirect_query(field: &str, xml: &[u8], relay_state: &str) -> String {
     let mut deflater =
         flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     deflater.write_all(xml).unwrap();
     let signed = format!(
-        "SAMLResponse={}&RelayState={}&SigAlg={}",
+        "{field}={}&RelayState={}&SigAlg={}",
         encode(&b64().encode(deflater.finish().unwrap())),
         encode(relay_state),
         encode("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
@@ -195,7 +195,7 @@ fn a_redirected_logout_response_is_checked_over_the_query_octets() {
         sp.validate_logout_response_redirect(query, &pending, &keys, FIXTURES_NOW, SKEW)
     };
     let success = logout_response(&pending, SUCCESS, FIXTURES_NOW);
-    let query = redirect_query(success.as_bytes(), "rs 1");
+    let query = redirect_query("SAMLResponse", success.as_bytes(), "rs 1");
     assert_eq!(check(&query).unwrap(), LogoutStatus::Success);
 
     let changed = query.replacen("RelayState=rs+1", "RelayState=rs+2", 1);
@@ -206,12 +206,117 @@ fn a_redirected_logout_response_is_checked_over_the_query_octets() {
     ));
     let repeated = format!("{query}&SAMLResponse=AAAA");
     assert!(matches!(check(&repeated), Err(ResponseError::Rule(_))));
-    let other_request = redirect_query(success.replace(&pending.id, "_another").as_bytes(), "rs");
+    let other_request = redirect_query(
+        "SAMLResponse",
+        success.replace(&pending.id, "_another").as_bytes(),
+        "rs",
+    );
     assert!(matches!(check(&other_request), Err(ResponseError::Rule(_))));
     // A validly signed DEFLATE bomb stops at the parser's size limit.
-    let bomb = redirect_query(&vec![b' '; 1024 * 1024], "rs");
+    let bomb = redirect_query("SAMLResponse", &vec![b' '; 1024 * 1024], "rs");
     assert!(matches!(
         check(&bomb),
         Err(ResponseError::Xml(XmlError::TooLarge))
     ));
+}
+
+/// An IdP-initiated LogoutRequest, as the stand-in IdP would send it.
+fn idp_logout_request(issued: OffsetDateTime, destination: &str) -> String {
+    let instant = issued
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    format!(
+        "<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" \
+         ID=\"_lr1\" Version=\"2.0\" IssueInstant=\"{instant}\" Destination=\"{destination}\">\
+         <saml:Issuer Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:entity\">https://localhost:8443</saml:Issuer>\
+         <saml:NameID Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:transient\" NameQualifier=\"https://localhost:8443\">_nameid-1</saml:NameID>\
+         <samlp:SessionIndex>_session-1</samlp:SessionIndex><samlp:SessionIndex>_session-2</samlp:SessionIndex>\
+         </samlp:LogoutRequest>"
+    )
+}
+
+fn keys_of(entity_id: &str) -> Vec<TrustedKey> {
+    if entity_id == "https://localhost:8443" {
+        stand_in_idp_keys()
+    } else {
+        Vec::new()
+    }
+}
+
+#[test]
+fn an_idp_initiated_logout_is_verified_with_the_keys_of_its_issuer_and_answered() {
+    let sp = sp();
+    let slo = "http://127.0.0.1:8000/slo";
+    let request = idp_logout_request(FIXTURES_NOW, slo);
+    let posted = |xml: &str, keys: &dyn Fn(&str) -> Vec<TrustedKey>| {
+        sp.validate_logout_request_post(&b64().encode(xml), keys, FIXTURES_NOW, SKEW)
+    };
+
+    let logout = posted(&signed(&request), &keys_of).unwrap();
+    assert_eq!(logout.id, "_lr1");
+    assert_eq!(logout.idp_entity_id, "https://localhost:8443");
+    assert_eq!(logout.name_id, "_nameid-1");
+    assert_eq!(logout.session_indexes, ["_session-1", "_session-2"]);
+
+    let unknown_idp = posted(&signed(&request), &|_| Vec::new());
+    assert!(
+        matches!(unknown_idp, Err(ResponseError::Signature(_))),
+        "{unknown_idp:?}"
+    );
+    let unsigned = posted(&request, &keys_of);
+    assert!(
+        matches!(
+            unsigned,
+            Err(ResponseError::Signature(DsigError::NotSigned))
+        ),
+        "{unsigned:?}"
+    );
+    let stale = idp_logout_request(FIXTURES_NOW - time::Duration::minutes(10), slo);
+    assert!(matches!(
+        posted(&signed(&stale), &keys_of),
+        Err(ResponseError::Rule(_))
+    ));
+    let elsewhere = idp_logout_request(FIXTURES_NOW, "https://other-sp.example/slo");
+    assert!(matches!(
+        posted(&signed(&elsewhere), &keys_of),
+        Err(ResponseError::Rule(_))
+    ));
+
+    let by_redirect =
+        |query: &str| sp.validate_logout_request_redirect(query, &keys_of, FIXTURES_NOW, SKEW);
+    let query = redirect_query("SAMLRequest", request.as_bytes(), "rs");
+    assert_eq!(by_redirect(&query).unwrap(), logout);
+    // Signed as a response, offered as a request: the octets differ.
+    let renamed = redirect_query("SAMLResponse", request.as_bytes(), "rs").replacen(
+        "SAMLResponse=",
+        "SAMLRequest=",
+        1,
+    );
+    assert!(matches!(
+        by_redirect(&renamed),
+        Err(ResponseError::Signature(DsigError::BadSignature))
+    ));
+
+    let answer = sp.logout_response_to(&logout, SLO, FIXTURES_NOW);
+    let document = parse(answer.xml()).unwrap();
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "LogoutResponse");
+    assert_eq!(root.attribute("InResponseTo"), Some("_lr1"));
+    assert_eq!(root.attribute("Destination"), Some(SLO));
+    assert!(answer.xml().contains(SUCCESS));
+    let form = sp.logout_response_post_form(&answer, "rs").unwrap();
+    let value = form.split("name=\"SAMLResponse\" value=\"").nth(1).unwrap();
+    let xml = String::from_utf8(b64().decode(value.split('"').next().unwrap()).unwrap()).unwrap();
+    let document = parse(&xml).unwrap();
+    verify_element(
+        &document,
+        &xml,
+        document.root_element(),
+        &stand_in_idp_keys(),
+    )
+    .unwrap();
+    assert!(
+        sp.logout_response_redirect_url(&answer, "rs")
+            .contains("&Signature=")
+    );
 }
