@@ -226,13 +226,13 @@ impl ServiceProvider {
         request: &AuthnRequest,
         relay_state: &str,
     ) -> Result<String, SignError> {
-        let signed = self.sign_after_issuer(&request.xml, &request.id)?;
-        Ok(post_page(
+        self.post(
             &request.destination,
             "SAMLRequest",
-            &signed,
+            &request.xml,
+            &request.id,
             relay_state,
-        ))
+        )
     }
 
     /// A message (`field` is `SAMLRequest` or `SAMLResponse`) by
@@ -263,21 +263,31 @@ impl ServiceProvider {
         )
     }
 
-    /// `xml` with an enveloped signature of its root (whose ID is `id`)
-    /// right after the root's `saml:Issuer`, where SPID wants it.
-    pub(crate) fn sign_after_issuer(&self, xml: &str, id: &str) -> Result<String, SignError> {
+    /// A message (`field` is `SAMLRequest` or `SAMLResponse`) by
+    /// HTTP-POST: an enveloped signature of its root (whose ID is `id`)
+    /// right after the root's `saml:Issuer`, where SPID wants it, in an
+    /// auto-submitting form.
+    pub(crate) fn post(
+        &self,
+        destination: &str,
+        field: &str,
+        xml: &str,
+        id: &str,
+        relay_state: &str,
+    ) -> Result<String, SignError> {
         let template = xml.replacen(
             "</saml:Issuer>",
             &format!("</saml:Issuer>{}", signature_template(id)),
             1,
         );
-        sign_template(&template, &self.key, &self.certificate_pem)
+        let signed = sign_template(&template, &self.key, &self.certificate_pem)?;
+        Ok(post_page(destination, field, &signed, relay_state))
     }
 }
 
 /// An HTML page that posts `name` = base64(`message`) and `RelayState` to
 /// `action` as soon as it loads (a button without JavaScript).
-pub(crate) fn post_page(action: &str, name: &str, message: &str, relay_state: &str) -> String {
+fn post_page(action: &str, name: &str, message: &str, relay_state: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>SPID</title></head>\
          <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">\

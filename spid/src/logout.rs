@@ -18,7 +18,7 @@ use base64::Engine as _;
 use roxmltree::Node;
 use time::OffsetDateTime;
 
-use crate::authn::{fresh_id, post_page, saml_instant};
+use crate::authn::{fresh_id, saml_instant};
 use crate::config::ServiceProvider;
 use crate::dsig::{DsigError, SignError, TrustedKey, verify_element};
 use crate::response::{
@@ -136,13 +136,13 @@ impl ServiceProvider {
         request: &LogoutRequest,
         relay_state: &str,
     ) -> Result<String, SignError> {
-        let signed = self.sign_after_issuer(&request.xml, &request.id)?;
-        Ok(post_page(
+        self.post(
             &request.destination,
             "SAMLRequest",
-            &signed,
+            &request.xml,
+            &request.id,
             relay_state,
-        ))
+        )
     }
 
     /// Validates a LogoutResponse posted (HTTP-POST) to the SLO endpoint:
@@ -414,13 +414,13 @@ impl ServiceProvider {
         response: &LogoutResponse,
         relay_state: &str,
     ) -> Result<String, SignError> {
-        let signed = self.sign_after_issuer(&response.xml, &response.id)?;
-        Ok(post_page(
+        self.post(
             &response.destination,
             "SAMLResponse",
-            &signed,
+            &response.xml,
+            &response.id,
             relay_state,
-        ))
+        )
     }
 }
 

@@ -1,39 +1,12 @@
 use std::io::Read as _;
 
-use abilita_core::PrivateKeyPem;
 use abilita_spid::dsig::{TrustedKey, verify_element};
 use abilita_spid::xml::parse;
-use abilita_spid::{
-    AttributeSet, AuthnOptions, Comparison, Contact, Organization, ServiceProvider, SpidAttribute,
-    SpidLevel,
-};
+use abilita_spid::{AuthnOptions, Comparison, SpidLevel};
 use base64::Engine as _;
 use time::macros::datetime;
 
-fn sp() -> ServiceProvider {
-    ServiceProvider::new(
-        "https://comune.esempio.it/spid",
-        "https://comune.esempio.it",
-        Organization {
-            name: "Comune di Esempio".into(),
-            display_name: "Comune di Esempio".into(),
-            url: "https://www.comune.esempio.it".into(),
-        },
-        Contact::Public {
-            ipa_code: "c_h501".into(),
-            email: "protocollo@comune.esempio.it".into(),
-            phone: None,
-        },
-        vec![AttributeSet {
-            service_name: "Servizi".into(),
-            attributes: vec![SpidAttribute::FiscalNumber],
-        }],
-        &PrivateKeyPem::new(include_str!("../data/sp.key")),
-        include_str!("../data/sp.cert"),
-        SpidLevel::L2,
-    )
-    .unwrap()
-}
+use crate::fixture_sp::sp;
 
 fn sp_key() -> TrustedKey {
     TrustedKey::from_certificate_pem(include_str!("../data/sp.cert")).unwrap()

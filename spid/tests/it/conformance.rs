@@ -7,7 +7,7 @@ use time::macros::datetime;
 
 use crate::fixture_sp::{FIXTURES_NOW, pending, sp};
 
-fn validate(xml: &str) -> Result<abilita_spid::Identity, ResponseError> {
+pub(crate) fn validate(xml: &str) -> Result<abilita_spid::Identity, ResponseError> {
     let keys = [TrustedKey::from_certificate_pem(include_str!("../data/idp-public.cert")).unwrap()];
     let request = pending();
     let expect = Expectations {

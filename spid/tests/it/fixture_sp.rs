@@ -13,30 +13,40 @@ use time::macros::datetime;
 /// An instant at which the fixtures are valid.
 pub(crate) const FIXTURES_NOW: OffsetDateTime = datetime!(2026-11-26 08:05:30 UTC);
 
+/// The municipality of every test SP.
+pub(crate) fn organization() -> Organization {
+    Organization {
+        name: "Comune di Esempio".into(),
+        display_name: "Comune di Esempio".into(),
+        url: "https://www.comune.esempio.it".into(),
+    }
+}
+
+/// The one AttributeConsumingService of every test SP.
+pub(crate) fn attributes() -> Vec<AttributeSet> {
+    vec![AttributeSet {
+        service_name: "Servizi online del Comune".into(),
+        attributes: vec![
+            SpidAttribute::FiscalNumber,
+            SpidAttribute::Name,
+            SpidAttribute::FamilyName,
+            SpidAttribute::Email,
+        ],
+    }]
+}
+
 /// The SP the fixtures were made for.
 pub(crate) fn sp() -> ServiceProvider {
     ServiceProvider::new(
         "http://127.0.0.1:8000/metadata",
         "http://127.0.0.1:8000",
-        Organization {
-            name: "Comune di Esempio".into(),
-            display_name: "Comune di Esempio".into(),
-            url: "https://www.comune.esempio.it".into(),
-        },
+        organization(),
         Contact::Public {
             ipa_code: "c_h501".into(),
             email: "protocollo@comune.esempio.it".into(),
             phone: None,
         },
-        vec![AttributeSet {
-            service_name: "Servizi online del Comune".into(),
-            attributes: vec![
-                SpidAttribute::FiscalNumber,
-                SpidAttribute::Name,
-                SpidAttribute::FamilyName,
-                SpidAttribute::Email,
-            ],
-        }],
+        attributes(),
         &PrivateKeyPem::new(include_str!("../data/sp.key")),
         include_str!("../data/sp.cert"),
         SpidLevel::L2,

@@ -10,11 +10,12 @@ use abilita_spid::dsig::{
     DsigError, TrustedKey, sign_template, signature_template, verify_element,
 };
 use abilita_spid::xml::{XmlError, parse};
-use abilita_spid::{Expectations, Identity, LogoutStatus, PendingLogout, ResponseError};
+use abilita_spid::{Identity, LogoutStatus, PendingLogout, ResponseError};
 use base64::Engine as _;
 use time::OffsetDateTime;
 
-use crate::fixture_sp::{FIXTURES_NOW, pending, sp};
+use crate::conformance::validate;
+use crate::fixture_sp::{FIXTURES_NOW, sp};
 
 const SLO: &str = "https://localhost:8443/samlsso";
 const SKEW: Duration = Duration::from_secs(60);
@@ -35,16 +36,7 @@ fn stand_in_idp_keys() -> Vec<TrustedKey> {
 
 /// The citizen of spid-sp-test's case 1, logged in.
 fn identity() -> Identity {
-    let keys = [TrustedKey::from_certificate_pem(include_str!("../data/idp-public.cert")).unwrap()];
-    let request = pending();
-    let expect = Expectations {
-        request: &request,
-        idp_keys: &keys,
-        now: FIXTURES_NOW,
-        clock_skew: SKEW,
-    };
-    sp().validate_response_xml(include_str!("../data/responses/case-001.xml"), &expect)
-        .unwrap()
+    validate(include_str!("../data/responses/case-001.xml")).unwrap()
 }
 
 fn logout_response(pending: &PendingLogout, status: &str, issued: OffsetDateTime) -> String {

@@ -1,31 +1,11 @@
 use abilita_core::PrivateKeyPem;
 use abilita_spid::dsig::{TrustedKey, verify_element};
 use abilita_spid::xml::parse;
-use abilita_spid::{
-    AttributeSet, Billing, Contact, Organization, ServiceProvider, SpidAttribute, SpidLevel,
-};
+use abilita_spid::{AttributeSet, Billing, Contact, ServiceProvider, SpidAttribute, SpidLevel};
+
+use crate::fixture_sp::{attributes, organization};
 
 const ENTITY_ID: &str = "https://comune.esempio.it/spid";
-
-fn organization() -> Organization {
-    Organization {
-        name: "Comune di Esempio".into(),
-        display_name: "Comune di Esempio".into(),
-        url: "https://www.comune.esempio.it".into(),
-    }
-}
-
-fn attributes() -> Vec<AttributeSet> {
-    vec![AttributeSet {
-        service_name: "Servizi online del Comune".into(),
-        attributes: vec![
-            SpidAttribute::FiscalNumber,
-            SpidAttribute::Name,
-            SpidAttribute::FamilyName,
-            SpidAttribute::Email,
-        ],
-    }]
-}
 
 fn public_contact() -> Contact {
     Contact::Public {
