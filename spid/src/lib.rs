@@ -77,6 +77,7 @@ mod metadata;
 pub mod registry;
 mod response;
 pub mod state;
+pub mod web;
 pub mod xml;
 
 pub use attributes::SpidAttribute;

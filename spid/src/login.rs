@@ -99,7 +99,7 @@ impl ServiceProvider {
         form: AcsForm<'_>,
         pending: &dyn PendingStore,
         replay: &dyn ReplayCache,
-        idp_keys: &dyn Fn(&str) -> Vec<TrustedKey>,
+        idp_keys: &(dyn Fn(&str) -> Vec<TrustedKey> + Sync),
         now: OffsetDateTime,
         clock_skew: Duration,
     ) -> Result<Login, LoginError> {

@@ -19,3 +19,4 @@ mod login;
 mod logout;
 mod metadata;
 mod registry;
+mod web;

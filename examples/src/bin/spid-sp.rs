@@ -1,0 +1,267 @@
+//! A SPID Service Provider to try abilita-spid with, and to run AgID's
+//! conformance tool against (`scripts/spid-conformance.sh`).
+//!
+//! ```text
+//! cargo run -p abilita-examples --bin spid-sp -- \
+//!     --listen 127.0.0.1:8000 --idp-metadata idp.xml --profile public --level 2
+//! ```
+//!
+//! Serves `/metadata`, `/login?idp=ENTITYID`, `/acs` and `/slo`. On login it
+//! shows the citizen's attributes, fiscal number included, as HTML, or as
+//! JSON when asked with `Accept: application/json`. The IdP metadata files
+//! are trusted as they are, unsigned included, because the flag says so:
+//! this program is for test IdPs, never for production.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use abilita_core::PrivateKeyPem;
+use abilita_spid::registry::IdpRegistry;
+use abilita_spid::web::{Outcome, SpidEndpoints, WebRequest, WebResponse};
+use abilita_spid::{
+    AttributeSet, Billing, Contact, Login, Organization, ServiceProvider, SpidAttribute, SpidLevel,
+};
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+
+const USAGE: &str = "usage: spid-sp [--listen ADDR:PORT] [--base-url URL] --idp-metadata PATH... \
+[--profile public|private] [--level 1|2|3] [--sp-key PATH] [--sp-cert PATH]";
+
+struct Options {
+    listen: SocketAddr,
+    base_url: Option<String>,
+    idp_metadata: Vec<String>,
+    private: bool,
+    level: SpidLevel,
+    sp_key: String,
+    sp_cert: String,
+}
+
+fn options() -> Result<Options, String> {
+    let test_data = concat!(env!("CARGO_MANIFEST_DIR"), "/../spid/tests/data");
+    let mut options = Options {
+        listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+        base_url: None,
+        idp_metadata: Vec::new(),
+        private: false,
+        level: SpidLevel::L2,
+        sp_key: format!("{test_data}/sp.key"),
+        sp_cert: format!("{test_data}/sp.cert"),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--listen" => {
+                options.listen = value()?.parse().map_err(|e| format!("--listen: {e}"))?
+            }
+            "--base-url" => options.base_url = Some(value()?.trim_end_matches('/').to_owned()),
+            "--idp-metadata" => options.idp_metadata.push(value()?),
+            "--profile" => {
+                options.private = match value()?.as_str() {
+                    "public" => false,
+                    "private" => true,
+                    other => return Err(format!("--profile: public or private, not {other}")),
+                }
+            }
+            "--level" => {
+                options.level = match value()?.as_str() {
+                    "1" => SpidLevel::L1,
+                    "2" => SpidLevel::L2,
+                    "3" => SpidLevel::L3,
+                    other => return Err(format!("--level: 1, 2 or 3, not {other}")),
+                }
+            }
+            "--sp-key" => options.sp_key = value()?,
+            "--sp-cert" => options.sp_cert = value()?,
+            "--help" | "-h" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown flag {other}\n{USAGE}")),
+        }
+    }
+    if options.idp_metadata.is_empty() {
+        return Err(format!("at least one --idp-metadata\n{USAGE}"));
+    }
+    Ok(options)
+}
+
+fn contact(private: bool) -> Contact {
+    if !private {
+        return Contact::Public {
+            ipa_code: "c_h501".into(),
+            email: "protocollo@comune.esempio.it".into(),
+            phone: None,
+        };
+    }
+    Contact::Private {
+        vat_number: Some("IT12345678901".into()),
+        fiscal_code: None,
+        email: "spid@esempio.it".into(),
+        phone: None,
+        billing: Box::new(Billing {
+            vat_number: "12345678901".into(),
+            company: "Esempio S.r.l.".into(),
+            street: "Via Roma".into(),
+            number: "1".into(),
+            postcode: "00100".into(),
+            municipality: "Roma".into(),
+            province: "RM".into(),
+            email: "fatture@esempio.it".into(),
+        }),
+    }
+}
+
+fn endpoints(options: &Options) -> Result<SpidEndpoints, String> {
+    let base_url = options
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", options.listen));
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    let sp = ServiceProvider::new(
+        &format!("{base_url}/metadata"),
+        &base_url,
+        Organization {
+            name: "Comune di Esempio".into(),
+            display_name: "Comune di Esempio".into(),
+            url: "https://www.comune.esempio.it".into(),
+        },
+        contact(options.private),
+        vec![AttributeSet {
+            service_name: "Servizi online del Comune".into(),
+            attributes: vec![
+                SpidAttribute::FiscalNumber,
+                SpidAttribute::Name,
+                SpidAttribute::FamilyName,
+                SpidAttribute::Email,
+            ],
+        }],
+        &PrivateKeyPem::new(read(&options.sp_key)?),
+        &read(&options.sp_cert)?,
+        options.level,
+    )
+    .map_err(|e| format!("SP configuration: {e}"))?;
+    let mut idps = IdpRegistry::new();
+    for path in &options.idp_metadata {
+        let idp = idps
+            .add_unsigned_idp_insecure(&read(path)?, OffsetDateTime::now_utc())
+            .map_err(|e| format!("{path}: {e}"))?;
+        eprintln!("trusting the test IdP {} ({path})", idp.entity_id);
+    }
+    Ok(SpidEndpoints::new(sp, idps))
+}
+
+async fn serve(
+    endpoints: Arc<SpidEndpoints>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = WebRequest {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or_default(),
+        body: &body,
+    };
+    match endpoints.handle(request, OffsetDateTime::now_utc()).await {
+        Outcome::Respond(response) | Outcome::LoggedOut(_, response) => send(response),
+        Outcome::LoggedIn(login) => {
+            let json = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("application/json"));
+            welcome(&login, json)
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn send(response: WebResponse) -> Response {
+    let mut builder = Response::builder()
+        .status(response.status)
+        .header(header::CONTENT_TYPE, response.content_type);
+    if let Some(location) = response.location {
+        builder = builder.header(header::LOCATION, location);
+    }
+    builder
+        .body(Body::from(response.body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// The citizen's attributes: a real app would open its session here.
+fn welcome(login: &Login, json: bool) -> Response {
+    let identity = &login.identity;
+    if json {
+        let body = serde_json::json!({
+            "idp": identity.idp,
+            "level": format!("{:?}", identity.level),
+            "fiscal_number": identity.attributes.fiscal_number.as_ref().map(|cf| cf.as_str()),
+            "attributes": identity.attributes.all,
+            "return_path": login.return_path.as_str(),
+        });
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    let rows: String = identity
+        .attributes
+        .all
+        .iter()
+        .map(|(name, value)| format!("<tr><th>{}</th><td>{}</td></tr>", html(name), html(value)))
+        .collect();
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>Benvenuto</title></head>\
+         <body><h1>Accesso effettuato</h1><p>Identity provider: {} ({:?})</p><table>{rows}</table></body></html>",
+        html(&identity.idp),
+        identity.level
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let options = match options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let endpoints = match endpoints(&options) {
+        Ok(endpoints) => Arc::new(endpoints),
+        Err(message) => {
+            eprintln!("{message}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let app = axum::Router::new().fallback(
+        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            serve(endpoints.clone(), method, uri, headers, body)
+        },
+    );
+    let listener = match tokio::net::TcpListener::bind(options.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("{}: {error}", options.listen);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    eprintln!("spid-sp listening on http://{}", options.listen);
+    match axum::serve(listener, app).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# AgID's conformance tool (spid-sp-test 1.2.18) against the example SP
+# (`examples/src/bin/spid-sp.rs`): metadata, AuthnRequest and Response
+# checks (`--extra -tr`), for the public and the private profile, at level 1
+# and at level 2. Fails on any failed check.
+#
+# Installs what it needs only when missing: Debian's xmlsec1 (and openssl,
+# python3-venv), and spid-sp-test in a venv under target/. The test IdP gets
+# a fresh key and certificate each run (the tool's own expired in 2025).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VERSION=1.2.18
+WORK=target/spid-conformance
+VENV=target/spid-sp-test-venv
+LISTEN=127.0.0.1:18090
+BASE=http://$LISTEN
+
+apt_install() {
+    local missing=()
+    command -v xmlsec1 >/dev/null || missing+=(xmlsec1)
+    command -v openssl >/dev/null || missing+=(openssl)
+    command -v curl >/dev/null || missing+=(curl)
+    python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    if ((${#missing[@]})); then
+        echo "installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+venv_install() {
+    if [[ "$("$VENV/bin/python" -m pip show spid-sp-test 2>/dev/null | sed -n 's/^Version: //p')" != "$VERSION" ]]; then
+        echo "installing spid-sp-test $VERSION in $VENV"
+        python3 -m venv "$VENV"
+        "$VENV/bin/python" -m pip install -q "spid-sp-test==$VERSION"
+    fi
+}
+
+apt_install
+venv_install
+cargo build -q -p abilita-examples --bin spid-sp
+
+rm -rf "$WORK" && mkdir -p "$WORK/idp"
+openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/C=IT/L=Roma/O=spid-sp-test IdP/CN=localhost" \
+    -keyout "$WORK/idp/private.key" -out "$WORK/idp/public.cert" 2>/dev/null
+export IDP_CERT_PATH="$PWD/$WORK/idp"
+"$VENV/bin/spid_sp_test" --idp-metadata >"$WORK/idp-metadata.xml" 2>/dev/null
+
+SP_PID=
+stop_sp() {
+    if [[ -n "$SP_PID" ]]; then
+        kill "$SP_PID" 2>/dev/null || true
+        wait "$SP_PID" 2>/dev/null || true
+    fi
+    SP_PID=
+}
+trap stop_sp EXIT
+
+failed=0
+for profile in public private; do
+    for level in 1 2; do
+        target/debug/spid-sp --listen "$LISTEN" --idp-metadata "$WORK/idp-metadata.xml" \
+            --profile "$profile" --level "$level" >"$WORK/sp-$profile-$level.log" 2>&1 &
+        SP_PID=$!
+        for _ in $(seq 50); do
+            curl -fs -o /dev/null "$BASE/metadata" && break
+            sleep 0.1
+        done
+        log="$WORK/spid-sp-test-$profile-$level.log"
+        set +e
+        "$VENV/bin/spid_sp_test" --metadata-url "$BASE/metadata" \
+            --authn-url "$BASE/login?idp=https://localhost:8443" \
+            --extra -tr -pr "spid-sp-$profile" >"$log" 2>&1
+        status=$?
+        set -e
+        summary=$(grep -E '^Spid QA: executed' "$log" || echo "no summary")
+        echo "spid-sp-$profile, level $level: $summary"
+        if [[ $status -ne 0 ]] || ! grep -qE '^Spid QA: executed [0-9]+ tests, 0 failed\.' "$log"; then
+            failed=1
+            grep -E 'ERROR|CRITICAL|FAIL' "$log" | head -40 || true
+        fi
+        stop_sp
+    done
+done
+exit $failed
