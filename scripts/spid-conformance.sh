@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# AgID's conformance tool (spid-sp-test 1.2.18) against the example SP
+# The differential XML-DSig tests against xmlsec1, then AgID's conformance
+# tool (spid-sp-test 1.2.18) against the example SP
 # (`examples/src/bin/spid-sp.rs`): metadata, AuthnRequest and Response
 # checks (`--extra -tr`), for the public and the private profile, at level 1
 # and at level 2. Fails on any failed check.
@@ -39,6 +40,10 @@ venv_install() {
 
 apt_install
 venv_install
+
+# Differential XML-DSig tests against xmlsec1 (ignored by a plain cargo test).
+cargo test -q -p abilita-spid --test it -- --ignored xmlsec
+
 cargo build -q -p abilita-examples --bin spid-sp
 
 rm -rf "$WORK" && mkdir -p "$WORK/idp"

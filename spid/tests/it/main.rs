@@ -20,3 +20,4 @@ mod logout;
 mod metadata;
 mod registry;
 mod web;
+mod xmlsec;
