@@ -1,6 +1,7 @@
 //! The SP's endpoints, framework-neutral: a [`WebRequest`] in, an
-//! [`Outcome`] out. Adapters (the `axum` feature's, or a few lines for any
-//! other server) only copy bytes.
+//! [`Outcome`] out. Adapters only copy bytes: with the `axum` feature a
+//! [`WebResponse`] is an `axum` response; any other server takes a few
+//! lines (see `examples/src/bin/spid-sp.rs`).
 //!
 //! - `GET /metadata`: the signed metadata.
 //! - `GET /login?idp=ENTITYID[&level=1|2|3][&return=/path]`: 302 to the
@@ -291,6 +292,27 @@ impl SpidEndpoints {
             (None, None) => page(200, "Uscita completata."),
         };
         Outcome::LoggedOut(request, answer)
+    }
+}
+
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponse for WebResponse {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::{StatusCode, header};
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (
+            status,
+            [(header::CONTENT_TYPE, self.content_type)],
+            self.body,
+        )
+            .into_response();
+        if let Some(location) = self
+            .location
+            .and_then(|l| axum::http::HeaderValue::from_str(&l).ok())
+        {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        response
     }
 }
 

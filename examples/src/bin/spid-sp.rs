@@ -17,11 +17,11 @@ use std::sync::Arc;
 
 use abilita_core::PrivateKeyPem;
 use abilita_spid::registry::IdpRegistry;
-use abilita_spid::web::{Outcome, SpidEndpoints, WebRequest, WebResponse};
+use abilita_spid::web::{Outcome, SpidEndpoints, WebRequest};
 use abilita_spid::{
     AttributeSet, Billing, Contact, Login, Organization, ServiceProvider, SpidAttribute, SpidLevel,
 };
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
@@ -165,7 +165,7 @@ async fn serve(
         body: &body,
     };
     match endpoints.handle(request, OffsetDateTime::now_utc()).await {
-        Outcome::Respond(response) | Outcome::LoggedOut(_, response) => send(response),
+        Outcome::Respond(response) | Outcome::LoggedOut(_, response) => response.into_response(),
         Outcome::LoggedIn(login) => {
             let json = headers
                 .get(header::ACCEPT)
@@ -175,18 +175,6 @@ async fn serve(
         }
         _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
-}
-
-fn send(response: WebResponse) -> Response {
-    let mut builder = Response::builder()
-        .status(response.status)
-        .header(header::CONTENT_TYPE, response.content_type);
-    if let Some(location) = response.location {
-        builder = builder.header(header::LOCATION, location);
-    }
-    builder
-        .body(Body::from(response.body))
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// The citizen's attributes: a real app would open its session here.
