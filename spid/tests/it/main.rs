@@ -19,5 +19,6 @@ mod login;
 mod logout;
 mod metadata;
 mod registry;
+mod robustness;
 mod web;
 mod xmlsec;
