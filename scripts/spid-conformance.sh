@@ -65,6 +65,10 @@ trap stop_sp EXIT
 failed=0
 for profile in public private; do
     for level in 1 2; do
+        if curl -fs -o /dev/null "$BASE/metadata"; then
+            echo "something else already answers on $LISTEN" >&2
+            exit 1
+        fi
         target/debug/spid-sp --listen "$LISTEN" --idp-metadata "$WORK/idp-metadata.xml" \
             --profile "$profile" --level "$level" >"$WORK/sp-$profile-$level.log" 2>&1 &
         SP_PID=$!
@@ -72,6 +76,11 @@ for profile in public private; do
             curl -fs -o /dev/null "$BASE/metadata" && break
             sleep 0.1
         done
+        if ! kill -0 "$SP_PID" 2>/dev/null; then
+            echo "the example SP did not start:" >&2
+            cat "$WORK/sp-$profile-$level.log" >&2
+            exit 1
+        fi
         log="$WORK/spid-sp-test-$profile-$level.log"
         set +e
         "$VENV/bin/spid_sp_test" --metadata-url "$BASE/metadata" \

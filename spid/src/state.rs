@@ -17,6 +17,7 @@ use abilita_core::InvalidInput;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use crate::logout::PendingLogout;
 use crate::response::PendingRequest;
 
 /// A local path to send the citizen back to after login.
@@ -282,5 +283,37 @@ impl ReplayCache for MemoryReplayCache {
         }
         inner.insert(assertion_id, (), until, now, "assertion replay cache")?;
         Ok(true)
+    }
+}
+
+/// SP-initiated logouts in progress, by RelayState: in memory, as a lost
+/// one only costs the citizen a logout page without the IdP's confirmation
+/// (the SP session is closed before the IdP is asked).
+#[derive(Debug)]
+pub(crate) struct PendingLogouts {
+    ttl: Duration,
+    inner: Mutex<Expiring<PendingLogout>>,
+}
+
+impl PendingLogouts {
+    pub(crate) fn new(capacity: usize, ttl: Duration) -> Self {
+        Self {
+            ttl,
+            inner: Mutex::new(Expiring::new(capacity)),
+        }
+    }
+
+    pub(crate) fn put(
+        &self,
+        relay_state: &str,
+        logout: PendingLogout,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let expires = after(now, self.ttl);
+        lock(&self.inner).insert(relay_state, logout, expires, now, "pending-logout store")
+    }
+
+    pub(crate) fn take(&self, relay_state: &str, now: OffsetDateTime) -> Option<PendingLogout> {
+        lock(&self.inner).remove(relay_state, now)
     }
 }

@@ -12,19 +12,24 @@
 //!   validator judges the status code).
 //! - `GET` or `POST /slo`: an IdP-initiated LogoutRequest, answered with a
 //!   signed LogoutResponse ([`Outcome::LoggedOut`], the app closes the
-//!   session first).
+//!   session first); or the IdP's LogoutResponse to
+//!   [`SpidEndpoints::logout`], the SP-initiated logout.
 
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
 use crate::authn::AuthnOptions;
+use crate::authn::fresh_id;
 use crate::config::{ServiceProvider, SpidLevel};
 use crate::login::{AcsForm, IdpTarget, Login, LoginError};
-use crate::logout::IdpLogoutRequest;
+use crate::logout::{IdpLogoutRequest, LogoutStatus};
 use crate::registry::IdpRegistry;
+use crate::response::Identity;
 use crate::response::{DEFAULT_CLOCK_SKEW, ResponseError};
-use crate::state::{MemoryPendingStore, MemoryReplayCache, PendingStore, ReplayCache, ReturnPath};
+use crate::state::{
+    MemoryPendingStore, MemoryReplayCache, PendingLogouts, PendingStore, ReplayCache, ReturnPath,
+};
 use crate::xml::write::escape;
 
 /// An HTTP request, as far as the SP's endpoints read it.
@@ -73,6 +78,7 @@ pub struct SpidEndpoints {
     idps: IdpRegistry,
     pending: Box<dyn PendingStore>,
     replay: Box<dyn ReplayCache>,
+    logouts: PendingLogouts,
     level: SpidLevel,
     clock_skew: Duration,
 }
@@ -97,6 +103,7 @@ impl SpidEndpoints {
             idps,
             pending: Box::new(MemoryPendingStore::default()),
             replay: Box::new(MemoryReplayCache::default()),
+            logouts: PendingLogouts::new(10_000, Duration::from_secs(600)),
             level,
             clock_skew: DEFAULT_CLOCK_SKEW,
         }
@@ -233,7 +240,75 @@ impl SpidEndpoints {
         }
     }
 
+    /// SP-initiated logout of the session `identity` opened: call it from
+    /// the app's logout page once its own session is closed; the answer
+    /// sends the citizen to the IdP (302), whose LogoutResponse comes back
+    /// to `/slo`.
+    pub fn logout(&self, identity: &Identity, now: OffsetDateTime) -> WebResponse {
+        let Some(slo_url) = self
+            .idps
+            .get(&identity.idp)
+            .and_then(|idp| idp.slo_redirect.as_deref())
+        else {
+            return page(200, "Uscita completata su questo servizio.");
+        };
+        let request = self.sp.logout_request(slo_url, identity, now);
+        let relay_state = fresh_id();
+        if let Err(error) = self.logouts.put(&relay_state, request.pending(), now) {
+            tracing::error!(%error, "a logout could not be started");
+            return page(200, "Uscita completata su questo servizio.");
+        }
+        WebResponse {
+            status: 302,
+            content_type: "text/plain; charset=utf-8",
+            location: Some(self.sp.logout_redirect_url(&request, &relay_state)),
+            body: String::new(),
+        }
+    }
+
+    /// The IdP's LogoutResponse to [`logout`](Self::logout).
+    fn logout_response(
+        &self,
+        fields_text: &str,
+        redirect: bool,
+        now: OffsetDateTime,
+    ) -> WebResponse {
+        let fields = form(fields_text.as_bytes());
+        let Some(pending) = field(&fields, "RelayState").and_then(|rs| self.logouts.take(rs, now))
+        else {
+            return page(400, "Nessuna uscita in corso.");
+        };
+        let keys = self.idps.keys_of(&pending.idp_entity_id);
+        let checked = if redirect {
+            self.sp.validate_logout_response_redirect(
+                fields_text,
+                &pending,
+                &keys,
+                now,
+                self.clock_skew,
+            )
+        } else {
+            let message = field(&fields, "SAMLResponse").unwrap_or_default();
+            self.sp
+                .validate_logout_response_post(message, &pending, &keys, now, self.clock_skew)
+        };
+        match checked {
+            Ok(LogoutStatus::Success) => page(200, "Uscita completata."),
+            Ok(LogoutStatus::Partial) => page(
+                200,
+                "Uscita completata su questo servizio; altri servizi potrebbero essere ancora aperti.",
+            ),
+            Err(error) => {
+                tracing::warn!(%error, "a LogoutResponse was refused");
+                page(403, "Risposta di uscita non valida.")
+            }
+        }
+    }
+
     fn slo(&self, fields_text: &str, redirect: bool, now: OffsetDateTime) -> Outcome {
+        if field(&form(fields_text.as_bytes()), "SAMLResponse").is_some() {
+            return Outcome::Respond(self.logout_response(fields_text, redirect, now));
+        }
         let keys = |entity_id: &str| self.idps.keys_of(entity_id);
         let validated = if redirect {
             self.sp

@@ -6,20 +6,23 @@
 //!     --listen 127.0.0.1:8000 --idp-metadata idp.xml --profile public --level 2
 //! ```
 //!
-//! Serves `/metadata`, `/login?idp=ENTITYID`, `/acs` and `/slo`. On login it
-//! shows the citizen's attributes, fiscal number included, as HTML, or as
-//! JSON when asked with `Accept: application/json`. The IdP metadata files
+//! Serves `/metadata`, `/login?idp=ENTITYID`, `/acs`, `/logout` and `/slo`.
+//! On login it opens a session (an `sid` cookie, in memory) and shows the
+//! citizen's attributes, fiscal number included, as HTML, or as JSON when
+//! asked with `Accept: application/json`. The IdP metadata files
 //! are trusted as they are, unsigned included, because the flag says so:
 //! this program is for test IdPs, never for production.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use abilita_core::PrivateKeyPem;
 use abilita_spid::registry::IdpRegistry;
 use abilita_spid::web::{Outcome, SpidEndpoints, WebRequest};
 use abilita_spid::{
-    AttributeSet, Billing, Contact, Login, Organization, ServiceProvider, SpidAttribute, SpidLevel,
+    AttributeSet, Billing, Contact, Identity, Login, Organization, ServiceProvider, SpidAttribute,
+    SpidLevel,
 };
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
@@ -151,27 +154,71 @@ fn endpoints(options: &Options) -> Result<SpidEndpoints, String> {
     Ok(SpidEndpoints::new(sp, idps))
 }
 
+/// The example's state: the endpoints and the sessions they opened.
+struct App {
+    endpoints: SpidEndpoints,
+    /// Session cookie value to the identity it was opened for.
+    sessions: Mutex<HashMap<String, Identity>>,
+}
+
+impl App {
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Identity>> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix("sid="))
+        .map(str::to_owned)
+}
+
 async fn serve(
-    endpoints: Arc<SpidEndpoints>,
+    app: Arc<App>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let now = OffsetDateTime::now_utc();
+    if uri.path() == "/logout" {
+        let identity = session_id(&headers).and_then(|sid| app.sessions().remove(&sid));
+        return match identity {
+            Some(identity) => app.endpoints.logout(&identity, now).into_response(),
+            None => (StatusCode::OK, "Nessuna sessione aperta.").into_response(),
+        };
+    }
     let request = WebRequest {
         method: method.as_str(),
         path: uri.path(),
         query: uri.query().unwrap_or_default(),
         body: &body,
     };
-    match endpoints.handle(request, OffsetDateTime::now_utc()).await {
-        Outcome::Respond(response) | Outcome::LoggedOut(_, response) => response.into_response(),
+    match app.endpoints.handle(request, now).await {
+        Outcome::Respond(response) => response.into_response(),
+        Outcome::LoggedOut(request, response) => {
+            app.sessions()
+                .retain(|_, identity| identity.name_id != request.name_id);
+            response.into_response()
+        }
         Outcome::LoggedIn(login) => {
             let json = headers
                 .get(header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.contains("application/json"));
-            welcome(&login, json)
+            let mut response = welcome(&login, json);
+            let sid = uuid::Uuid::new_v4().simple().to_string();
+            if let Ok(cookie) = format!("sid={sid}; Path=/; HttpOnly; SameSite=Lax").parse() {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            app.sessions().insert(sid, login.identity);
+            response
         }
         _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
@@ -225,16 +272,19 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let endpoints = match endpoints(&options) {
-        Ok(endpoints) => Arc::new(endpoints),
+    let app = match endpoints(&options) {
+        Ok(endpoints) => Arc::new(App {
+            endpoints,
+            sessions: Mutex::new(HashMap::new()),
+        }),
         Err(message) => {
             eprintln!("{message}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    let app = axum::Router::new().fallback(
+    let router = axum::Router::new().fallback(
         move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            serve(endpoints.clone(), method, uri, headers, body)
+            serve(app.clone(), method, uri, headers, body)
         },
     );
     let listener = match tokio::net::TcpListener::bind(options.listen).await {
@@ -245,7 +295,7 @@ async fn main() -> std::process::ExitCode {
         }
     };
     eprintln!("spid-sp listening on http://{}", options.listen);
-    match axum::serve(listener, app).await {
+    match axum::serve(listener, router).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{error}");

@@ -5,6 +5,7 @@
 use abilita_spid::registry::IdpRegistry;
 use abilita_spid::web::{Outcome, SpidEndpoints, WebRequest, WebResponse};
 
+use crate::conformance::validate;
 use crate::fixture_sp::{FIXTURES_NOW, sp};
 
 fn endpoints() -> SpidEndpoints {
@@ -102,4 +103,38 @@ async fn metadata_login_and_refusals_have_their_status_codes() {
     );
     let unsigned_logout = respond(&endpoints, "POST", "/slo", "", b"SAMLRequest=PHg%2B").await;
     assert_eq!(unsigned_logout.status, 403);
+}
+
+#[tokio::test]
+async fn an_sp_initiated_logout_goes_to_the_idp_and_its_answer_must_match() {
+    let endpoints = endpoints();
+    let identity = validate(include_str!("../data/responses/case-001.xml")).unwrap();
+    let start = endpoints.logout(&identity, FIXTURES_NOW);
+    assert_eq!(start.status, 302);
+    let location = start.location.unwrap();
+    assert!(
+        location.starts_with("https://localhost:8443/samlsso?SAMLRequest="),
+        "{location}"
+    );
+    assert!(location.contains("&RelayState=") && location.contains("&Signature="));
+
+    let unasked = respond(
+        &endpoints,
+        "POST",
+        "/slo",
+        "",
+        b"SAMLResponse=PHg%2B&RelayState=never-issued",
+    )
+    .await;
+    assert_eq!(unasked.status, 400, "a LogoutResponse nobody asked for");
+    let relay_state = location
+        .split("&RelayState=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let forged = format!("SAMLResponse=PHg%2B&RelayState={relay_state}");
+    let refused = respond(&endpoints, "POST", "/slo", "", forged.as_bytes()).await;
+    assert_eq!(refused.status, 403, "an unsigned answer to a real logout");
 }
