@@ -1,12 +1,15 @@
 //! SPID (and CIE) login for municipalities: a SAML 2.0 Service Provider.
 //!
-//! **Status: in progress.** This release holds the security-critical core
-//! (the narrow in-house XML signature verifier and signer), the SP
-//! configuration, its signed metadata, AuthnRequests by HTTP-Redirect and
-//! HTTP-POST, Response validation, the login state (pending logins,
-//! replayed assertions) around them, the IdP registry, and Single Logout.
-//! Web handlers, the example SP and the conformance run are to come; see
-//! the README's crate table.
+//! The security-critical core (the narrow in-house XML signature verifier
+//! and signer), the SP configuration and its signed metadata,
+//! AuthnRequests by HTTP-Redirect and HTTP-POST, Response validation, the
+//! login state (pending logins, replayed assertions), the IdP registry,
+//! Single Logout both ways, and framework-neutral endpoints ([`web`]). The
+//! example SP built on them passes AgID's conformance tool (spid-sp-test)
+//! with no failed check; see the README's crate table for what is missing.
+//!
+//! The [`web::SpidEndpoints`] serve a whole SP; the pieces below are for an
+//! app that wires its own routes.
 //!
 //! # A login, end to end
 //!

@@ -82,16 +82,22 @@ fn an_aggregate_not_signed_by_agid_adds_nothing() {
     assert_eq!(registry.idps().count(), 0);
 }
 
-/// The test IdP's metadata, signed here by a key the operator pins for it.
-fn signed_test_idp() -> String {
+/// The test IdP's metadata with the ID `id` and an empty enveloped
+/// signature template, to be signed.
+pub(crate) fn test_idp_template(id: &str) -> String {
     let unsigned = include_str!("../data/test-idp-metadata.xml");
     let open_end = unsigned.find("><ns0:IDPSSODescriptor").unwrap();
-    let template = format!(
-        "{} ID=\"_test-idp\">{}{}",
+    format!(
+        "{} ID=\"{id}\">{}{}",
         &unsigned[..open_end],
-        signature_template("_test-idp"),
+        signature_template(id),
         &unsigned[open_end + 1..]
-    );
+    )
+}
+
+/// The test IdP's metadata, signed here by a key the operator pins for it.
+fn signed_test_idp() -> String {
+    let template = test_idp_template("_test-idp");
     let key = RsaSigningKey::from_pem(&PrivateKeyPem::new(include_str!("../data/sp.key"))).unwrap();
     sign_template(&template, &key, include_str!("../data/sp.cert")).unwrap()
 }

@@ -9,13 +9,14 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use abilita_spid::dsig::{TrustedKey, signature_template, verify_element};
+use abilita_spid::dsig::{TrustedKey, verify_element};
 use abilita_spid::xml::parse;
 use abilita_spid::{AuthnOptions, Comparison, SpidLevel};
 use base64::Engine as _;
 
 use crate::conformance::validate;
 use crate::fixture_sp::{FIXTURES_NOW, sp};
+use crate::registry::test_idp_template;
 
 fn data(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -104,16 +105,8 @@ fn xmlsec1_verifies_what_abilita_signs() {
 #[ignore = "needs xmlsec1: scripts/spid-conformance.sh runs it"]
 fn abilita_verifies_what_xmlsec1_signs() {
     // The test IdP's metadata with an empty enveloped signature, filled by xmlsec1.
-    let unsigned = include_str!("../data/test-idp-metadata.xml");
-    let open_end = unsigned.find("><ns0:IDPSSODescriptor").unwrap();
-    let template = format!(
-        "{} ID=\"_by-xmlsec1\">{}{}",
-        &unsigned[..open_end],
-        signature_template("_by-xmlsec1"),
-        &unsigned[open_end + 1..]
-    )
     // xmlsec1 fills the X509Certificate from the key file's certificate.
-    .replace("<ds:X509Certificate/>", "");
+    let template = test_idp_template("_by-xmlsec1").replace("<ds:X509Certificate/>", "");
     let path = file("to-sign.xml", &template);
     let key_and_cert = format!("{},{}", data("sp.key"), data("sp.cert"));
     let output = xmlsec1(&[
