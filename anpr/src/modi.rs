@@ -111,8 +111,9 @@ struct AssertionClaims<'a> {
     digest: Option<Digest<'a>>,
 }
 
+/// The claims every ModI token for an e-service call carries.
 #[derive(Serialize)]
-struct TrackingClaims<'a> {
+struct CallClaims<'a> {
     iss: &'a str,
     sub: &'a str,
     aud: &'a str,
@@ -120,6 +121,12 @@ struct TrackingClaims<'a> {
     iat: i64,
     nbf: i64,
     exp: i64,
+}
+
+#[derive(Serialize)]
+struct TrackingClaims<'a> {
+    #[serde(flatten)]
+    call: CallClaims<'a>,
     #[serde(rename = "purposeId")]
     purpose_id: &'a str,
     #[serde(rename = "userID")]
@@ -132,13 +139,8 @@ struct TrackingClaims<'a> {
 
 #[derive(Serialize)]
 struct IntegrityClaims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
-    jti: String,
-    iat: i64,
-    nbf: i64,
-    exp: i64,
+    #[serde(flatten)]
+    call: CallClaims<'a>,
     signed_headers: [std::collections::BTreeMap<&'static str, &'a str>; 2],
 }
 
@@ -182,6 +184,21 @@ impl ModiSigner {
         )
     }
 
+    /// The shared claims of a token for a call to `audience`, valid from now
+    /// (less the skew margin) for the token lifetime, with a fresh `jti`.
+    fn call_claims<'a>(&'a self, audience: &'a str) -> CallClaims<'a> {
+        let (iat, exp) = self.times();
+        CallClaims {
+            iss: &self.client_id,
+            sub: &self.client_id,
+            aud: audience,
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat,
+            nbf: iat,
+            exp,
+        }
+    }
+
     /// The client assertion for `purpose_id`, bound to a tracking evidence
     /// by its hex digest when given.
     ///
@@ -213,15 +230,8 @@ impl ModiSigner {
     /// # Errors
     /// When signing fails.
     pub fn tracking_evidence(&self, audience: &str, purpose_id: &str) -> Result<String, SignError> {
-        let (iat, exp) = self.times();
         self.sign(&TrackingClaims {
-            iss: &self.client_id,
-            sub: &self.client_id,
-            aud: audience,
-            jti: uuid::Uuid::new_v4().to_string(),
-            iat,
-            nbf: iat,
-            exp,
+            call: self.call_claims(audience),
             purpose_id,
             user_id: self.audit.user_id(),
             user_location: self.audit.user_location(),
@@ -239,15 +249,8 @@ impl ModiSigner {
         digest: &str,
         content_type: &str,
     ) -> Result<String, SignError> {
-        let (iat, exp) = self.times();
         self.sign(&IntegrityClaims {
-            iss: &self.client_id,
-            sub: &self.client_id,
-            aud: audience,
-            jti: uuid::Uuid::new_v4().to_string(),
-            iat,
-            nbf: iat,
-            exp,
+            call: self.call_claims(audience),
             signed_headers: [
                 [("digest", digest)].into(),
                 [("content-type", content_type)].into(),

@@ -108,9 +108,6 @@ impl Faults {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Settings) -> T) -> T {
-        f(&mut self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner))
+        f(&mut crate::lock(&self.state))
     }
 }

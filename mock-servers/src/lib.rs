@@ -39,4 +39,13 @@ pub mod gpd;
 pub mod io;
 pub mod server;
 
+/// Locks a simulator's state, recovering from a poisoned lock: a handler
+/// that panicked must not turn every later request into a panic, and each
+/// mutation leaves the state whole before anything that could panic.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub use faults::{Faults, LOST_RESPONSE_DELAY};

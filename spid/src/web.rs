@@ -270,11 +270,11 @@ impl SpidEndpoints {
     fn logout_response(
         &self,
         fields_text: &str,
+        fields: &[(String, String)],
         redirect: bool,
         now: OffsetDateTime,
     ) -> WebResponse {
-        let fields = form(fields_text.as_bytes());
-        let Some(pending) = field(&fields, "RelayState").and_then(|rs| self.logouts.take(rs, now))
+        let Some(pending) = field(fields, "RelayState").and_then(|rs| self.logouts.take(rs, now))
         else {
             return page(400, "Nessuna uscita in corso.");
         };
@@ -288,7 +288,7 @@ impl SpidEndpoints {
                 self.clock_skew,
             )
         } else {
-            let message = field(&fields, "SAMLResponse").unwrap_or_default();
+            let message = field(fields, "SAMLResponse").unwrap_or_default();
             self.sp
                 .validate_logout_response_post(message, &pending, &keys, now, self.clock_skew)
         };
@@ -305,16 +305,18 @@ impl SpidEndpoints {
         }
     }
 
+    /// `fields_text` is the raw query (`redirect`) or the form body; the
+    /// Redirect signatures are checked over its raw octets.
     fn slo(&self, fields_text: &str, redirect: bool, now: OffsetDateTime) -> Outcome {
-        if field(&form(fields_text.as_bytes()), "SAMLResponse").is_some() {
-            return Outcome::Respond(self.logout_response(fields_text, redirect, now));
+        let fields = form(fields_text.as_bytes());
+        if field(&fields, "SAMLResponse").is_some() {
+            return Outcome::Respond(self.logout_response(fields_text, &fields, redirect, now));
         }
         let keys = |entity_id: &str| self.idps.keys_of(entity_id);
         let validated = if redirect {
             self.sp
                 .validate_logout_request_redirect(fields_text, &keys, now, self.clock_skew)
         } else {
-            let fields = form(fields_text.as_bytes());
             match field(&fields, "SAMLRequest") {
                 Some(message) => {
                     self.sp
@@ -333,25 +335,20 @@ impl SpidEndpoints {
         let Some(idp) = self.idps.get(&request.idp_entity_id) else {
             return Outcome::Respond(page(403, "Richiesta di uscita non valida."));
         };
-        let relay_state = field(&form(fields_text.as_bytes()), "RelayState")
-            .unwrap_or_default()
-            .to_owned();
+        let relay_state = field(&fields, "RelayState").unwrap_or_default();
         let answer = match (&idp.slo_redirect, &idp.slo_post) {
             (Some(url), _) => {
                 let response = self.sp.logout_response_to(&request, url, now);
                 WebResponse {
                     status: 302,
                     content_type: "text/plain; charset=utf-8",
-                    location: Some(
-                        self.sp
-                            .logout_response_redirect_url(&response, &relay_state),
-                    ),
+                    location: Some(self.sp.logout_response_redirect_url(&response, relay_state)),
                     body: String::new(),
                 }
             }
             (None, Some(url)) => {
                 let response = self.sp.logout_response_to(&request, url, now);
-                match self.sp.logout_response_post_form(&response, &relay_state) {
+                match self.sp.logout_response_post_form(&response, relay_state) {
                     Ok(body) => WebResponse {
                         status: 200,
                         content_type: "text/html; charset=utf-8",

@@ -28,7 +28,7 @@ mod front;
 mod pdnd;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use abilita_core::Clock;
@@ -301,7 +301,7 @@ impl AnprSimulator {
     /// Serves the simulator on `server`, whose URI becomes the base of the
     /// audiences it expects.
     pub async fn mount(&self, server: &MockServer) {
-        *self.base.lock().unwrap_or_else(PoisonError::into_inner) = server.uri();
+        *crate::lock(&self.base) = server.uri();
         Mock::given(path_regex(
             r"^/(token\.oauth2|\.well-known/jwks\.json|govway/)",
         ))
@@ -316,16 +316,16 @@ impl AnprSimulator {
     pub fn modi_audience(&self, segment: &str) -> String {
         format!(
             "{}{MODI_AUDIENCE_PATH}/{segment}/v1",
-            self.base.lock().unwrap_or_else(PoisonError::into_inner)
+            crate::lock(&self.base)
         )
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+        f(&mut crate::lock(&self.state))
     }
 
     fn with_settings<T>(&self, f: impl FnOnce(&mut Settings) -> T) -> T {
-        f(&mut self.settings.lock().unwrap_or_else(PoisonError::into_inner))
+        f(&mut crate::lock(&self.settings))
     }
 
     fn handle(&self, request: &Request) -> ResponseTemplate {

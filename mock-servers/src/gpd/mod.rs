@@ -28,7 +28,7 @@
 //! - [`Faults`]: 5xx share, 429 bursts, latency, lost responses.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use abilita_core::Clock;
 use serde_json::{Map, Value, json};
@@ -237,7 +237,7 @@ impl GpdSimulator {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+        f(&mut crate::lock(&self.state))
     }
 
     fn handle(&self, request: &Request) -> ResponseTemplate {

@@ -37,7 +37,7 @@ mod manage;
 mod messages;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use abilita_core::Clock;
@@ -357,11 +357,11 @@ impl IoSimulator {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+        f(&mut crate::lock(&self.state))
     }
 
     fn with_settings<T>(&self, f: impl FnOnce(&mut Settings) -> T) -> T {
-        f(&mut self.settings.lock().unwrap_or_else(PoisonError::into_inner))
+        f(&mut crate::lock(&self.settings))
     }
 
     fn fresh_id(state: &mut State, now: OffsetDateTime) -> String {
