@@ -178,6 +178,9 @@ fn escape_text(value: &str, out: &mut String) {
 }
 
 #[cfg(test)]
+mod differential;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -27,6 +27,11 @@ pub enum XmlError {
     /// billion laughs), or more than [`MAX_NODES`] nodes.
     #[error("the document is not acceptable XML")]
     Malformed(#[source] roxmltree::Error),
+    /// A start tag declares the default namespace twice: not well-formed
+    /// (XML 1.0, Unique Att Spec), but let through by roxmltree 0.21, which
+    /// refuses only a repeated prefixed declaration.
+    #[error("an element declares the default namespace twice")]
+    RepeatedDefaultNamespace,
 }
 
 /// Parses `text` with the limits above; DTDs are refused.
@@ -43,11 +48,16 @@ pub fn parse(text: &str) -> Result<Document<'_>, XmlError> {
         ..ParsingOptions::default()
     };
     let document = Document::parse_with_options(text, options).map_err(XmlError::Malformed)?;
-    let too_deep = document
-        .descendants()
-        .any(|node| node.ancestors().nth(MAX_DEPTH + 1).is_some());
-    if too_deep {
-        return Err(XmlError::TooDeep);
+    for node in document.descendants().filter(Node::is_element) {
+        if node.ancestors().nth(MAX_DEPTH + 1).is_some() {
+            return Err(XmlError::TooDeep);
+        }
+        // An element's in-scope list holds one default binding, its own or
+        // the inherited one, unless a start tag repeated `xmlns=`.
+        let defaults = node.namespaces().filter(|ns| ns.name().is_none());
+        if defaults.count() > 1 {
+            return Err(XmlError::RepeatedDefaultNamespace);
+        }
     }
     Ok(document)
 }

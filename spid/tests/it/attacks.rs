@@ -125,6 +125,24 @@ fn doctypes_entities_and_oversized_documents_never_reach_the_verifier() {
 }
 
 #[test]
+fn a_repeated_default_namespace_declaration_is_refused() {
+    // Not well-formed, yet roxmltree takes it (found by the c14n
+    // differential test): which binding wins would be a parser's choice.
+    let repeated = VALID.replacen(
+        "<saml:Issuer",
+        "<saml:Issuer xmlns=\"urn:a\" xmlns=\"urn:b\"",
+        1,
+    );
+    assert!(matches!(
+        parse(&repeated),
+        Err(XmlError::RepeatedDefaultNamespace)
+    ));
+    assert!(verdict(&repeated).is_err());
+    let nested_redeclaration = VALID.replacen("<saml:Issuer", "<saml:Issuer xmlns=\"urn:a\"", 1);
+    assert!(parse(&nested_redeclaration).is_ok());
+}
+
+#[test]
 fn a_repeated_id_is_refused() {
     let duplicate = VALID.replacen(
         "<saml:Issuer",

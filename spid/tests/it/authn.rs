@@ -7,6 +7,7 @@ use base64::Engine as _;
 use time::macros::datetime;
 
 use crate::fixture_sp::sp;
+use crate::posted_xml;
 
 fn sp_key() -> TrustedKey {
     TrustedKey::from_certificate_pem(include_str!("../data/sp.cert")).unwrap()
@@ -125,19 +126,7 @@ fn the_post_form_carries_an_xml_signed_request() {
         page.contains("action=\"https://idp.example/sso\"")
             && page.contains("onload=\"document.forms[0].submit()\"")
     );
-    let value = page
-        .split("name=\"SAMLRequest\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    let xml = String::from_utf8(
-        base64::engine::general_purpose::STANDARD
-            .decode(value)
-            .unwrap(),
-    )
-    .unwrap();
+    let xml = posted_xml(&page, "SAMLRequest");
     let document = parse(&xml).unwrap();
     verify_element(&document, &xml, document.root_element(), &[sp_key()]).unwrap();
     let children: Vec<&str> = document

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 
 use crate::conformance::validate;
 use crate::fixture_sp::{FIXTURES_NOW, sp};
+use crate::posted_xml;
 
 const SLO: &str = "https://localhost:8443/samlsso";
 const SKEW: Duration = Duration::from_secs(60);
@@ -35,7 +36,7 @@ fn stand_in_idp_keys() -> Vec<TrustedKey> {
 }
 
 /// The citizen of spid-sp-test's case 1, logged in.
-fn identity() -> Identity {
+pub(crate) fn identity() -> Identity {
     validate(include_str!("../data/responses/case-001.xml")).unwrap()
 }
 
@@ -128,8 +129,7 @@ fn the_logout_request_names_the_session_and_is_signed_in_both_bindings() {
     assert_eq!(xml, request.xml());
 
     let form = sp.logout_post_form(&request, "rs").unwrap();
-    let value = form.split("name=\"SAMLRequest\" value=\"").nth(1).unwrap();
-    let xml = String::from_utf8(b64().decode(value.split('"').next().unwrap()).unwrap()).unwrap();
+    let xml = posted_xml(&form, "SAMLRequest");
     let document = parse(&xml).unwrap();
     verify_element(&document, &xml, document.root_element(), &sp_keys).unwrap();
 }
@@ -297,8 +297,7 @@ fn an_idp_initiated_logout_is_verified_with_the_keys_of_its_issuer_and_answered(
     assert_eq!(root.attribute("Destination"), Some(SLO));
     assert!(answer.xml().contains(SUCCESS));
     let form = sp.logout_response_post_form(&answer, "rs").unwrap();
-    let value = form.split("name=\"SAMLResponse\" value=\"").nth(1).unwrap();
-    let xml = String::from_utf8(b64().decode(value.split('"').next().unwrap()).unwrap()).unwrap();
+    let xml = posted_xml(&form, "SAMLResponse");
     let document = parse(&xml).unwrap();
     verify_element(
         &document,

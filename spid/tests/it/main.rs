@@ -10,6 +10,8 @@
     clippy::indexing_slicing
 )]
 
+use base64::Engine as _;
+
 mod attacks;
 mod authn;
 mod conformance;
@@ -22,3 +24,15 @@ mod registry;
 mod robustness;
 mod web;
 mod xmlsec;
+mod xsd;
+
+/// The XML an auto-submitting form (`page`) posts as `field`
+/// (`SAMLRequest` or `SAMLResponse`).
+fn posted_xml(page: &str, field: &str) -> String {
+    let marker = format!("name=\"{field}\" value=\"");
+    let value = page.split(&marker).nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.split('"').next().unwrap())
+        .unwrap();
+    String::from_utf8(bytes).unwrap()
+}

@@ -7,7 +7,7 @@ use crate::fixture_sp::{attributes, organization};
 
 const ENTITY_ID: &str = "https://comune.esempio.it/spid";
 
-fn public_contact() -> Contact {
+pub(crate) fn public_contact() -> Contact {
     Contact::Public {
         ipa_code: "c_h501".into(),
         email: "protocollo@comune.esempio.it".into(),
@@ -15,7 +15,7 @@ fn public_contact() -> Contact {
     }
 }
 
-fn sp(contact: Contact) -> Result<ServiceProvider, abilita_core::InvalidInput> {
+pub(crate) fn sp(contact: Contact) -> Result<ServiceProvider, abilita_core::InvalidInput> {
     ServiceProvider::new(
         ENTITY_ID,
         "https://comune.esempio.it",
@@ -89,8 +89,8 @@ fn public_metadata_is_signed_and_has_the_shape_that_passes_spid_sp_test() {
     assert_eq!(requested, ["fiscalNumber", "name", "familyName", "email"]);
 }
 
-#[test]
-fn private_metadata_carries_vat_number_and_billing() {
+/// A private SP (identified by its VAT number) with its billing block.
+pub(crate) fn private_contact() -> Contact {
     let billing = Billing {
         vat_number: "02468135791".into(),
         company: "Destinatario Fatturazione".into(),
@@ -101,13 +101,18 @@ fn private_metadata_carries_vat_number_and_billing() {
         province: "RM".into(),
         email: "fatture@esempio.it".into(),
     };
-    let contact = Contact::Private {
+    Contact::Private {
         vat_number: Some("IT12345678901".into()),
         fiscal_code: None,
         email: "spid@esempio.it".into(),
         phone: None,
         billing: Box::new(billing),
-    };
+    }
+}
+
+#[test]
+fn private_metadata_carries_vat_number_and_billing() {
+    let contact = private_contact();
     let metadata = sp(contact).unwrap().metadata().unwrap();
     let document = parse(&metadata).unwrap();
     let contacts: Vec<_> = document

@@ -12,10 +12,10 @@ use std::process::Command;
 use abilita_spid::dsig::{TrustedKey, verify_element};
 use abilita_spid::xml::parse;
 use abilita_spid::{AuthnOptions, Comparison, SpidLevel};
-use base64::Engine as _;
 
 use crate::conformance::validate;
 use crate::fixture_sp::{FIXTURES_NOW, sp};
+use crate::posted_xml;
 use crate::registry::test_idp_template;
 
 fn data(name: &str) -> String {
@@ -27,15 +27,6 @@ fn file(name: &str, xml: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("abilita-xmlsec-{}-{name}", std::process::id()));
     std::fs::write(&path, xml).unwrap();
     path
-}
-
-/// The XML an auto-submitting form posts as `SAMLRequest`.
-fn posted_request(form: &str) -> String {
-    let value = form.split("name=\"SAMLRequest\" value=\"").nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(value.split('"').next().unwrap())
-        .unwrap();
-    String::from_utf8(bytes).unwrap()
 }
 
 fn xmlsec1(args: &[&str]) -> std::process::Output {
@@ -83,7 +74,7 @@ fn xmlsec1_verifies_what_abilita_signs() {
     };
     let request = sp.authn_request("https://localhost:8443/samlsso", &options, FIXTURES_NOW);
     let form = sp.post_form(&request, "rs").unwrap();
-    let xml = posted_request(&form);
+    let xml = posted_xml(&form, "SAMLRequest");
     assert!(xmlsec1_verifies(
         &xml,
         "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest",
@@ -93,7 +84,7 @@ fn xmlsec1_verifies_what_abilita_signs() {
     let identity = validate(include_str!("../data/responses/case-001.xml")).unwrap();
     let logout = sp.logout_request("https://localhost:8443/slo", &identity, FIXTURES_NOW);
     let form = sp.logout_post_form(&logout, "rs").unwrap();
-    let xml = posted_request(&form);
+    let xml = posted_xml(&form, "SAMLRequest");
     assert!(xmlsec1_verifies(
         &xml,
         "urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest",
