@@ -6,7 +6,10 @@
 //!    bare RSA-2048 verifications (issue 3: <= 100 us and <= 2.5x);
 //! 2. building and signing an HTTP-Redirect AuthnRequest against one bare
 //!    RSA-2048 signature (<= 1.2x);
-//! 3. the peak heap allocated while validating a 16 KB Response.
+//! 3. the peak heap allocated while validating a 16 KB Response;
+//! 4. parsing the costliest documents the start-tag bounds let through
+//!    (roxmltree's time grows with the square of a start tag's attributes
+//!    and of the declarations in scope), and refusing a namespace bomb.
 //!
 //! Run with `cargo bench -p abilita-spid --bench spid`.
 
@@ -20,12 +23,16 @@
 
 #[path = "../tests/it/fixture_sp.rs"]
 mod fixture_sp;
+#[path = "support/resign.rs"]
+mod resign;
 
 use std::time::{Duration, Instant};
 
 use abilita_core::{PrivateKeyPem, RsaSigningKey};
-use abilita_spid::dsig::{TrustedKey, sign_template, signature_template, verified_assertion};
-use abilita_spid::xml::parse;
+use abilita_spid::dsig::{TrustedKey, verified_assertion};
+use abilita_spid::xml::{
+    MAX_ATTRIBUTES, MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACES_IN_SCOPE, MAX_XML_BYTES, parse,
+};
 use abilita_spid::{AuthnOptions, Comparison, DEFAULT_CLOCK_SKEW, Expectations, SpidLevel};
 use aws_lc_rs::signature::{
     KeyPair, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, UnparsedPublicKey,
@@ -80,11 +87,7 @@ fn signed_response_of(size: usize) -> String {
 }
 
 fn signed_response_padded_to(size: usize) -> String {
-    let mut xml = RESPONSE.to_owned();
-    while let Some(start) = xml.find("<ds:Signature>") {
-        let end = xml[start..].find("</ds:Signature>").unwrap() + start;
-        xml.replace_range(start..end + "</ds:Signature>".len(), "");
-    }
+    let mut xml = resign::strip_signatures(RESPONSE);
     let close = xml.find("</saml:AttributeStatement>").unwrap();
     let mut padding = String::new();
     let mut index = 0;
@@ -96,23 +99,8 @@ fn signed_response_padded_to(size: usize) -> String {
         index += 1;
     }
     xml.insert_str(close, &padding);
-
     let key = RsaSigningKey::from_pem(&PrivateKeyPem::new(SP_KEY)).unwrap();
-    let id_of = |tag: &str, xml: &str| {
-        let start = xml.find(tag).unwrap();
-        let id = xml[start..].find(" ID=\"").unwrap() + start + 5;
-        xml[id..id + xml[id..].find('"').unwrap()].to_owned()
-    };
-    let after_issuer = |xml: &str, from: usize| {
-        xml[from..].find("</saml:Issuer>").unwrap() + from + "</saml:Issuer>".len()
-    };
-    let assertion = xml.find("<saml:Assertion").unwrap();
-    let at = after_issuer(&xml, assertion);
-    xml.insert_str(at, &signature_template(&id_of("<saml:Assertion", &xml)));
-    xml = sign_template(&xml, &key, SP_CERT).unwrap();
-    let at = after_issuer(&xml, 0);
-    xml.insert_str(at, &signature_template(&id_of("<samlp:Response", &xml)));
-    sign_template(&xml, &key, SP_CERT).unwrap()
+    resign::resign(&xml, &key, SP_CERT).unwrap()
 }
 
 fn main() {
@@ -203,4 +191,45 @@ fn main() {
         peak,
         peak as f64 / large.len() as f64
     );
+
+    hostile_documents();
+}
+
+/// Wall time of one call of `f` (these take milliseconds: one call is a
+/// measure), and its result.
+fn timed<T>(f: impl FnOnce() -> T) -> (Duration, T) {
+    let started = Instant::now();
+    let result = f();
+    (started.elapsed(), result)
+}
+
+fn hostile_documents() {
+    // Declarations in scope at their bound, then as many children as the
+    // document's bound allows, each declaring one more: each child copies
+    // and deduplicates the whole scope.
+    let root: String = (0..MAX_NAMESPACES_IN_SCOPE - 1)
+        .map(|i| format!(" xmlns:p{i}=\"u\""))
+        .collect();
+    let children = MAX_NAMESPACE_DECLARATIONS - (MAX_NAMESPACES_IN_SCOPE - 1);
+    let scopes = format!("<r{root}>{}</r>", "<a xmlns:z=\"u\"/>".repeat(children));
+    // Start tags of the most attributes, as many as the size bound allows.
+    let attributes: String = (0..MAX_ATTRIBUTES).map(|i| format!(" a{i}=\"\"")).collect();
+    let tag = format!("<a{attributes}/>");
+    let wide = format!("<r>{}</r>", tag.repeat((MAX_XML_BYTES - 10) / tag.len()));
+    // roxmltree issue 153's bomb, refused by the bounds before parsing.
+    let declarations: String = (0..4000).map(|i| format!(" xmlns:p{i}=\"u\"")).collect();
+    let bomb = format!("<r{declarations}>{}</r>", "<a xmlns:z=\"u\"/>".repeat(8000));
+    for (name, document) in [
+        ("declarations at their bounds", &scopes),
+        ("start tags of the most attributes", &wide),
+        ("namespace bomb (216 s unbounded)", &bomb),
+    ] {
+        let (time, result) = timed(|| parse(document).map(|_| ()));
+        println!(
+            "hostile document, {name}, {} bytes: {} in {:.2} ms",
+            document.len(),
+            if result.is_ok() { "parsed" } else { "refused" },
+            time.as_secs_f64() * 1e3
+        );
+    }
 }

@@ -152,29 +152,39 @@ fn element<'a>(
 }
 
 fn escape_attribute(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
+    escape(value, out, |byte| match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'"' => Some("&quot;"),
+        b'\t' => Some("&#x9;"),
+        b'\n' => Some("&#xA;"),
+        b'\r' => Some("&#xD;"),
+        _ => None,
+    });
 }
 
 fn escape_text(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
+    escape(value, out, |byte| match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' => Some("&#xD;"),
+        _ => None,
+    });
+}
+
+/// Copies `value` to `out` in runs, replacing the ASCII bytes `replacement`
+/// names (so a run never ends inside a multi-byte character).
+fn escape(value: &str, out: &mut String, replacement: impl Fn(u8) -> Option<&'static str>) {
+    let mut run = 0;
+    for (at, byte) in value.bytes().enumerate() {
+        if let Some(escaped) = replacement(byte) {
+            out.push_str(value.get(run..at).unwrap_or_default());
+            out.push_str(escaped);
+            run = at + 1;
         }
     }
+    out.push_str(value.get(run..).unwrap_or_default());
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! Parsing XML that an attacker may have written.
 
 pub(crate) mod c14n;
+mod start_tags;
 pub mod write;
+
+pub use start_tags::{MAX_ATTRIBUTES, MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACES_IN_SCOPE};
 
 use roxmltree::{Document, Node, ParsingOptions};
 
@@ -27,6 +30,13 @@ pub enum XmlError {
     /// billion laughs), or more than [`MAX_NODES`] nodes.
     #[error("the document is not acceptable XML")]
     Malformed(#[source] roxmltree::Error),
+    /// A start tag with more than [`MAX_ATTRIBUTES`] attributes.
+    #[error("a start tag has more than {MAX_ATTRIBUTES} attributes")]
+    TooManyAttributes,
+    /// More than [`MAX_NAMESPACES_IN_SCOPE`] namespace declarations in
+    /// scope, or more than [`MAX_NAMESPACE_DECLARATIONS`] in the document.
+    #[error("the document declares too many namespaces")]
+    TooManyNamespaces,
     /// A start tag declares the default namespace twice: not well-formed
     /// (XML 1.0, Unique Att Spec), but let through by roxmltree 0.21, which
     /// refuses only a repeated prefixed declaration.
@@ -34,7 +44,9 @@ pub enum XmlError {
     RepeatedDefaultNamespace,
 }
 
-/// Parses `text` with the limits above; DTDs are refused.
+/// Parses `text` with the limits above and those of start tags
+/// ([`MAX_ATTRIBUTES`] and the namespace bounds, checked before parsing:
+/// roxmltree's time grows with their square); DTDs are refused.
 ///
 /// # Errors
 /// An [`XmlError`].
@@ -42,6 +54,7 @@ pub fn parse(text: &str) -> Result<Document<'_>, XmlError> {
     if text.len() > MAX_XML_BYTES {
         return Err(XmlError::TooLarge);
     }
+    start_tags::check(text)?;
     let options = ParsingOptions {
         allow_dtd: false,
         nodes_limit: MAX_NODES,

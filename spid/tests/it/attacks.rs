@@ -2,7 +2,10 @@
 //! cases strip them and prove little).
 
 use abilita_spid::dsig::DsigError;
-use abilita_spid::xml::{MAX_XML_BYTES, XmlError, parse};
+use abilita_spid::xml::{
+    MAX_ATTRIBUTES, MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACES_IN_SCOPE, MAX_XML_BYTES, XmlError,
+    parse,
+};
 
 use super::fixtures::verdict;
 
@@ -122,6 +125,39 @@ fn doctypes_entities_and_oversized_documents_never_reach_the_verifier() {
     assert!(matches!(parse(&huge), Err(XmlError::TooLarge)));
     let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
     assert!(matches!(parse(&deep), Err(XmlError::TooDeep)));
+}
+
+#[test]
+fn documents_that_would_take_the_parser_quadratic_time_are_refused_before_it() {
+    // roxmltree issue 153: this 190 KB document took 216 s to parse.
+    let declarations: String = (0..4000).map(|i| format!(" xmlns:p{i}=\"u\"")).collect();
+    let bomb = format!("<r{declarations}>{}</r>", "<a xmlns:z=\"u\"/>".repeat(8000));
+    assert!(matches!(parse(&bomb), Err(XmlError::TooManyAttributes)));
+    // In scope or in the whole document.
+    let some: String = (0..MAX_NAMESPACES_IN_SCOPE / 2)
+        .map(|i| format!(" xmlns:p{i}=\"u\""))
+        .collect();
+    let nested = format!("<a{some}><b{some}><c{some}/></b></a>");
+    assert!(matches!(parse(&nested), Err(XmlError::TooManyNamespaces)));
+    let siblings = MAX_NAMESPACE_DECLARATIONS / (MAX_NAMESPACES_IN_SCOPE / 2);
+    let spread = format!("<r>{}</r>", format!("<a{some}/>").repeat(siblings + 1));
+    assert!(matches!(parse(&spread), Err(XmlError::TooManyNamespaces)));
+    let within = format!("<r>{}</r>", format!("<a{some}/>").repeat(siblings));
+    assert!(parse(&within).is_ok());
+    let attributes: String = (0..=MAX_ATTRIBUTES)
+        .map(|i| format!(" a{i}=\"\""))
+        .collect();
+    assert!(matches!(
+        parse(&format!("<r{attributes}/>")),
+        Err(XmlError::TooManyAttributes)
+    ));
+    // The same bytes in a comment or a value are not markup.
+    assert!(
+        parse(&format!(
+            "<r><!--<r{attributes}/>--><s v='{declarations}'/></r>"
+        ))
+        .is_ok()
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod authn;
 mod conformance;
 mod fixture_sp;
 mod fixtures;
+mod keys;
 mod login;
 mod logout;
 mod metadata;
