@@ -33,7 +33,9 @@ use abilita_spid::dsig::{TrustedKey, verified_assertion};
 use abilita_spid::xml::{
     MAX_ATTRIBUTES, MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACES_IN_SCOPE, MAX_XML_BYTES, parse,
 };
-use abilita_spid::{AuthnOptions, Comparison, DEFAULT_CLOCK_SKEW, Expectations, SpidLevel};
+use abilita_spid::{
+    AuthnOptions, Comparison, DEFAULT_CLOCK_SKEW, Expectations, SigningKey, SpidLevel,
+};
 use aws_lc_rs::signature::{
     KeyPair, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, UnparsedPublicKey,
 };
@@ -99,7 +101,7 @@ fn signed_response_padded_to(size: usize) -> String {
         index += 1;
     }
     xml.insert_str(close, &padding);
-    let key = RsaSigningKey::from_pem(&PrivateKeyPem::new(SP_KEY)).unwrap();
+    let key = SigningKey::from_pem(&PrivateKeyPem::new(SP_KEY)).unwrap();
     resign::resign(&xml, &key, SP_CERT).unwrap()
 }
 

@@ -161,8 +161,6 @@ fn deflate_raw(input: &[u8]) -> Vec<u8> {
     })
 }
 
-const FORM_URLENCODED_RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
-
 impl ServiceProvider {
     /// An AuthnRequest for the IdP whose SSO service is at `destination`.
     #[must_use]
@@ -252,10 +250,10 @@ impl ServiceProvider {
             "{field}={}&RelayState={}&SigAlg={}",
             encode(&base64::engine::general_purpose::STANDARD.encode(deflated)),
             encode(relay_state),
-            encode(FORM_URLENCODED_RSA_SHA256)
+            encode(self.key.method())
         );
-        let signature = base64::engine::general_purpose::STANDARD
-            .encode(self.key.sign_sha256(query.as_bytes()));
+        let signature =
+            base64::engine::general_purpose::STANDARD.encode(self.key.sign(query.as_bytes()));
         let separator = if destination.contains('?') { '&' } else { '?' };
         format!(
             "{destination}{separator}{query}&Signature={}",
@@ -277,7 +275,7 @@ impl ServiceProvider {
     ) -> Result<String, SignError> {
         let template = xml.replacen(
             "</saml:Issuer>",
-            &format!("</saml:Issuer>{}", signature_template(id)),
+            &format!("</saml:Issuer>{}", signature_template(id, &self.key)),
             1,
         );
         let signed = sign_template(&template, &self.key, &self.certificate_pem)?;

@@ -1,6 +1,8 @@
 //! Who the Service Provider is: the facts its metadata publishes.
 
-use abilita_core::{InvalidInput, PrivateKeyPem, RsaSigningKey};
+use abilita_core::{InvalidInput, PrivateKeyPem};
+
+use crate::SigningKey;
 
 use crate::attributes::SpidAttribute;
 
@@ -108,7 +110,7 @@ pub struct ServiceProvider {
     pub(crate) organization: Organization,
     pub(crate) contact: Contact,
     pub(crate) attribute_sets: Vec<AttributeSet>,
-    pub(crate) key: RsaSigningKey,
+    pub(crate) key: SigningKey,
     pub(crate) certificate_pem: String,
     pub(crate) default_level: SpidLevel,
 }
@@ -119,7 +121,8 @@ fn fail(field: &'static str, rule: &'static str) -> InvalidInput {
 
 impl ServiceProvider {
     /// A Service Provider. `base_url` (no trailing slash) serves `/acs` and
-    /// `/slo`; `key` and `certificate_pem` sign metadata and requests.
+    /// `/slo`; `key` (RSA of 2048 bits or more, or EC P-256: see
+    /// [`SigningKey`]) and `certificate_pem` sign metadata and requests.
     ///
     /// # Errors
     /// An empty name or entity id, no attribute set or an empty or repeated
@@ -203,7 +206,7 @@ impl ServiceProvider {
             organization,
             contact,
             attribute_sets,
-            key: RsaSigningKey::from_pem(key)?,
+            key: SigningKey::from_pem(key)?,
             certificate_pem: certificate_pem.to_owned(),
             default_level,
         })

@@ -16,6 +16,7 @@ use base64::Engine as _;
 use roxmltree::{Document, Node};
 use x509_parser::public_key::PublicKey;
 
+use crate::SigningKey;
 use crate::xml::c14n::{self, Options};
 
 const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
@@ -388,16 +389,17 @@ pub fn verified_assertion<'a, 'i>(
 /// `DigestValue`, `SignatureValue` and `X509Certificate`, filled by
 /// [`sign_template`].
 #[must_use]
-pub fn signature_template(id: &str) -> String {
+pub fn signature_template(id: &str, key: &SigningKey) -> String {
     format!(
         "<ds:Signature xmlns:ds=\"{DSIG}\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"/>\
-         <ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\"/>\
+         <ds:SignatureMethod Algorithm=\"{method}\"/>\
          <ds:Reference URI=\"#{id}\"><ds:Transforms><ds:Transform Algorithm=\"{ENVELOPED}\"/>\
          <ds:Transform Algorithm=\"{EXC_C14N}\"/></ds:Transforms>\
          <ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue/></ds:Reference>\
          </ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data></ds:KeyInfo>\
          </ds:Signature>",
-        id = crate::xml::write::escape(id)
+        id = crate::xml::write::escape(id),
+        method = key.method(),
     )
 }
 
@@ -421,14 +423,15 @@ pub enum SignError {
 }
 
 /// Signs the element holding the one [`signature_template`] of `xml` with
-/// `key` (RSA-SHA256, exc-c14n), puts `certificate` (PEM) in `KeyInfo`,
+/// `key` (the template's signature method, exc-c14n), puts `certificate`
+/// (PEM) in `KeyInfo`,
 /// and checks the result with the certificate's key before returning it.
 ///
 /// # Errors
 /// A [`SignError`].
 pub fn sign_template(
     xml: &str,
-    key: &abilita_core::RsaSigningKey,
+    key: &SigningKey,
     certificate_pem: &str,
 ) -> Result<String, SignError> {
     let certificate: String = certificate_pem
@@ -494,7 +497,7 @@ pub fn sign_template(
                 exclude: None,
             },
         );
-        base64::engine::general_purpose::STANDARD.encode(key.sign_sha256(canonical.as_bytes()))
+        base64::engine::general_purpose::STANDARD.encode(key.sign(canonical.as_bytes()))
     };
     let signed = with_digest
         .replacen(

@@ -79,6 +79,7 @@ mod logout;
 mod metadata;
 pub mod registry;
 mod response;
+mod signing_key;
 pub mod state;
 pub mod web;
 pub mod xml;
@@ -94,3 +95,4 @@ pub use response::{
     Attributes, DEFAULT_CLOCK_SKEW, Expectations, Identity, PendingRequest, ResponseError,
     UserAnomaly,
 };
+pub use signing_key::SigningKey;

@@ -29,7 +29,7 @@ impl ServiceProvider {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{MD}\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" xmlns:spid=\"{SPID}\" entityID=\"{}\" ID=\"{id}\">",
             escape(&self.entity_id)
         );
-        xml.push_str(&signature_template(&id));
+        xml.push_str(&signature_template(&id, &self.key));
         xml.push_str(&format!(
             "<md:SPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\" AuthnRequestsSigned=\"true\" WantAssertionsSigned=\"true\">\
              <md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\

@@ -4,7 +4,7 @@
 //! pads case 1 to a size, and by the `signed_response` fuzz target, which
 //! signs whatever the fuzzer wrote.
 
-use abilita_core::RsaSigningKey;
+use abilita_spid::SigningKey;
 use abilita_spid::dsig::{sign_template, signature_template};
 
 /// `xml` without its `ds:Signature` elements.
@@ -33,7 +33,7 @@ pub(crate) fn strip_signatures(xml: &str) -> String {
 /// signed, then the Response, by `key` (`certificate_pem` in `KeyInfo`),
 /// each signature right after the element's Issuer. `None` when the text
 /// lacks that shape or the signer refuses it.
-pub(crate) fn resign(unsigned: &str, key: &RsaSigningKey, certificate_pem: &str) -> Option<String> {
+pub(crate) fn resign(unsigned: &str, key: &SigningKey, certificate_pem: &str) -> Option<String> {
     let assertion = unsigned.find("<saml:Assertion")?;
     let signed = sign_after_issuer(unsigned, assertion, key, certificate_pem)?;
     sign_after_issuer(&signed, 0, key, certificate_pem)
@@ -44,7 +44,7 @@ pub(crate) fn resign(unsigned: &str, key: &RsaSigningKey, certificate_pem: &str)
 fn sign_after_issuer(
     xml: &str,
     from: usize,
-    key: &RsaSigningKey,
+    key: &SigningKey,
     certificate_pem: &str,
 ) -> Option<String> {
     let rest = xml.get(from..)?;
@@ -53,6 +53,6 @@ fn sign_after_issuer(
     let id = rest.get(id_start..id_start + id_len)?;
     let at = from + rest.find("</saml:Issuer>")? + "</saml:Issuer>".len();
     let mut templated = xml.to_owned();
-    templated.insert_str(at, &signature_template(id));
+    templated.insert_str(at, &signature_template(id, key));
     sign_template(&templated, key, certificate_pem).ok()
 }

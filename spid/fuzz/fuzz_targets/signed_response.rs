@@ -12,9 +12,11 @@ mod resign;
 
 use std::sync::LazyLock;
 
-use abilita_core::{PrivateKeyPem, RsaSigningKey};
+use abilita_core::PrivateKeyPem;
 use abilita_spid::dsig::TrustedKey;
-use abilita_spid::{DEFAULT_CLOCK_SKEW, Expectations, PendingRequest, ServiceProvider};
+use abilita_spid::{
+    DEFAULT_CLOCK_SKEW, Expectations, PendingRequest, ServiceProvider, SigningKey,
+};
 use libfuzzer_sys::fuzz_target;
 
 const CERTIFICATE: &str = include_str!("../../tests/data/sp.cert");
@@ -22,14 +24,14 @@ const CERTIFICATE: &str = include_str!("../../tests/data/sp.cert");
 struct Setup {
     sp: ServiceProvider,
     request: PendingRequest,
-    signer: RsaSigningKey,
+    signer: SigningKey,
     keys: [TrustedKey; 1],
 }
 
 static SETUP: LazyLock<Setup> = LazyLock::new(|| Setup {
     sp: fixture_sp::sp(),
     request: fixture_sp::pending(),
-    signer: RsaSigningKey::from_pem(&PrivateKeyPem::new(include_str!("../../tests/data/sp.key")))
+    signer: SigningKey::from_pem(&PrivateKeyPem::new(include_str!("../../tests/data/sp.key")))
         .expect("the test key"),
     keys: [TrustedKey::from_certificate_pem(CERTIFICATE).expect("the test certificate")],
 });

@@ -146,3 +146,34 @@ fn the_post_form_carries_an_xml_signed_request() {
         "the signature right after Issuer"
     );
 }
+
+#[test]
+fn an_ec_p256_sp_signs_both_bindings_with_ecdsa_sha256() {
+    let sp = crate::metadata::ec_sp();
+    let key = TrustedKey::from_certificate_pem(include_str!("../data/ec-p256.cert")).unwrap();
+    let request = sp.authn_request(
+        "https://idp.example/sso",
+        &L2,
+        datetime!(2026-11-26 08:00 UTC),
+    );
+    let url = sp.redirect_url(&request, "a1b2c3");
+    let query = url.split_once('?').unwrap().1;
+    let (signed, _) = query.split_once("&Signature=").unwrap();
+    let pairs: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(
+        pairs["SigAlg"],
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+    );
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(&pairs["Signature"])
+        .unwrap();
+    key.verify_detached(&pairs["SigAlg"], signed.as_bytes(), &signature)
+        .unwrap();
+
+    let xml = posted_xml(&sp.post_form(&request, "a1b2c3").unwrap(), "SAMLRequest");
+    let document = parse(&xml).unwrap();
+    verify_element(&document, &xml, document.root_element(), &[key]).unwrap();
+}

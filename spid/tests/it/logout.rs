@@ -5,12 +5,12 @@
 use std::io::{Read as _, Write as _};
 use std::time::Duration;
 
-use abilita_core::{PrivateKeyPem, RsaSigningKey};
+use abilita_core::PrivateKeyPem;
 use abilita_spid::dsig::{
     DsigError, TrustedKey, sign_template, signature_template, verify_element,
 };
 use abilita_spid::xml::{XmlError, parse};
-use abilita_spid::{Identity, LogoutStatus, PendingLogout, ResponseError};
+use abilita_spid::{Identity, LogoutStatus, PendingLogout, ResponseError, SigningKey};
 use base64::Engine as _;
 use time::OffsetDateTime;
 
@@ -27,8 +27,8 @@ fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
-fn stand_in_idp_key() -> RsaSigningKey {
-    RsaSigningKey::from_pem(&PrivateKeyPem::new(include_str!("../data/sp.key"))).unwrap()
+fn stand_in_idp_key() -> SigningKey {
+    SigningKey::from_pem(&PrivateKeyPem::new(include_str!("../data/sp.key"))).unwrap()
 }
 
 fn stand_in_idp_keys() -> Vec<TrustedKey> {
@@ -59,17 +59,13 @@ fn logout_response(pending: &PendingLogout, status: &str, issued: OffsetDateTime
 }
 
 fn signed(xml: &str) -> String {
+    let key = stand_in_idp_key();
     let template = xml.replacen(
         "</saml:Issuer>",
-        &format!("</saml:Issuer>{}", signature_template("_lr1")),
+        &format!("</saml:Issuer>{}", signature_template("_lr1", &key)),
         1,
     );
-    sign_template(
-        &template,
-        &stand_in_idp_key(),
-        include_str!("../data/sp.cert"),
-    )
-    .unwrap()
+    sign_template(&template, &key, include_str!("../data/sp.cert")).unwrap()
 }
 
 fn encode(value: &str) -> String {
@@ -87,7 +83,7 @@ fn redirect_query(field: &str, xml: &[u8], relay_state: &str) -> String {
         encode(relay_state),
         encode("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
     );
-    let signature = b64().encode(stand_in_idp_key().sign_sha256(signed.as_bytes()));
+    let signature = b64().encode(stand_in_idp_key().sign(signed.as_bytes()));
     format!("{signed}&Signature={}", encode(&signature))
 }
 

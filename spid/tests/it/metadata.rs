@@ -28,6 +28,21 @@ pub(crate) fn sp(contact: Contact) -> Result<ServiceProvider, abilita_core::Inva
     )
 }
 
+/// An SP whose key is EC P-256 (ECDSA-SHA256 signatures).
+pub(crate) fn ec_sp() -> ServiceProvider {
+    ServiceProvider::new(
+        ENTITY_ID,
+        "https://comune.esempio.it",
+        organization(),
+        public_contact(),
+        attributes(),
+        &PrivateKeyPem::new(include_str!("../data/ec-p256.key")),
+        include_str!("../data/ec-p256.cert"),
+        SpidLevel::L2,
+    )
+    .unwrap()
+}
+
 /// Element names in document order, signature content left out.
 fn shape(xml: &str) -> Vec<String> {
     let document = roxmltree::Document::parse(xml).unwrap();
@@ -179,4 +194,22 @@ fn what_spid_forbids_is_refused_when_configured() {
         Some(SpidAttribute::FiscalNumber)
     );
     assert_eq!(SpidAttribute::from_name("codiceFiscale"), None);
+}
+
+#[test]
+fn an_ec_p256_sp_signs_its_metadata_with_ecdsa_sha256() {
+    let metadata = ec_sp().metadata().unwrap();
+    let document = parse(&metadata).unwrap();
+    let method = document
+        .descendants()
+        .find(|n| n.tag_name().name() == "SignatureMethod")
+        .and_then(|n| n.attribute("Algorithm"));
+    assert_eq!(
+        method,
+        Some("http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256")
+    );
+    let key = TrustedKey::from_certificate_pem(include_str!("../data/ec-p256.cert")).unwrap();
+    verify_element(&document, &metadata, document.root_element(), &[key]).unwrap();
+    let rsa = TrustedKey::from_certificate_pem(include_str!("../data/sp.cert")).unwrap();
+    assert!(verify_element(&document, &metadata, document.root_element(), &[rsa]).is_err());
 }

@@ -2,7 +2,8 @@
 //! certificate, single signed IdP metadata, unsigned test metadata only by
 //! the method that says so, and a download through the core transport.
 
-use abilita_core::{BaseUrl, PrivateKeyPem, RsaSigningKey, Transport};
+use abilita_core::{BaseUrl, PrivateKeyPem, Transport};
+use abilita_spid::SigningKey;
 use abilita_spid::dsig::{DsigError, TrustedKey, sign_template, signature_template};
 use abilita_spid::registry::{AGGREGATE_PATH, IdpRegistry, RegistryError};
 use time::macros::datetime;
@@ -83,14 +84,15 @@ fn an_aggregate_not_signed_by_agid_adds_nothing() {
 }
 
 /// The test IdP's metadata with the ID `id` and an empty enveloped
-/// signature template, to be signed.
+/// RSA-SHA256 signature template, to be signed.
 pub(crate) fn test_idp_template(id: &str) -> String {
+    let key = sp_key();
     let unsigned = include_str!("../data/test-idp-metadata.xml");
     let open_end = unsigned.find("><ns0:IDPSSODescriptor").unwrap();
     format!(
         "{} ID=\"{id}\">{}{}",
         &unsigned[..open_end],
-        signature_template(id),
+        signature_template(id, &key),
         &unsigned[open_end + 1..]
     )
 }
@@ -98,8 +100,11 @@ pub(crate) fn test_idp_template(id: &str) -> String {
 /// The test IdP's metadata, signed here by a key the operator pins for it.
 fn signed_test_idp() -> String {
     let template = test_idp_template("_test-idp");
-    let key = RsaSigningKey::from_pem(&PrivateKeyPem::new(include_str!("../data/sp.key"))).unwrap();
-    sign_template(&template, &key, include_str!("../data/sp.cert")).unwrap()
+    sign_template(&template, &sp_key(), include_str!("../data/sp.cert")).unwrap()
+}
+
+fn sp_key() -> SigningKey {
+    SigningKey::from_pem(&PrivateKeyPem::new(include_str!("../data/sp.key"))).unwrap()
 }
 
 #[test]

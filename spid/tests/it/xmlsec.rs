@@ -36,12 +36,17 @@ fn xmlsec1(args: &[&str]) -> std::process::Output {
         .expect("xmlsec1 is installed")
 }
 
+/// Whether xmlsec1 verifies `xml` with the test SP's RSA certificate.
 fn xmlsec1_verifies(xml: &str, id_attribute: &str, name: &str) -> bool {
+    xmlsec1_verifies_with(xml, id_attribute, name, "sp.cert")
+}
+
+fn xmlsec1_verifies_with(xml: &str, id_attribute: &str, name: &str, certificate: &str) -> bool {
     let path = file(name, xml);
     let output = xmlsec1(&[
         "--verify",
         "--pubkey-cert-pem",
-        &data("sp.cert"),
+        &data(certificate),
         "--id-attr:ID",
         id_attribute,
         path.to_str().unwrap(),
@@ -89,6 +94,15 @@ fn xmlsec1_verifies_what_abilita_signs() {
         &xml,
         "urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest",
         "logout.xml"
+    ));
+
+    // ECDSA-SHA256 (r || s) by an EC P-256 SP.
+    let metadata = crate::metadata::ec_sp().metadata().unwrap();
+    assert!(xmlsec1_verifies_with(
+        &metadata,
+        "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
+        "ec-metadata.xml",
+        "ec-p256.cert"
     ));
 }
 

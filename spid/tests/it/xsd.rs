@@ -69,6 +69,7 @@ fn assert_valid_metadata(xml: &str) {
 #[test]
 fn the_metadata_of_public_and_private_sps_is_schema_valid() {
     assert_valid_metadata(&sp().metadata().unwrap());
+    assert_valid_metadata(&crate::metadata::ec_sp().metadata().unwrap());
     for contact in [public_contact(), private_contact()] {
         let metadata = crate::metadata::sp(contact).unwrap().metadata().unwrap();
         assert_valid_metadata(&metadata);
