@@ -23,6 +23,28 @@ pub struct RsaSigningKey {
     random: SystemRandom,
 }
 
+impl PrivateKeyPem {
+    /// The label of the PEM block (`PRIVATE KEY`, `RSA PRIVATE KEY`, …) and
+    /// its DER, wiped on drop; `None` when the text is not PEM.
+    #[must_use]
+    pub fn decode(&self) -> Option<(&str, Zeroizing<Vec<u8>>)> {
+        let text = self.expose_secret();
+        let label = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("-----BEGIN ")?.strip_suffix("-----"))?;
+        let body = Zeroizing::new(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        );
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .ok()?;
+        Some((label, Zeroizing::new(der)))
+    }
+}
+
 impl RsaSigningKey {
     /// Parses a PEM private key: PKCS#8 or PKCS#1, 2048 bits or more.
     ///
@@ -30,21 +52,7 @@ impl RsaSigningKey {
     /// [`InvalidInput`] for the field `private_key`.
     pub fn from_pem(pem: &PrivateKeyPem) -> Result<Self, InvalidInput> {
         let refuse = || InvalidInput::new("private_key", NotAnRsaKey);
-        let text = pem.expose_secret();
-        let label = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("-----BEGIN ")?.strip_suffix("-----"))
-            .ok_or_else(refuse)?;
-        let body: String = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.starts_with("-----"))
-            .collect();
-        let der = Zeroizing::new(
-            base64::engine::general_purpose::STANDARD
-                .decode(body)
-                .map_err(|_| refuse())?,
-        );
+        let (label, der) = pem.decode().ok_or_else(refuse)?;
         let key = match label {
             "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der).map_err(|_| refuse())?,
             "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der).map_err(|_| refuse())?,

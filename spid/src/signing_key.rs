@@ -4,8 +4,6 @@
 use abilita_core::{InvalidInput, PrivateKeyPem, RsaSigningKey};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-use base64::Engine as _;
-use zeroize::Zeroizing;
 
 /// XML-DSig's RSA-SHA256 (also the Redirect binding's `SigAlg`).
 const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
@@ -43,21 +41,7 @@ impl SigningKey {
             return Ok(Self(Kind::Rsa(rsa)));
         }
         let refuse = || InvalidInput::new("private_key", NotASpidKey);
-        let text = pem.expose_secret();
-        let label = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("-----BEGIN ")?.strip_suffix("-----"))
-            .ok_or_else(refuse)?;
-        let body: String = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.starts_with("-----"))
-            .collect();
-        let der = Zeroizing::new(
-            base64::engine::general_purpose::STANDARD
-                .decode(body)
-                .map_err(|_| refuse())?,
-        );
+        let (label, der) = pem.decode().ok_or_else(refuse)?;
         let algorithm = &ECDSA_P256_SHA256_FIXED_SIGNING;
         let pair = match label {
             "PRIVATE KEY" => EcdsaKeyPair::from_pkcs8(algorithm, &der),

@@ -1,13 +1,10 @@
-use std::io::Read as _;
-
 use abilita_spid::dsig::{TrustedKey, verify_element};
 use abilita_spid::xml::parse;
 use abilita_spid::{AuthnOptions, Comparison, SpidLevel};
-use base64::Engine as _;
 use time::macros::datetime;
 
 use crate::fixture_sp::sp;
-use crate::posted_xml;
+use crate::{Redirected, posted_xml};
 
 fn sp_key() -> TrustedKey {
     TrustedKey::from_certificate_pem(include_str!("../data/sp.cert")).unwrap()
@@ -74,43 +71,29 @@ fn the_redirect_signs_the_exact_query_octets() {
         &L2,
         datetime!(2026-11-26 08:00 UTC),
     );
-    let url = sp.redirect_url(&request, "a1b2c3");
-    let query = url.split_once('?').unwrap().1;
-    let (signed, _) = query.split_once("&Signature=").unwrap();
-    let pairs: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-    assert_eq!(
-        pairs["SigAlg"],
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-    );
-    assert_eq!(pairs["RelayState"], "a1b2c3");
-    let signature = base64::engine::general_purpose::STANDARD
-        .decode(&pairs["Signature"])
-        .unwrap();
+    let redirected = Redirected::parse(&sp.redirect_url(&request, "a1b2c3"));
+    let (signed, method) = (&redirected.signed, &redirected.params["SigAlg"]);
+    assert_eq!(method, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256");
+    assert_eq!(redirected.params["RelayState"], "a1b2c3");
+    let signature = redirected.signature();
     sp_key()
-        .verify_detached(&pairs["SigAlg"], signed.as_bytes(), &signature)
+        .verify_detached(method, signed.as_bytes(), &signature)
         .unwrap();
     assert!(
         sp_key()
             .verify_detached(
-                &pairs["SigAlg"],
+                method,
                 signed.replace("a1b2c3", "zzz").as_bytes(),
                 &signature
             )
             .is_err()
     );
     assert!(!signed.contains("Signature="));
-
-    let deflated = base64::engine::general_purpose::STANDARD
-        .decode(&pairs["SAMLRequest"])
-        .unwrap();
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(deflated.as_slice())
-        .read_to_string(&mut xml)
-        .unwrap();
-    assert_eq!(xml, request.xml(), "raw DEFLATE of the unsigned request");
+    assert_eq!(
+        redirected.xml,
+        request.xml(),
+        "raw DEFLATE of the unsigned request"
+    );
 }
 
 #[test]
@@ -156,22 +139,18 @@ fn an_ec_p256_sp_signs_both_bindings_with_ecdsa_sha256() {
         &L2,
         datetime!(2026-11-26 08:00 UTC),
     );
-    let url = sp.redirect_url(&request, "a1b2c3");
-    let query = url.split_once('?').unwrap().1;
-    let (signed, _) = query.split_once("&Signature=").unwrap();
-    let pairs: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
+    let redirected = Redirected::parse(&sp.redirect_url(&request, "a1b2c3"));
+    let method = &redirected.params["SigAlg"];
     assert_eq!(
-        pairs["SigAlg"],
+        method,
         "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
     );
-    let signature = base64::engine::general_purpose::STANDARD
-        .decode(&pairs["Signature"])
-        .unwrap();
-    key.verify_detached(&pairs["SigAlg"], signed.as_bytes(), &signature)
-        .unwrap();
+    key.verify_detached(
+        method,
+        redirected.signed.as_bytes(),
+        &redirected.signature(),
+    )
+    .unwrap();
 
     let xml = posted_xml(&sp.post_form(&request, "a1b2c3").unwrap(), "SAMLRequest");
     let document = parse(&xml).unwrap();

@@ -1,7 +1,6 @@
 //! A login's two halves around the stores: one answer per pending login,
 //! one use per assertion, return paths that stay on the site, bounded stores.
 
-use std::io::Read as _;
 use std::time::Duration;
 
 use abilita_spid::dsig::TrustedKey;
@@ -14,6 +13,7 @@ use abilita_spid::{
 };
 use base64::Engine as _;
 
+use crate::Redirected;
 use crate::fixture_sp::{FIXTURES_NOW as NOW, pending, sp};
 
 fn idp_keys(entity_id: &str) -> Vec<TrustedKey> {
@@ -55,23 +55,12 @@ async fn start_login_keeps_the_request_under_an_opaque_relay_state() {
         .await
         .unwrap();
 
-    let query = url.split_once('?').unwrap().1;
-    let pairs: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-    let relay_state = &pairs["RelayState"];
+    let Redirected { params, xml, .. } = Redirected::parse(&url);
+    let relay_state = &params["RelayState"];
     assert!(
         !relay_state.contains("anagrafe"),
         "the path stays server-side"
     );
-    let deflated = base64::engine::general_purpose::STANDARD
-        .decode(&pairs["SAMLRequest"])
-        .unwrap();
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(&deflated[..])
-        .read_to_string(&mut xml)
-        .unwrap();
 
     let login = store.take(relay_state, NOW).await.unwrap().unwrap();
     assert!(xml.contains(&format!("ID=\"{}\"", login.request.id)));

@@ -2,7 +2,7 @@
 //! and the IdP's LogoutResponse validated by both. The test SP key stands
 //! in for the IdP's, as spid-sp-test's IdP key is not in the repository.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::time::Duration;
 
 use abilita_core::PrivateKeyPem;
@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::conformance::validate;
 use crate::fixture_sp::{FIXTURES_NOW, sp};
-use crate::posted_xml;
+use crate::{Redirected, posted_xml};
 
 const SLO: &str = "https://localhost:8443/samlsso";
 const SKEW: Duration = Duration::from_secs(60);
@@ -104,25 +104,15 @@ fn the_logout_request_names_the_session_and_is_signed_in_both_bindings() {
     assert_eq!(request.pending().idp_entity_id, "https://localhost:8443");
     let sp_keys = stand_in_idp_keys();
 
-    let url = sp.logout_redirect_url(&request, "rs");
-    let query = url.split_once('?').unwrap().1;
-    let (signed_part, _) = query.split_once("&Signature=").unwrap();
-    let pairs: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
+    let redirected = Redirected::parse(&sp.logout_redirect_url(&request, "rs"));
     sp_keys[0]
         .verify_detached(
-            &pairs["SigAlg"],
-            signed_part.as_bytes(),
-            &b64().decode(&pairs["Signature"]).unwrap(),
+            &redirected.params["SigAlg"],
+            redirected.signed.as_bytes(),
+            &redirected.signature(),
         )
         .unwrap();
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(&b64().decode(&pairs["SAMLRequest"]).unwrap()[..])
-        .read_to_string(&mut xml)
-        .unwrap();
-    assert_eq!(xml, request.xml());
+    assert_eq!(redirected.xml, request.xml());
 
     let form = sp.logout_post_form(&request, "rs").unwrap();
     let xml = posted_xml(&form, "SAMLRequest");

@@ -37,3 +37,50 @@ fn posted_xml(page: &str, field: &str) -> String {
         .unwrap();
     String::from_utf8(bytes).unwrap()
 }
+
+/// An HTTP-Redirect URL taken apart.
+struct Redirected {
+    /// The octets its signature covers, as sent: `…&SigAlg=…`.
+    signed: String,
+    /// Its parameters, decoded.
+    params: std::collections::HashMap<String, String>,
+    /// The message (`SAMLRequest` or `SAMLResponse`), inflated.
+    xml: String,
+}
+
+impl Redirected {
+    fn parse(url: &str) -> Self {
+        use std::io::Read as _;
+        let query = url.split_once('?').unwrap().1;
+        let signed = query
+            .split_once("&Signature=")
+            .map_or(query, |(signed, _)| signed);
+        let params: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
+        let message = params
+            .get("SAMLRequest")
+            .or_else(|| params.get("SAMLResponse"))
+            .unwrap();
+        let deflated = base64::engine::general_purpose::STANDARD
+            .decode(message)
+            .unwrap();
+        let mut xml = String::new();
+        flate2::read::DeflateDecoder::new(deflated.as_slice())
+            .read_to_string(&mut xml)
+            .unwrap();
+        Self {
+            signed: signed.to_owned(),
+            params,
+            xml,
+        }
+    }
+
+    /// The `Signature` parameter, decoded.
+    fn signature(&self) -> Vec<u8> {
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.params["Signature"])
+            .unwrap()
+    }
+}
