@@ -6,7 +6,8 @@
 //! login state (pending logins, replayed assertions), the IdP registry,
 //! Single Logout both ways, and framework-neutral endpoints ([`web`]). The
 //! example SP built on them passes AgID's conformance tool (spid-sp-test)
-//! with no failed check; see the README's crate table for what is missing.
+//! with no failed check, and its messages are valid against the SPID and SAML
+//! schemas.
 //!
 //! The [`web::SpidEndpoints`] serve a whole SP; the pieces below are for an
 //! app that wires its own routes.
@@ -60,9 +61,11 @@
 //! ```
 //!
 //! The design (ARCHITECTURE.md, "Security-critical core"): parse once with
-//! `roxmltree` (no DTD, size, node and depth limits); exclusive c14n only;
-//! enveloped signatures only; RSA-SHA256/384/512 and ECDSA-SHA256/384/512
-//! only; keys only from trusted metadata, never from the document's KeyInfo;
+//! `roxmltree` (no DTD; size, node, depth and start-tag limits, the last
+//! checked before parsing because roxmltree's time grows with their square);
+//! exclusive c14n only; enveloped signatures only; RSA-SHA256/384/512 and
+//! ECDSA-SHA256/384/512 only; keys only from trusted metadata, never from
+//! the document's KeyInfo;
 //! and the caller asks whether *a given element* is signed, so the element
 //! whose fields are read is the very node whose digest was verified, which
 //! defeats signature wrapping.
