@@ -14,9 +14,7 @@ use std::sync::LazyLock;
 
 use abilita_core::PrivateKeyPem;
 use abilita_spid::dsig::TrustedKey;
-use abilita_spid::{
-    DEFAULT_CLOCK_SKEW, Expectations, PendingRequest, ServiceProvider, SigningKey,
-};
+use abilita_spid::{DEFAULT_CLOCK_SKEW, Expectations, PendingRequest, ServiceProvider, SigningKey};
 use libfuzzer_sys::fuzz_target;
 
 const CERTIFICATE: &str = include_str!("../../tests/data/sp.cert");
