@@ -46,12 +46,10 @@ pub(super) fn check(text: &str) -> Result<(), XmlError> {
             in_scope -= open.pop().unwrap_or(0);
             skip_past(rest, ">")
         } else {
+            // Refuses a tag of too many attributes as soon as it counts one more.
             let tag = start_tag(rest)?;
             total += tag.declarations;
             in_scope += tag.declarations;
-            if tag.attributes > MAX_ATTRIBUTES {
-                return Err(XmlError::TooManyAttributes);
-            }
             if in_scope > MAX_NAMESPACES_IN_SCOPE || total > MAX_NAMESPACE_DECLARATIONS {
                 return Err(XmlError::TooManyNamespaces);
             }
@@ -117,7 +115,6 @@ fn start_tag(text: &str) -> Result<StartTag, XmlError> {
             }
             Some(b'=') => {
                 tag.attributes += 1;
-                // Stops a tag of thousands of attributes at the first one too many.
                 if tag.attributes > MAX_ATTRIBUTES {
                     return Err(XmlError::TooManyAttributes);
                 }
