@@ -78,9 +78,3 @@ impl SigningKey {
         }
     }
 }
-
-impl From<RsaSigningKey> for SigningKey {
-    fn from(key: RsaSigningKey) -> Self {
-        Self(Kind::Rsa(key))
-    }
-}

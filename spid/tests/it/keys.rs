@@ -1,5 +1,7 @@
 //! Trusted keys of each accepted kind verify their own algorithms only.
 
+use abilita_core::PrivateKeyPem;
+use abilita_spid::SigningKey;
 use abilita_spid::dsig::{DsigError, KeyError, TrustedKey};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
@@ -43,4 +45,29 @@ fn an_rsa_key_does_not_take_ecdsa_methods_and_short_keys_are_refused() {
         TrustedKey::from_certificate_pem(include_str!("../data/rsa-1024.cert")),
         Err(KeyError::UnsupportedKey)
     ));
+}
+
+#[test]
+fn sp_keys_are_rsa_or_ec_p256_in_any_of_their_pem_forms() {
+    let ec_cert = TrustedKey::from_certificate_pem(include_str!("../data/ec-p256.cert")).unwrap();
+    let message = b"SAMLRequest=x&SigAlg=y";
+    for pem in [
+        include_str!("../data/ec-p256.key"),
+        include_str!("../data/ec-p256-sec1.key"),
+    ] {
+        let key = SigningKey::from_pem(&PrivateKeyPem::new(pem)).unwrap();
+        assert_eq!(key.method(), ECDSA_SHA256);
+        ec_cert
+            .verify_detached(key.method(), message, &key.sign(message))
+            .unwrap();
+    }
+    let rsa = SigningKey::from_pem(&PrivateKeyPem::new(include_str!("../data/sp.key"))).unwrap();
+    assert_eq!(rsa.method(), RSA_SHA256);
+    let short = include_str!("../../../core/tests/data/rsa-1024-pkcs1.key");
+    let refused = SigningKey::from_pem(&PrivateKeyPem::new(short)).unwrap_err();
+    assert_eq!(refused.field(), "private_key");
+    assert!(
+        !refused.to_string().contains("BEGIN"),
+        "the key is never repeated"
+    );
 }
