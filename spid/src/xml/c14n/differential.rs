@@ -74,8 +74,9 @@ fn assert_same(xml: &str, case: &Case) {
 }
 
 /// The cases a signature verifier meets in `xml`: every element holding a
-/// `ds:Signature` child, canonicalised without it, and every `SignedInfo`;
-/// each with and without comments, and with a PrefixList.
+/// `ds:Signature` child, canonicalised without it, every `SignedInfo`, and
+/// the document element whole; each with and without comments, and with a
+/// PrefixList.
 fn signature_cases(xml: &str) -> Vec<Case> {
     let doc = crate::xml::parse(xml).unwrap();
     let elements = our_elements(&doc);
