@@ -33,32 +33,31 @@ pub(super) fn check(text: &str) -> Result<(), XmlError> {
     let mut rest = text;
     while let Some(at) = rest.find('<') {
         rest = rest.get(at..).unwrap_or_default();
-        let next = if rest.starts_with("<!--") {
-            skip_past(rest, "-->")
-        } else if rest.starts_with("<![CDATA[") {
-            skip_past(rest, "]]>")
-        } else if rest.starts_with("<?") {
-            skip_past(rest, "?>")
-        } else if rest.starts_with("<!") {
+        let next = match rest.as_bytes().get(1) {
+            Some(b'!') if rest.starts_with("<!--") => skip_past(rest, "-->"),
+            Some(b'!') if rest.starts_with("<![CDATA[") => skip_past(rest, "]]>"),
             // A DTD: the parser refuses it.
-            None
-        } else if rest.starts_with("</") {
-            in_scope -= open.pop().unwrap_or(0);
-            skip_past(rest, ">")
-        } else {
-            // Refuses a tag of too many attributes as soon as it counts one more.
-            let tag = start_tag(rest)?;
-            total += tag.declarations;
-            in_scope += tag.declarations;
-            if in_scope > MAX_NAMESPACES_IN_SCOPE || total > MAX_NAMESPACE_DECLARATIONS {
-                return Err(XmlError::TooManyNamespaces);
+            Some(b'!') => None,
+            Some(b'?') => skip_past(rest, "?>"),
+            Some(b'/') => {
+                in_scope -= open.pop().unwrap_or(0);
+                skip_past(rest, ">")
             }
-            if tag.empty {
-                in_scope -= tag.declarations;
-            } else {
-                open.push(tag.declarations);
+            _ => {
+                // Refuses a tag of too many attributes as soon as it counts one more.
+                let tag = start_tag(rest)?;
+                total += tag.declarations;
+                in_scope += tag.declarations;
+                if in_scope > MAX_NAMESPACES_IN_SCOPE || total > MAX_NAMESPACE_DECLARATIONS {
+                    return Err(XmlError::TooManyNamespaces);
+                }
+                if tag.empty {
+                    in_scope -= tag.declarations;
+                } else {
+                    open.push(tag.declarations);
+                }
+                rest.get(tag.length..)
             }
-            rest.get(tag.length..)
         };
         match next {
             Some(next) => rest = next,
@@ -118,12 +117,16 @@ fn start_tag(text: &str) -> Result<StartTag, XmlError> {
                 if tag.attributes > MAX_ATTRIBUTES {
                     return Err(XmlError::TooManyAttributes);
                 }
-                let before = text.get(unread..index).unwrap_or_default().trim_end();
+                // XML's white space is ASCII: the name is the last word before `=`.
+                let before = bytes
+                    .get(unread..index)
+                    .unwrap_or_default()
+                    .trim_ascii_end();
                 let name = before
-                    .rsplit(|c: char| c.is_whitespace())
+                    .rsplit(u8::is_ascii_whitespace)
                     .next()
-                    .unwrap_or("");
-                if name == "xmlns" || name.starts_with("xmlns:") {
+                    .unwrap_or_default();
+                if name == b"xmlns" || name.starts_with(b"xmlns:") {
                     tag.declarations += 1;
                 }
                 unread = index + 1;
