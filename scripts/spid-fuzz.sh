@@ -42,13 +42,14 @@ for target in "${targets[@]}"; do
     esac
     mkdir -p "corpus/$target"
     echo "==> fuzzing $target for ${seconds}s"
+    log=target/fuzz-$target.log
+    mkdir -p target
     # Release build with debug assertions: an overflow is a finding too.
-    cargo "${toolchain[@]}" fuzz run --release --debug-assertions "$target" "corpus/$target" "$seeds" -- \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 |
-        grep -E '^(#[0-9]+ +DONE|Done|stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|thread .* panicked)' || true
-    status=${PIPESTATUS[0]}
-    if ((status != 0)); then
-        echo "fuzz target $target failed (exit $status); see spid/fuzz/artifacts/$target" >&2
-        exit "$status"
+    if ! cargo "${toolchain[@]}" fuzz run --release --debug-assertions "$target" "corpus/$target" "$seeds" -- \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+        tail -n 60 "$log" >&2
+        echo "fuzz target $target failed; see spid/fuzz/$log and spid/fuzz/artifacts/$target" >&2
+        exit 1
     fi
+    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log"
 done
