@@ -390,3 +390,27 @@ impl fmt::Debug for RawResponse {
             .finish()
     }
 }
+
+/// An error and its whole `source()` chain in one line, `outer: cause:
+/// root cause`: for log lines, where the outer message alone hides the
+/// reason. Each error's `Display` says one phrase without its cause (the
+/// convention above), so nothing is repeated.
+///
+/// ```
+/// let error = std::io::Error::other("disk full");
+/// assert_eq!(abilita_core::ErrorChain(&error).to_string(), "disk full");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
+    }
+}

@@ -70,8 +70,8 @@ pub mod testing;
 
 pub use clock::{BoxFuture, Clock, SystemClock};
 pub use error::{
-    Error, ErrorClass, InvalidInput, MAX_ERROR_BODY, PlatformError, RawResponse, RequestOutcome,
-    TransportFailure, UnparseableResponse,
+    Error, ErrorChain, ErrorClass, InvalidInput, MAX_ERROR_BODY, PlatformError, RawResponse,
+    RequestOutcome, TransportFailure, UnparseableResponse,
 };
 pub use identifiers::{
     CodiceFiscale, CodiceFiscaleKind, EuroCents, Iban, IdentifierError, IdentifierKind,

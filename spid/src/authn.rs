@@ -145,7 +145,7 @@ thread_local! {
 fn deflate_raw(input: &[u8]) -> Vec<u8> {
     DEFLATE.with_borrow_mut(|compressor| {
         compressor.reset();
-        let mut out = Vec::with_capacity(input.len() / 2 + 64);
+        let mut out = Vec::with_capacity((input.len() / 2).saturating_add(64));
         loop {
             let consumed = usize::try_from(compressor.total_in()).unwrap_or(usize::MAX);
             let rest = input.get(consumed..).unwrap_or_default();

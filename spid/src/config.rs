@@ -3,6 +3,7 @@
 use abilita_core::{InvalidInput, PrivateKeyPem};
 
 use crate::SigningKey;
+use crate::cookie::{Sealer, StateKey};
 
 use crate::attributes::SpidAttribute;
 
@@ -112,7 +113,8 @@ pub struct ServiceProvider {
     pub(crate) attribute_sets: Vec<AttributeSet>,
     pub(crate) key: SigningKey,
     pub(crate) certificate_pem: String,
-    pub(crate) default_level: SpidLevel,
+    pub(crate) min_level: SpidLevel,
+    pub(crate) state_key: StateKey,
 }
 
 fn fail(field: &'static str, rule: &'static str) -> InvalidInput {
@@ -124,8 +126,18 @@ impl ServiceProvider {
     /// `/slo`; `key` (RSA of 2048 bits or more, or EC P-256: see
     /// [`SigningKey`]) and `certificate_pem` sign metadata and requests.
     ///
+    /// `min_level` is a floor, not a default: logins ask for it unless they
+    /// ask for more ([`start_login`](Self::start_login) raises a lower
+    /// request), and a Response asserting a lower level is refused whatever
+    /// the request said.
+    ///
+    /// The state cookies are sealed with a fresh random [`StateKey`]: right
+    /// for one instance; give several instances the same key with
+    /// [`with_state_key`](Self::with_state_key).
+    ///
     /// # Errors
-    /// An empty name or entity id, no attribute set or an empty or repeated
+    /// An empty name or entity id, a `base_url` that is neither `https://`
+    /// nor loopback `http://`, no attribute set or an empty or repeated
     /// one, an e-mail with `mailto:`, a phone with spaces, a private SP with
     /// neither VAT number nor fiscal code, or an unusable key.
     #[allow(clippy::too_many_arguments)]
@@ -137,8 +149,14 @@ impl ServiceProvider {
         attribute_sets: Vec<AttributeSet>,
         key: &PrivateKeyPem,
         certificate_pem: &str,
-        default_level: SpidLevel,
+        min_level: SpidLevel,
     ) -> Result<Self, InvalidInput> {
+        if !(base_url.starts_with("https://") || is_loopback_http(base_url)) {
+            return Err(fail(
+                "base_url",
+                "https://, or http:// on loopback only (the state cookies need TLS)",
+            ));
+        }
         if entity_id.is_empty()
             || !(entity_id.starts_with("https://") || entity_id.starts_with("http://"))
         {
@@ -208,8 +226,25 @@ impl ServiceProvider {
             attribute_sets,
             key: SigningKey::from_pem(key)?,
             certificate_pem: certificate_pem.to_owned(),
-            default_level,
+            min_level,
+            state_key: StateKey::generate()?,
         })
+    }
+
+    /// The key that seals the state cookies, shared by every instance of
+    /// this SP (see [`crate::cookie`]).
+    #[must_use]
+    pub fn with_state_key(mut self, key: StateKey) -> Self {
+        self.state_key = key;
+        self
+    }
+
+    pub(crate) fn sealer(&self) -> Sealer<'_> {
+        Sealer {
+            key: &self.state_key,
+            entity_id: &self.entity_id,
+            secure: self.base_url.starts_with("https://"),
+        }
     }
 
     /// The entity id.
@@ -230,9 +265,28 @@ impl ServiceProvider {
         format!("{}/slo", self.base_url)
     }
 
-    /// The level asked for when the caller names none.
+    /// The lowest level this SP accepts.
     #[must_use]
-    pub fn default_level(&self) -> SpidLevel {
-        self.default_level
+    pub fn min_level(&self) -> SpidLevel {
+        self.min_level
     }
+}
+
+/// `http://` on 127.0.0.0/8, `[::1]` or `localhost`, with or without a port.
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }

@@ -2,7 +2,8 @@
 //!
 //! Accepted, and nothing else: one enveloped `ds:Signature`, a direct child
 //! of the element, with one `ds:Reference` whose URI is `#` + the element's
-//! `ID` (or `""` for the document element); transforms enveloped-signature
+//! `ID` (SAML core §5.4.2; `""`, the whole document, only for metadata
+//! through [`verify_document`], as AgID signs its aggregate so); transforms enveloped-signature
 //! then exclusive c14n (with or without comments, with an optional
 //! InclusiveNamespaces PrefixList); digests SHA-256/384/512; signatures
 //! RSA-SHA256/384/512 (PKCS#1 v1.5) and ECDSA-SHA256/384/512. SHA-1 and any
@@ -246,7 +247,8 @@ pub(crate) fn base64_content(node: Node<'_, '_>) -> Result<Vec<u8>, DsigError> {
 }
 
 /// Checks that `element` carries a valid enveloped signature of its own, by
-/// one of `keys`. `source` is the text `document` was parsed from.
+/// one of `keys`, referenced by its `ID` (`#ID`, as SAML core §5.4.2 asks
+/// of every SAML message). `source` is the text `document` was parsed from.
 ///
 /// # Errors
 /// A [`DsigError`] saying what is wrong.
@@ -255,6 +257,30 @@ pub fn verify_element(
     source: &str,
     element: Node<'_, '_>,
     keys: &[TrustedKey],
+) -> Result<(), DsigError> {
+    verify(document, source, element, keys, false)
+}
+
+/// Checks that the document element carries a valid enveloped signature
+/// by one of `keys`, referenced by its `ID` or by `""` (the whole
+/// document): for metadata, whose signers use both.
+///
+/// # Errors
+/// A [`DsigError`] saying what is wrong.
+pub fn verify_document(
+    document: &Document<'_>,
+    source: &str,
+    keys: &[TrustedKey],
+) -> Result<(), DsigError> {
+    verify(document, source, document.root_element(), keys, true)
+}
+
+fn verify(
+    document: &Document<'_>,
+    source: &str,
+    element: Node<'_, '_>,
+    keys: &[TrustedKey],
+    whole_document: bool,
 ) -> Result<(), DsigError> {
     let signature = only_child(element, "Signature").map_err(|e| match e {
         DsigError::Malformed("Signature") => DsigError::NotSigned,
@@ -268,7 +294,7 @@ pub fn verify_element(
         .attribute("URI")
         .ok_or(DsigError::WrongReference)?;
     if uri.is_empty() {
-        if element != document.root_element() {
+        if !whole_document || element != document.root_element() {
             return Err(DsigError::WrongReference);
         }
     } else {

@@ -16,40 +16,38 @@
 //!
 //! ```no_run
 //! use abilita_spid::registry::IdpRegistry;
-//! use abilita_spid::state::{MemoryPendingStore, MemoryReplayCache, ReturnPath, StoreError};
+//! use abilita_spid::state::{MemoryReplayCache, ReturnPath};
 //! use abilita_spid::{
-//!     AcsForm, AuthnOptions, Comparison, DEFAULT_CLOCK_SKEW, IdpTarget, LoginError,
+//!     AcsForm, AuthnOptions, Comparison, DEFAULT_CLOCK_SKEW, IdpTarget, LoginError, LoginStart,
 //!     ResponseError, ServiceProvider, SpidLevel,
 //! };
 //! use time::OffsetDateTime;
 //!
 //! struct App {
+//!     /// Its `min_level` is the floor of every login.
 //!     sp: ServiceProvider,
-//!     pending: MemoryPendingStore,
 //!     replay: MemoryReplayCache,
 //!     /// Filled from AgID's aggregate (`IdpRegistry::fetch_aggregate`).
 //!     idps: IdpRegistry,
 //! }
 //!
 //! impl App {
-//!     /// `/login?idp=…`: the URL to redirect the citizen to.
-//!     async fn login(&self, entity_id: &str, back_to: &str) -> Result<Option<String>, StoreError> {
-//!         let Some(sso_url) = self.idps.get(entity_id).and_then(|idp| idp.sso_redirect.as_deref()) else {
-//!             return Ok(None);
-//!         };
+//!     /// `/login?idp=…`: redirect to `redirect_url`, setting `cookie`.
+//!     fn login(&self, entity_id: &str, back_to: &str) -> Option<LoginStart> {
+//!         let sso_url = self.idps.get(entity_id)?.sso_redirect.as_deref()?;
 //!         let idp = IdpTarget { entity_id, sso_url };
 //!         let options = AuthnOptions { level: SpidLevel::L2, comparison: Comparison::Minimum, attribute_set: 0 };
 //!         // A path of this site only: never an open redirect.
 //!         let return_path = ReturnPath::new(back_to).unwrap_or_default();
-//!         let now = OffsetDateTime::now_utc();
-//!         self.sp.start_login(&self.pending, idp, &options, return_path, now).await.map(Some)
+//!         Some(self.sp.start_login(idp, &options, return_path, OffsetDateTime::now_utc()))
 //!     }
 //!
-//!     /// `/acs`: the posted form, checked with the keys of the IdP the login went to.
-//!     async fn acs(&self, form: AcsForm<'_>) -> String {
+//!     /// `/acs`: the posted form and the browser's login cookie.
+//!     async fn acs(&self, saml_response: &str, relay_state: &str, cookie: Option<&str>) -> String {
+//!         let form = AcsForm { saml_response, relay_state, login_cookie: cookie };
 //!         let now = OffsetDateTime::now_utc();
 //!         let keys = |entity_id: &str| self.idps.keys_of(entity_id);
-//!         let outcome = self.sp.finish_login(form, &self.pending, &self.replay, &keys, now, DEFAULT_CLOCK_SKEW);
+//!         let outcome = self.sp.finish_login(form, &self.replay, &keys, now, DEFAULT_CLOCK_SKEW);
 //!         match outcome.await {
 //!             Ok(login) => format!("welcome; go to {}", login.return_path.as_str()),
 //!             // AgID's message must be shown to the citizen as it is.
@@ -59,6 +57,17 @@
 //!     }
 //! }
 //! ```
+//!
+//! # Security
+//! Checked here: the signatures (below), every SPID rule on the Response,
+//! the SP's minimum level whatever the request said, the browser (a login
+//! completes only where it started: [`cookie`]), single use of each
+//! request, assertion and IdP LogoutRequest (the replay cache), and no
+//! panic on any input (every instant a message carries is compared, never
+//! added to). Left to the caller: keep the [`cookie::StateKey`] secret and
+//! shared by the SP's instances, give them one shared
+//! [`state::ReplayCache`], refresh the IdP registry from AgID, serve the SP
+//! over TLS, and close sessions by IdP *and* NameID on an IdP's logout.
 //!
 //! The design (ARCHITECTURE.md, "Security-critical core"): parse once with
 //! `roxmltree` (no DTD; size, node, depth and start-tag limits, the last
@@ -72,11 +81,17 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Instants, lengths and counts come from attacker-written messages: every
+// operation on them is checked or saturating (`instants` says how for
+// times), and this keeps it so.
+#![deny(clippy::arithmetic_side_effects)]
 
 pub mod attributes;
 mod authn;
 mod config;
+pub mod cookie;
 pub mod dsig;
+mod instants;
 mod login;
 mod logout;
 mod metadata;
@@ -92,10 +107,13 @@ pub use authn::{AuthnOptions, AuthnRequest, Comparison};
 pub use config::{
     AttributeSet, Billing, ConfigRule, Contact, Organization, ServiceProvider, SpidLevel,
 };
-pub use login::{AcsForm, IdpTarget, Login, LoginError};
-pub use logout::{IdpLogoutRequest, LogoutRequest, LogoutResponse, LogoutStatus, PendingLogout};
+pub use login::{AcsForm, IdpTarget, Login, LoginError, LoginStart};
+pub use logout::{
+    IdpLogoutRequest, LogoutError, LogoutReply, LogoutRequest, LogoutResponse, LogoutStart,
+    LogoutStatus, PendingLogout,
+};
 pub use response::{
-    Attributes, DEFAULT_CLOCK_SKEW, Expectations, Identity, PendingRequest, ResponseError,
-    UserAnomaly,
+    Attributes, DEFAULT_CLOCK_SKEW, Expectations, Identity, InvalidAttribute, PendingRequest,
+    ResponseError, UserAnomaly,
 };
 pub use signing_key::SigningKey;

@@ -20,13 +20,16 @@ use time::OffsetDateTime;
 
 use crate::authn::{fresh_id, saml_instant};
 use crate::config::ServiceProvider;
+use crate::cookie::{CookieError, Purpose, StateCookie};
 use crate::dsig::{DsigError, SignError, TrustedKey, verify_element};
+use crate::instants::{Window, instant};
 use crate::response::{
-    ENTITY, Identity, ResponseError, SAML, SAMLP, SUCCESS, decode_base64, instant, is, non_empty,
-    one, rule,
+    ENTITY, Identity, ResponseError, SAML, SAMLP, SUCCESS, decode_base64, is, non_empty, one,
+    parse_message, rule,
 };
+use crate::state::{ReplayCache, StoreError};
 use crate::xml::write::escape;
-use crate::xml::{MAX_XML_BYTES, parse, text_content};
+use crate::xml::{MAX_XML_BYTES, text_content};
 
 const PARTIAL_LOGOUT: &str = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout";
 
@@ -67,6 +70,58 @@ pub struct PendingLogout {
     pub idp_entity_id: String,
     /// When it was issued.
     pub issued_at: OffsetDateTime,
+}
+
+/// An SP-initiated logout started: send the browser to `redirect_url` with
+/// `cookie` set (the pending logout, sealed: see [`crate::cookie`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutStart {
+    /// The IdP's SLO URL with the signed LogoutRequest (HTTP-Redirect).
+    pub redirect_url: String,
+    /// `Set-Cookie` it on the same response.
+    pub cookie: StateCookie,
+}
+
+/// The IdP's LogoutResponse, as it reached the SLO endpoint.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum LogoutReply<'a> {
+    /// By HTTP-Redirect: the query string exactly as received.
+    Redirect {
+        /// Still percent-encoded: the signature covers its octets.
+        raw_query: &'a str,
+    },
+    /// By HTTP-POST.
+    Post {
+        /// The `SAMLResponse` field (base64).
+        saml_response: &'a str,
+    },
+}
+
+/// Why an SP-initiated logout could not be confirmed. The SP session is
+/// closed before the IdP is asked, so this only decides what the citizen
+/// is told.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogoutError {
+    /// The browser sent no logout cookie: this browser started no logout.
+    #[error("no logout was started in this browser")]
+    NoPendingLogout,
+    /// The logout cookie was not accepted.
+    #[error("the browser's logout state was refused")]
+    PendingLogout(#[from] CookieError),
+    /// A RelayState came back that is not the one sent.
+    #[error("the RelayState is not the one of this browser's logout")]
+    RelayStateMismatch,
+    /// The LogoutResponse was refused.
+    #[error("the LogoutResponse was refused")]
+    Response(#[from] ResponseError),
+    /// The logout was already confirmed once.
+    #[error("the logout was already confirmed")]
+    Replayed,
+    /// The replay cache failed.
+    #[error("the replay cache failed")]
+    Store(#[from] StoreError),
 }
 
 /// How the IdP closed the session.
@@ -116,6 +171,86 @@ impl ServiceProvider {
         }
     }
 
+    /// Starts the logout of the session `identity` opened, at the IdP's
+    /// SingleLogoutService `slo_url` (HTTP-Redirect): the URL to send the
+    /// citizen to, and the cookie that binds the logout to their browser.
+    /// Close the app's own session first.
+    #[must_use]
+    pub fn start_logout(
+        &self,
+        slo_url: &str,
+        identity: &Identity,
+        now: OffsetDateTime,
+    ) -> LogoutStart {
+        let request = self.logout_request(slo_url, identity, now);
+        let relay_state = fresh_id();
+        LogoutStart {
+            redirect_url: self.logout_redirect_url(&request, &relay_state),
+            cookie: self.logout_cookie(&request.pending(), &relay_state, now),
+        }
+    }
+
+    /// The logout cookie for a LogoutRequest the app sent itself (by
+    /// HTTP-POST, say: [`logout_post_form`](Self::logout_post_form)) under
+    /// `relay_state`.
+    #[must_use]
+    pub fn logout_cookie(
+        &self,
+        logout: &PendingLogout,
+        relay_state: &str,
+        now: OffsetDateTime,
+    ) -> StateCookie {
+        self.sealer().seal_logout(logout, relay_state, now)
+    }
+
+    /// The name of the logout cookie (see [`crate::cookie`]).
+    #[must_use]
+    pub fn logout_cookie_name(&self) -> &'static str {
+        self.sealer().name(Purpose::Logout)
+    }
+
+    /// Completes an SP-initiated logout: the IdP's LogoutResponse checked
+    /// against the pending logout in the browser's cookie. A RelayState,
+    /// when the IdP sends one back, must be the one sent; a reply without
+    /// one is still processed (some IdPs drop it). The request's ID is
+    /// recorded in `replay`, so a reply confirms one logout at most.
+    ///
+    /// # Errors
+    /// A [`LogoutError`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_logout(
+        &self,
+        reply: LogoutReply<'_>,
+        relay_state: Option<&str>,
+        logout_cookie: Option<&str>,
+        replay: &dyn ReplayCache,
+        idp_keys: &(dyn Fn(&str) -> Vec<TrustedKey> + Sync),
+        now: OffsetDateTime,
+        clock_skew: Duration,
+    ) -> Result<LogoutStatus, LogoutError> {
+        let cookie = logout_cookie.ok_or(LogoutError::NoPendingLogout)?;
+        let (pending, sent_relay_state) = self.sealer().open_logout(cookie, now)?;
+        if relay_state.is_some_and(|rs| rs != sent_relay_state) {
+            return Err(LogoutError::RelayStateMismatch);
+        }
+        let keys = idp_keys(&pending.idp_entity_id);
+        let status = match reply {
+            LogoutReply::Redirect { raw_query } => {
+                self.validate_logout_response_redirect(raw_query, &pending, &keys, now, clock_skew)
+            }
+            LogoutReply::Post { saml_response } => {
+                self.validate_logout_response_post(saml_response, &pending, &keys, now, clock_skew)
+            }
+        }?;
+        let window = Window::new(now, clock_skew);
+        let until = window.accepted_until(crate::cookie::expiry(pending.issued_at));
+        let key = format!("logout-response-to:{}", pending.id);
+        if !replay.first_use(&key, until, now).await? {
+            return Err(LogoutError::Replayed);
+        }
+        Ok(status)
+    }
+
     /// The LogoutRequest by HTTP-Redirect (signature over the query octets).
     #[must_use]
     pub fn logout_redirect_url(&self, request: &LogoutRequest, relay_state: &str) -> String {
@@ -160,7 +295,7 @@ impl ServiceProvider {
         clock_skew: Duration,
     ) -> Result<LogoutStatus, ResponseError> {
         let xml = decode_base64(saml_response)?;
-        let document = parse(&xml)?;
+        let document = parse_message(&xml)?;
         let root = document.root_element();
         verify_element(&document, &xml, root, idp_keys)?;
         self.logout_response(root, pending, now, clock_skew)
@@ -183,7 +318,7 @@ impl ServiceProvider {
         let message = Redirected::parse(raw_query, "SAMLResponse")?;
         message.verify(idp_keys)?;
         let xml = message.inflate()?;
-        let document = parse(&xml)?;
+        let document = parse_message(&xml)?;
         self.logout_response(document.root_element(), pending, now, clock_skew)
     }
 
@@ -197,7 +332,7 @@ impl ServiceProvider {
         if !is(root, SAMLP, "LogoutResponse") {
             return Err(rule("the document is not a samlp:LogoutResponse"));
         }
-        let skew = time::Duration::try_from(clock_skew).unwrap_or(time::Duration::ZERO);
+        let window = Window::new(now, clock_skew);
         non_empty(root.attribute("ID"), "LogoutResponse ID")?;
         if root.attribute("Version") != Some("2.0") {
             return Err(rule("LogoutResponse Version must be 2.0"));
@@ -206,7 +341,7 @@ impl ServiceProvider {
             root.attribute("IssueInstant"),
             "LogoutResponse IssueInstant",
         )?;
-        if issued + skew < pending.issued_at || issued > now + skew {
+        if issued < window.before(pending.issued_at) || issued > window.latest {
             return Err(rule("LogoutResponse IssueInstant out of range"));
         }
         if root.attribute("InResponseTo") != Some(pending.id.as_str()) {
@@ -247,19 +382,42 @@ impl ServiceProvider {
 }
 
 /// A LogoutRequest an IdP sent (IdP-initiated logout), its signature
-/// verified: close the SP session of `name_id`, then answer with
+/// verified: close the SP sessions it names, then answer with
 /// [`ServiceProvider::logout_response_to`] (Success also when the session
 /// was already gone, as the rules ask).
+///
+/// An IdP may end only the sessions it opened: match a session on
+/// [`idp_entity_id`](Self::idp_entity_id) *and*
+/// [`name_id`](Self::name_id) (with [`Identity::idp`] and
+/// [`Identity::name_id`]), never on the NameID alone, which another IdP
+/// could choose to collide with. Replays are the caller's to refuse:
+/// remember [`replay_key`](Self::replay_key) until
+/// [`accepted_until`](Self::accepted_until) (the
+/// [`SpidEndpoints`](crate::web::SpidEndpoints) do, in their replay cache).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct IdpLogoutRequest {
     /// The request's ID (the answer's `InResponseTo`).
     pub id: String,
-    /// The IdP that sent it.
+    /// The IdP that sent it (its Issuer, whose keys verified it).
     pub idp_entity_id: String,
     /// The citizen's transient NameID, as in [`Identity::name_id`].
     pub name_id: String,
+    /// The NameID's NameQualifier, as in [`Identity::name_qualifier`].
+    pub name_qualifier: Option<String>,
     /// The sessions named, as in [`Identity::session_index`].
     pub session_indexes: Vec<String>,
+    /// After this instant the request is refused anyway: its IssueInstant,
+    /// or its NotOnOrAfter if sooner, plus the clock tolerance.
+    pub accepted_until: OffsetDateTime,
+}
+
+impl IdpLogoutRequest {
+    /// The key under which a replay cache remembers this request.
+    #[must_use]
+    pub fn replay_key(&self) -> String {
+        format!("logout-request:{}:{}", self.idp_entity_id, self.id)
+    }
 }
 
 /// The SP's signed answer to an [`IdpLogoutRequest`].
@@ -293,7 +451,7 @@ impl ServiceProvider {
         clock_skew: Duration,
     ) -> Result<IdpLogoutRequest, ResponseError> {
         let xml = decode_base64(saml_request)?;
-        let document = parse(&xml)?;
+        let document = parse_message(&xml)?;
         let root = document.root_element();
         let issuer = logout_request_issuer(root)?;
         verify_element(&document, &xml, root, &idp_keys(&issuer))?;
@@ -316,7 +474,7 @@ impl ServiceProvider {
         // The Issuer names the keys, so the message is read first, within
         // the parser's limits, and trusted only once verified.
         let xml = message.inflate()?;
-        let document = parse(&xml)?;
+        let document = parse_message(&xml)?;
         let root = document.root_element();
         let issuer = logout_request_issuer(root)?;
         message.verify(&idp_keys(&issuer))?;
@@ -330,24 +488,28 @@ impl ServiceProvider {
         now: OffsetDateTime,
         clock_skew: Duration,
     ) -> Result<IdpLogoutRequest, ResponseError> {
-        let skew = time::Duration::try_from(clock_skew).unwrap_or(time::Duration::ZERO);
+        let window = Window::new(now, clock_skew);
         let id = non_empty(root.attribute("ID"), "LogoutRequest ID")?.to_owned();
         if root.attribute("Version") != Some("2.0") {
             return Err(rule("LogoutRequest Version must be 2.0"));
         }
         let issued = instant(root.attribute("IssueInstant"), "LogoutRequest IssueInstant")?;
-        if issued > now + skew || issued + skew < now {
+        if issued > window.latest || issued < window.earliest {
             return Err(rule("LogoutRequest IssueInstant out of range"));
         }
-        if let Some(until) = root.attribute("NotOnOrAfter")
-            && instant(Some(until), "LogoutRequest NotOnOrAfter")? + skew <= now
-        {
-            return Err(rule("LogoutRequest expired"));
+        let mut accepted_until = window.accepted_until(issued);
+        if let Some(until) = root.attribute("NotOnOrAfter") {
+            let until = instant(Some(until), "LogoutRequest NotOnOrAfter")?;
+            if until <= window.earliest {
+                return Err(rule("LogoutRequest expired"));
+            }
+            accepted_until = accepted_until.min(window.accepted_until(until));
         }
         if root.attribute("Destination") != Some(self.slo_url().as_str()) {
             return Err(rule("LogoutRequest Destination is not the SLO endpoint"));
         }
         let name_id = one(root, SAML, "NameID", "LogoutRequest NameID")?;
+        let name_qualifier = name_id.attribute("NameQualifier").map(str::to_owned);
         let name_id =
             non_empty(Some(&text_content(name_id)), "LogoutRequest NameID empty")?.to_owned();
         let session_indexes = root
@@ -359,7 +521,9 @@ impl ServiceProvider {
             id,
             idp_entity_id: issuer,
             name_id,
+            name_qualifier,
             session_indexes,
+            accepted_until,
         })
     }
 
@@ -504,7 +668,7 @@ impl Redirected {
             .map_err(|_| rule("the SAML message is not base64"))?;
         let mut xml = String::new();
         flate2::read::DeflateDecoder::new(deflated.as_slice())
-            .take(u64::try_from(MAX_XML_BYTES).unwrap_or(u64::MAX) + 1)
+            .take(u64::try_from(MAX_XML_BYTES).map_or(u64::MAX, |max| max.saturating_add(1)))
             .read_to_string(&mut xml)
             .map_err(|_| rule("the SAML message is not DEFLATE of UTF-8"))?;
         Ok(xml)

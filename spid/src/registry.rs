@@ -6,9 +6,26 @@
 //! registry is only ever filled from verified documents. IdP certificates
 //! rotate: refresh the aggregate (daily is customary) and keep the last
 //! registry that loaded if a refresh fails.
+//!
+//! # Refreshing
+//! A new aggregate *replaces* the IdPs the previous one brought: an IdP that
+//! left AgID's list is gone, and one whose certificates changed keeps only
+//! the new ones. IdPs added one by one ([`IdpRegistry::add_signed_idp`],
+//! test IdPs) stay. Within an entry, an unusable certificate is dropped and
+//! reported; the IdP is skipped only when none is left.
+//!
+//! An older list must not silently replace a newer one (a download served
+//! from a stale mirror, or replayed by whoever can answer it). What can be
+//! told: a document's `mdrpi:PublicationInfo/@creationInstant` (SAML
+//! metadata RPI 1.0), or else its `validUntil`; when both the list held and
+//! the one offered carry it, an earlier one is refused
+//! ([`RegistryError::Older`]). What cannot: AgID's aggregate as published
+//! (the 2022 copy in the tests) carries neither, so two signed versions of
+//! it cannot be ordered; then the newest download wins, and the TLS of the
+//! download is what stands between the SP and a replayed list.
 
-use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 
 use abilita_core::{ApiRequest, Transport};
@@ -16,12 +33,13 @@ use roxmltree::Node;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::dsig::{DsigError, KeyError, TrustedKey, verify_element};
+use crate::dsig::{DsigError, KeyError, TrustedKey, verify_document};
 use crate::xml::{XmlError, parse, text_content};
 
 const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
 const MDUI: &str = "urn:oasis:names:tc:SAML:metadata:ui";
+const MDRPI: &str = "urn:oasis:names:tc:SAML:metadata:rpi";
 const REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 const POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 
@@ -48,6 +66,14 @@ pub enum RegistryError {
     /// The document says it is no longer valid (`validUntil`).
     #[error("the IdP metadata expired at {0}")]
     Expired(OffsetDateTime),
+    /// The aggregate is older than the one held (see the module docs).
+    #[error("the IdP aggregate of {offered} is older than the one held, of {held}")]
+    Older {
+        /// The held list's publication (or `validUntil`).
+        held: OffsetDateTime,
+        /// The offered list's.
+        offered: OffsetDateTime,
+    },
     /// A required element is missing or malformed.
     #[error("the IdP metadata is not SPID metadata: {0}")]
     Shape(&'static str),
@@ -77,19 +103,29 @@ pub struct Idp {
     pub keys: Vec<TrustedKey>,
 }
 
-/// What [`IdpRegistry::add_aggregate`] did.
+/// What [`IdpRegistry::load_aggregate`] did.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct AggregateReport {
-    /// IdPs added (or replaced, by entity id).
+    /// IdPs the aggregate brought (each replacing any held under its id).
     pub added: usize,
+    /// IdPs of the previous aggregate that this one no longer lists:
+    /// removed, keys and all.
+    pub removed: Vec<String>,
     /// Entries skipped, by entity id, and why.
     pub skipped: Vec<(String, RegistryError)>,
+    /// Certificates dropped from IdPs that were kept, by entity id.
+    pub dropped_certificates: Vec<(String, KeyError)>,
 }
 
 /// The trusted IdPs, by entity id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdpRegistry {
     idps: BTreeMap<String, Idp>,
+    /// The IdPs the last aggregate brought: a new one replaces them.
+    from_aggregate: BTreeSet<String>,
+    /// The last aggregate's publication instant, when it had one.
+    aggregate_published: Option<OffsetDateTime>,
 }
 
 impl IdpRegistry {
@@ -99,17 +135,19 @@ impl IdpRegistry {
         Self::default()
     }
 
-    /// Adds the IdPs of AgID's aggregate (`EntitiesDescriptor`), after
-    /// verifying the whole-document signature with `agid` (the pinned AgID
-    /// certificate) and its `validUntil`, if any, against `now`.
+    /// Loads AgID's aggregate (`EntitiesDescriptor`), after verifying the
+    /// whole-document signature with `agid` (the pinned AgID certificate)
+    /// and its `validUntil`, if any, against `now`. Its IdPs replace those
+    /// of the previous aggregate (see the module docs on refreshing).
     ///
-    /// An entry that is not usable (no signing certificate, an unsupported
-    /// key) is skipped and reported, so that one IdP's mistake does not
-    /// take every other IdP's citizens out of the service.
+    /// An entry that is not usable (no usable signing certificate, no
+    /// entity id) is skipped and reported, so that one IdP's mistake does
+    /// not take every other IdP's citizens out of the service.
     ///
     /// # Errors
-    /// A [`RegistryError`] about the whole document; nothing is added then.
-    pub fn add_aggregate(
+    /// A [`RegistryError`] about the whole document (an older list
+    /// included); nothing changes then.
+    pub fn load_aggregate(
         &mut self,
         xml: &str,
         agid: &[TrustedKey],
@@ -122,27 +160,45 @@ impl IdpRegistry {
                 "the root is not an EntitiesDescriptor",
             ));
         }
-        verify_element(&document, xml, root, agid)?;
+        verify_document(&document, xml, agid)?;
         still_valid(root, now)?;
+        let published = published(root)?;
+        if let (Some(held), Some(offered)) = (self.aggregate_published, published)
+            && offered < held
+        {
+            return Err(RegistryError::Older { held, offered });
+        }
+
         let mut report = AggregateReport::default();
+        let mut loaded = BTreeMap::new();
         for entity in root.children().filter(|c| is(*c, MD, "EntityDescriptor")) {
+            let id = entity.attribute("entityID").unwrap_or_default().to_owned();
             match idp(entity, now) {
-                Ok(idp) => {
-                    report.added += 1;
-                    self.idps.insert(idp.entity_id.clone(), idp);
+                Ok((idp, dropped)) => {
+                    report
+                        .dropped_certificates
+                        .extend(dropped.into_iter().map(|error| (id.clone(), error)));
+                    loaded.insert(idp.entity_id.clone(), idp);
                 }
-                Err(error) => {
-                    let id = entity.attribute("entityID").unwrap_or_default();
-                    report.skipped.push((id.to_owned(), error));
-                }
+                Err(error) => report.skipped.push((id, error)),
             }
         }
+        for gone in std::mem::take(&mut self.from_aggregate) {
+            self.idps.remove(&gone);
+            if !loaded.contains_key(&gone) {
+                report.removed.push(gone);
+            }
+        }
+        report.added = loaded.len();
+        self.from_aggregate = loaded.keys().cloned().collect();
+        self.idps.extend(loaded);
+        self.aggregate_published = published.or(self.aggregate_published);
         Ok(report)
     }
 
     /// Downloads AgID's aggregate through `transport` (based at
-    /// [`AGID_REGISTRY_BASE_URL`], or a mirror) and adds it as
-    /// [`add_aggregate`](Self::add_aggregate) does.
+    /// [`AGID_REGISTRY_BASE_URL`], or a mirror) and loads it as
+    /// [`load_aggregate`](Self::load_aggregate) does.
     ///
     /// # Errors
     /// A [`RegistryError`]; nothing is added then.
@@ -156,7 +212,7 @@ impl IdpRegistry {
             .await?;
         let xml = std::str::from_utf8(response.body())
             .map_err(|_| RegistryError::Shape("the aggregate is not UTF-8"))?;
-        self.add_aggregate(xml, agid, transport.clock().now())
+        self.load_aggregate(xml, agid, transport.clock().now())
     }
 
     /// Adds one IdP from its own `EntityDescriptor`, signed by one of
@@ -171,9 +227,8 @@ impl IdpRegistry {
         now: OffsetDateTime,
     ) -> Result<&Idp, RegistryError> {
         let document = parse(xml)?;
-        let root = document.root_element();
-        verify_element(&document, xml, root, signers)?;
-        self.add_entity(root, now)
+        verify_document(&document, xml, signers)?;
+        self.add_entity(document.root_element(), now)
     }
 
     /// Adds one IdP from metadata that nobody signed: only for test IdPs
@@ -200,7 +255,11 @@ impl IdpRegistry {
             return Err(RegistryError::Shape("the root is not an EntityDescriptor"));
         }
         still_valid(root, now)?;
-        let idp = idp(root, now)?;
+        let (idp, dropped) = idp(root, now)?;
+        for error in dropped {
+            tracing::warn!(entity_id = %idp.entity_id, %error, "an IdP certificate was dropped");
+        }
+        self.from_aggregate.remove(&idp.entity_id);
         let entry = self.idps.entry(idp.entity_id.clone());
         Ok(match entry {
             Entry::Occupied(mut held) => {
@@ -249,8 +308,26 @@ fn still_valid(node: Node<'_, '_>, now: OffsetDateTime) -> Result<(), RegistryEr
     Ok(())
 }
 
-/// One `EntityDescriptor` with an `IDPSSODescriptor`.
-fn idp(entity: Node<'_, '_>, now: OffsetDateTime) -> Result<Idp, RegistryError> {
+/// When an `EntitiesDescriptor` was published: its
+/// `mdrpi:PublicationInfo/@creationInstant`, else its `validUntil`.
+fn published(root: Node<'_, '_>) -> Result<Option<OffsetDateTime>, RegistryError> {
+    let creation = root
+        .children()
+        .filter(|c| is(*c, MD, "Extensions"))
+        .flat_map(|e| e.children().filter(|c| is(*c, MDRPI, "PublicationInfo")))
+        .find_map(|info| info.attribute("creationInstant"));
+    creation
+        .or_else(|| root.attribute("validUntil"))
+        .map(|at| {
+            OffsetDateTime::parse(at, &Rfc3339)
+                .map_err(|_| RegistryError::Shape("the publication instant is not a date-time"))
+        })
+        .transpose()
+}
+
+/// One `EntityDescriptor` with an `IDPSSODescriptor`, and the errors of the
+/// certificates dropped from it.
+fn idp(entity: Node<'_, '_>, now: OffsetDateTime) -> Result<(Idp, Vec<KeyError>), RegistryError> {
     still_valid(entity, now)?;
     let entity_id = entity
         .attribute("entityID")
@@ -271,20 +348,26 @@ fn idp(entity: Node<'_, '_>, now: OffsetDateTime) -> Result<Idp, RegistryError> 
             .find_map(|c| c.attribute("Location"))
             .map(str::to_owned)
     };
-    let keys = descriptor
+    let (mut keys, mut dropped) = (Vec::new(), Vec::new());
+    let certificates = descriptor
         .children()
         .filter(|c| is(*c, MD, "KeyDescriptor"))
         .filter(|c| c.attribute("use").is_none_or(|u| u == "signing"))
-        .flat_map(|c| c.descendants().filter(|d| is(*d, DS, "X509Certificate")))
-        .map(|certificate| {
-            let der = crate::dsig::base64_content(certificate)?;
-            Ok(TrustedKey::from_certificate_der(&der)?)
-        })
-        .collect::<Result<Vec<_>, RegistryError>>()?;
+        .flat_map(|c| c.descendants().filter(|d| is(*d, DS, "X509Certificate")));
+    for certificate in certificates {
+        let key = crate::dsig::base64_content(certificate)
+            .map_err(|_| KeyError::NotACertificate)
+            .and_then(|der| TrustedKey::from_certificate_der(&der));
+        match key {
+            Ok(key) => keys.push(key),
+            Err(error) => dropped.push(error),
+        }
+    }
     if keys.is_empty() {
-        return Err(RegistryError::Shape(
-            "IDPSSODescriptor without a signing certificate",
-        ));
+        return Err(match dropped.pop() {
+            Some(error) => RegistryError::Certificate(error),
+            None => RegistryError::Shape("IDPSSODescriptor without a signing certificate"),
+        });
     }
 
     let names: Vec<Node<'_, '_>> = entity
@@ -314,7 +397,7 @@ fn idp(entity: Node<'_, '_>, now: OffsetDateTime) -> Result<Idp, RegistryError> 
         .map(|logo| text_content(logo).trim().to_owned())
         .filter(|url| !url.is_empty());
 
-    Ok(Idp {
+    let idp = Idp {
         entity_id: entity_id.to_owned(),
         display_name,
         logo_url,
@@ -323,5 +406,6 @@ fn idp(entity: Node<'_, '_>, now: OffsetDateTime) -> Result<Idp, RegistryError> 
         slo_redirect: endpoint("SingleLogoutService", REDIRECT),
         slo_post: endpoint("SingleLogoutService", POST),
         keys,
-    })
+    };
+    Ok((idp, dropped))
 }

@@ -15,13 +15,14 @@ use std::time::Duration;
 
 use abilita_core::CodiceFiscale;
 use base64::Engine as _;
-use roxmltree::Node;
+use roxmltree::{Document, Node};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::authn::Comparison;
 use crate::config::{ServiceProvider, SpidLevel};
 use crate::dsig::{DsigError, TrustedKey, verified_assertion};
+use crate::instants::Window;
+pub(crate) use crate::instants::instant;
 use crate::xml::{XmlError, parse, text_content};
 
 pub(crate) const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
@@ -29,6 +30,7 @@ pub(crate) const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 pub(crate) const ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 const TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 pub(crate) const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 
 /// The default tolerance between the IdP's clock and the SP's.
@@ -140,11 +142,8 @@ pub enum ResponseError {
         message: Option<String>,
     },
     /// A SAML or SPID rule is broken; the text names it.
-    #[error("the Response breaks a SPID rule: {0}")]
+    #[error("the message breaks a SAML or SPID rule: {0}")]
     Rule(&'static str),
-    /// An attribute's value is not in its SPID format.
-    #[error("the attribute {0} is not in its SPID format")]
-    Attribute(&'static str),
 }
 
 /// The citizen, as the IdP asserted them.
@@ -160,23 +159,33 @@ pub struct Identity {
     pub name_qualifier: String,
     /// The SessionIndex (for logout; present for SpidL1 only).
     pub session_index: Option<String>,
-    /// The Assertion's ID: remember it until `valid_until` against replay.
+    /// The Assertion's ID: [`finish_login`](ServiceProvider::finish_login)
+    /// remembers it against replay until `valid_until` plus the clock
+    /// tolerance.
     pub assertion_id: String,
-    /// When the assertion stops being usable.
+    /// When the assertion stops being usable (before the clock tolerance).
     pub valid_until: OffsetDateTime,
     /// The attributes.
     pub attributes: Attributes,
 }
 
-/// The released attributes: the common ones typed, all of them as text.
+/// The released attributes: every one as sent, and the common ones typed.
+///
+/// An attribute the citizen lacks is absent, also when the IdP sends it
+/// empty or `xsi:nil` (Sielte and InfoCert do). A value that does not parse
+/// (a `fiscalNumber` with a wrong check character, as some of AgID's demo
+/// users have; a `dateOfBirth` of `0000-00-00`) does not refuse the login:
+/// it stays in [`all`](Self::all) as sent, and its typed field holds the
+/// [`InvalidAttribute`], so the app decides.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Attributes {
-    /// `fiscalNumber` without its `TINIT-` prefix.
-    pub fiscal_number: Option<CodiceFiscale>,
-    /// `dateOfBirth`.
-    pub date_of_birth: Option<time::Date>,
-    /// Every attribute by SPID name, as sent.
+    /// `fiscalNumber` without its `TINIT-` prefix, when it is a valid
+    /// codice fiscale.
+    pub fiscal_number: Option<Result<CodiceFiscale, InvalidAttribute>>,
+    /// `dateOfBirth`, when it is a date.
+    pub date_of_birth: Option<Result<time::Date, InvalidAttribute>>,
+    /// Every attribute by SPID name, as sent (empty and nil ones left out).
     pub all: BTreeMap<String, String>,
 }
 
@@ -186,19 +195,60 @@ impl Attributes {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.all.get(name).map(String::as_str)
     }
+
+    /// The codice fiscale, when it was released and is valid.
+    #[must_use]
+    pub fn codice_fiscale(&self) -> Option<&CodiceFiscale> {
+        self.fiscal_number.as_ref().and_then(|f| f.as_ref().ok())
+    }
+}
+
+/// An attribute whose value is not in its SPID format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the attribute {name} is not in its SPID format: {reason}")]
+pub struct InvalidAttribute {
+    /// Its SPID name.
+    pub name: &'static str,
+    /// Its value, as sent.
+    pub raw: String,
+    /// What is wrong with it.
+    pub reason: String,
 }
 
 /// A posted `SAMLResponse` or `SAMLRequest` field: base64 (line breaks allowed) of UTF-8,
 /// refused unread when it is larger than the parser would take.
+///
+/// Whitespace is dropped in place, byte by byte, and only when there is
+/// some: a char-by-char copy into a new `String` cost four times the decode.
 pub(crate) fn decode_base64(value: &str) -> Result<String, ResponseError> {
-    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.len() > crate::xml::MAX_XML_BYTES * 4 / 3 + 4 {
+    if value.len() > (crate::xml::MAX_XML_BYTES / 3 * 4 + 4) * 2 {
         return Err(XmlError::TooLarge.into());
     }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .map_err(|_| rule("the SAML message is not base64"))?;
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let bytes = if value.bytes().any(|b| b.is_ascii_whitespace()) {
+        let mut compact = value.as_bytes().to_vec();
+        compact.retain(|b| !b.is_ascii_whitespace());
+        engine.decode(compact)
+    } else {
+        engine.decode(value)
+    }
+    .map_err(|_| rule("the SAML message is not base64"))?;
+    if bytes.len() > crate::xml::MAX_XML_BYTES {
+        return Err(XmlError::TooLarge.into());
+    }
     String::from_utf8(bytes).map_err(|_| rule("the SAML message is not UTF-8"))
+}
+
+/// Parses a SAML protocol message (Response, LogoutRequest,
+/// LogoutResponse): the parser's limits, and no processing instruction
+/// anywhere, as no SPID message carries one and another reader may treat
+/// one differently.
+pub(crate) fn parse_message(xml: &str) -> Result<Document<'_>, ResponseError> {
+    let document = parse(xml)?;
+    if document.root().descendants().any(|n| n.is_pi()) {
+        return Err(rule("a SAML message must not hold processing instructions"));
+    }
+    Ok(document)
 }
 
 pub(crate) fn rule(name: &'static str) -> ResponseError {
@@ -221,15 +271,6 @@ pub(crate) fn one<'a, 'i>(
         (Some(child), None) => Ok(child),
         _ => Err(rule(missing)),
     }
-}
-
-pub(crate) fn instant(
-    value: Option<&str>,
-    missing: &'static str,
-) -> Result<OffsetDateTime, ResponseError> {
-    value
-        .and_then(|v| OffsetDateTime::parse(v, &Rfc3339).ok())
-        .ok_or(rule(missing))
 }
 
 pub(crate) fn non_empty<'a>(
@@ -273,22 +314,23 @@ impl ServiceProvider {
         xml: &str,
         expect: &Expectations<'_>,
     ) -> Result<Identity, ResponseError> {
-        let document = parse(xml)?;
+        let document = parse_message(xml)?;
         let response = document.root_element();
         if !is(response, SAMLP, "Response") {
             return Err(rule("the document is not a samlp:Response"));
         }
-        let skew = time::Duration::try_from(expect.clock_skew).unwrap_or(time::Duration::ZERO);
-        let (now, request) = (expect.now, expect.request);
-        let not_before_request = |at: OffsetDateTime| at + skew >= request.issued_at;
-        let not_in_future = |at: OffsetDateTime| at <= now + skew;
+        let window = Window::new(expect.now, expect.clock_skew);
+        let request = expect.request;
+        // Issued between the request and now, both with the tolerance.
+        let issued_in_range =
+            |at: OffsetDateTime| at >= window.before(request.issued_at) && at <= window.latest;
 
         non_empty(response.attribute("ID"), "Response ID")?;
         if response.attribute("Version") != Some("2.0") {
             return Err(rule("Response Version must be 2.0"));
         }
         let issued = instant(response.attribute("IssueInstant"), "Response IssueInstant")?;
-        if !not_before_request(issued) || !not_in_future(issued) {
+        if !issued_in_range(issued) {
             return Err(rule("Response IssueInstant out of range"));
         }
         if response.attribute("InResponseTo") != Some(request.id.as_str()) {
@@ -331,16 +373,15 @@ impl ServiceProvider {
         }
 
         let assertion = verified_assertion(&document, xml, expect.idp_keys)?;
-        self.assertion(assertion, expect, skew)
+        self.assertion(assertion, request, &window)
     }
 
     fn assertion(
         &self,
         assertion: Node<'_, '_>,
-        expect: &Expectations<'_>,
-        skew: time::Duration,
+        request: &PendingRequest,
+        window: &Window,
     ) -> Result<Identity, ResponseError> {
-        let (now, request) = (expect.now, expect.request);
         let assertion_id = non_empty(assertion.attribute("ID"), "Assertion ID")?.to_owned();
         if assertion.attribute("Version") != Some("2.0") {
             return Err(rule("Assertion Version must be 2.0"));
@@ -349,7 +390,7 @@ impl ServiceProvider {
             assertion.attribute("IssueInstant"),
             "Assertion IssueInstant",
         )?;
-        if issued + skew < request.issued_at || issued > now + skew {
+        if issued < window.before(request.issued_at) || issued > window.latest {
             return Err(rule("Assertion IssueInstant out of range"));
         }
 
@@ -391,8 +432,13 @@ impl ServiceProvider {
             data.attribute("NotOnOrAfter"),
             "SubjectConfirmationData NotOnOrAfter",
         )?;
-        if confirmation_until + skew <= now {
+        if confirmation_until <= window.earliest {
             return Err(rule("SubjectConfirmationData expired"));
+        }
+        if let Some(not_before) = data.attribute("NotBefore")
+            && instant(Some(not_before), "SubjectConfirmationData NotBefore")? > window.latest
+        {
+            return Err(rule("SubjectConfirmationData not yet valid"));
         }
 
         let conditions = one(assertion, SAML, "Conditions", "Conditions")?;
@@ -401,7 +447,7 @@ impl ServiceProvider {
             conditions.attribute("NotOnOrAfter"),
             "Conditions NotOnOrAfter",
         )?;
-        if not_before > now + skew || not_on_or_after + skew <= now {
+        if not_before > window.latest || not_on_or_after <= window.earliest {
             return Err(rule("Conditions out of their validity"));
         }
         let restriction = one(
@@ -432,6 +478,11 @@ impl ServiceProvider {
         if !level_ok(request.level, request.comparison, level) {
             return Err(rule("the level does not satisfy the request"));
         }
+        // Whatever the request said (a `maximum` comparison, a request made
+        // before the floor was raised): never below the SP's floor.
+        if level < self.min_level {
+            return Err(rule("the level is below the SP's minimum"));
+        }
 
         Ok(Identity {
             idp: request.idp_entity_id.clone(),
@@ -446,7 +497,9 @@ impl ServiceProvider {
     }
 }
 
-/// The AttributeStatement: at least one Attribute, each with a value.
+/// The AttributeStatement: at least one Attribute, each with an
+/// AttributeValue (spid-sp-test case 99 refuses one without); an empty or
+/// `xsi:nil` value means the citizen lacks it.
 fn attributes(assertion: Node<'_, '_>) -> Result<Attributes, ResponseError> {
     let mut attributes = Attributes::default();
     let Some(statement) = assertion
@@ -462,26 +515,39 @@ fn attributes(assertion: Node<'_, '_>) -> Result<Attributes, ResponseError> {
         let value = attribute
             .children()
             .find(|c| is(*c, SAML, "AttributeValue"))
-            .map(text_content)
-            .unwrap_or_default();
-        let value = non_empty(Some(&value), "Attribute without a value")?.to_owned();
-        attributes.all.insert(name.to_owned(), value);
+            .ok_or(rule("Attribute without an AttributeValue"))?;
+        let nil = value
+            .attribute((XSI, "nil"))
+            .is_some_and(|v| matches!(v.trim(), "true" | "1"));
+        let text = text_content(value);
+        if nil || text.trim().is_empty() {
+            continue;
+        }
+        attributes
+            .all
+            .insert(name.to_owned(), text.trim().to_owned());
     }
     if !any {
         return Err(rule("AttributeStatement without attributes"));
     }
-    if let Some(fiscal) = attributes.all.get("fiscalNumber") {
-        let code = fiscal
+    attributes.fiscal_number = attributes.all.get("fiscalNumber").map(|raw| {
+        let invalid = |reason: &str| InvalidAttribute {
+            name: "fiscalNumber",
+            raw: raw.clone(),
+            reason: reason.to_owned(),
+        };
+        let code = raw
             .strip_prefix("TINIT-")
-            .ok_or(ResponseError::Attribute("fiscalNumber"))?;
-        attributes.fiscal_number =
-            Some(CodiceFiscale::new(code).map_err(|_| ResponseError::Attribute("fiscalNumber"))?);
-    }
-    if let Some(date) = attributes.all.get("dateOfBirth") {
+            .ok_or_else(|| invalid("not TINIT-<codice fiscale>"))?;
+        CodiceFiscale::new(code).map_err(|error| invalid(&error.to_string()))
+    });
+    attributes.date_of_birth = attributes.all.get("dateOfBirth").map(|raw| {
         let format = time::macros::format_description!("[year]-[month]-[day]");
-        attributes.date_of_birth = Some(
-            time::Date::parse(date, format).map_err(|_| ResponseError::Attribute("dateOfBirth"))?,
-        );
-    }
+        time::Date::parse(raw, format).map_err(|error| InvalidAttribute {
+            name: "dateOfBirth",
+            raw: raw.clone(),
+            reason: error.to_string(),
+        })
+    });
     Ok(attributes)
 }

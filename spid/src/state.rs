@@ -1,23 +1,22 @@
-//! What an SP remembers between the redirect to the IdP and the Response:
-//! the pending logins (each answered at most once) and the assertion ids
-//! already accepted (the replay cache).
+//! What a login remembers: the pending login (the request sent and where to
+//! go afterwards), which travels sealed in the browser's cookie
+//! ([`crate::cookie`]), and the message ids already accepted (the replay
+//! cache), the one piece of login state the server keeps.
 //!
-//! Both are dyn-safe async traits so that a deployment with several
-//! instances can plug a shared store (a database, Redis); the in-memory
-//! defaults are bounded in size and time. When full, they refuse rather than
-//! evict: evicting a pending login would let a flood of `/login` calls cancel
-//! citizens' logins silently, and evicting a remembered assertion would
-//! reopen it to replay.
+//! The replay cache is a dyn-safe async trait so that a deployment with
+//! several instances can plug a shared store (a database, Redis); the
+//! in-memory default is bounded in size and time. When full it refuses
+//! rather than evicts: evicting a remembered id would reopen it to replay.
+//! Only messages an IdP signed reach it, so an anonymous caller cannot fill
+//! it.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use abilita_core::InvalidInput;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::logout::PendingLogout;
 use crate::response::PendingRequest;
 
 /// A local path to send the citizen back to after login.
@@ -73,7 +72,8 @@ pub struct PendingLogin {
     pub return_path: ReturnPath,
 }
 
-/// A store failed (a shared store's connection, or a full in-memory one).
+/// The replay cache failed (a shared store's connection, or a full
+/// in-memory one).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -81,52 +81,37 @@ pub enum StoreError {
     #[error("the {0} is full")]
     Full(&'static str),
     /// A shared store's own failure.
-    #[error("the login state store failed")]
+    #[error("the replay cache failed")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// Pending logins, keyed by the opaque RelayState sent with the request.
-#[async_trait]
-pub trait PendingStore: Send + Sync {
-    /// Keeps `login` under `relay_state` until the store's time to live.
-    async fn put(
-        &self,
-        relay_state: &str,
-        login: PendingLogin,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-
-    /// Removes and returns the login under `relay_state`, if still live:
-    /// a login is answered at most once.
-    async fn take(
-        &self,
-        relay_state: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<PendingLogin>, StoreError>;
-}
-
-/// Assertion ids already accepted.
+/// Message ids already accepted: assertions, the AuthnRequests they
+/// answered, IdPs' LogoutRequests. The ids come from different messages,
+/// so [`ServiceProvider`](crate::ServiceProvider) prefixes each with its
+/// kind (`assertion:`, `authn-request:`, `logout-request:`,
+/// `logout-response-to:`).
 #[async_trait]
 pub trait ReplayCache: Send + Sync {
-    /// Records `assertion_id` until `until`; `false` when it was already
-    /// recorded and still live (a replay).
+    /// Records `id` until `until`; `false` when it was already recorded
+    /// and still live (a replay). Must be atomic: two calls with the same
+    /// id at once give one `true`.
     async fn first_use(
         &self,
-        assertion_id: &str,
+        id: &str,
         until: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
 }
 
-/// Entries with an expiry, purged in expiry order, at most `capacity` live.
+/// Ids with an expiry, purged in expiry order, at most `capacity` live.
 #[derive(Debug)]
-struct Expiring<V> {
-    entries: HashMap<String, (OffsetDateTime, V)>,
+struct Expiring {
+    entries: HashMap<String, OffsetDateTime>,
     by_expiry: BTreeSet<(OffsetDateTime, String)>,
     capacity: usize,
 }
 
-impl<V> Expiring<V> {
+impl Expiring {
     fn new(capacity: usize) -> Self {
         Self {
             entries: HashMap::new(),
@@ -146,36 +131,23 @@ impl<V> Expiring<V> {
         }
     }
 
-    fn live(&mut self, key: &str, now: OffsetDateTime) -> bool {
-        self.purge(now);
-        self.entries.contains_key(key)
-    }
-
-    fn insert(
+    /// Records `key` unless it is live; `Ok(false)` when it is.
+    fn first_use(
         &mut self,
         key: &str,
-        value: V,
         expires: OffsetDateTime,
         now: OffsetDateTime,
-        what: &'static str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.purge(now);
-        if let Some((old, _)) = self.entries.remove(key) {
-            self.by_expiry.remove(&(old, key.to_owned()));
+        if self.entries.contains_key(key) {
+            return Ok(false);
         }
         if self.entries.len() >= self.capacity {
-            return Err(StoreError::Full(what));
+            return Err(StoreError::Full("replay cache"));
         }
-        self.entries.insert(key.to_owned(), (expires, value));
+        self.entries.insert(key.to_owned(), expires);
         self.by_expiry.insert((expires, key.to_owned()));
-        Ok(())
-    }
-
-    fn remove(&mut self, key: &str, now: OffsetDateTime) -> Option<V> {
-        self.purge(now);
-        let (expires, value) = self.entries.remove(key)?;
-        self.by_expiry.remove(&(expires, key.to_owned()));
-        Some(value)
+        Ok(true)
     }
 }
 
@@ -187,68 +159,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn after(now: OffsetDateTime, ttl: Duration) -> OffsetDateTime {
-    time::Duration::try_from(ttl)
-        .ok()
-        .and_then(|ttl| now.checked_add(ttl))
-        .unwrap_or(now)
-}
-
-/// The in-memory [`PendingStore`]: one process only.
-#[derive(Debug)]
-pub struct MemoryPendingStore {
-    ttl: Duration,
-    inner: Mutex<Expiring<PendingLogin>>,
-}
-
-impl MemoryPendingStore {
-    /// At most `capacity` logins, each live for `ttl`.
-    #[must_use]
-    pub fn new(capacity: usize, ttl: Duration) -> Self {
-        Self {
-            ttl,
-            inner: Mutex::new(Expiring::new(capacity)),
-        }
-    }
-}
-
-impl Default for MemoryPendingStore {
-    /// 10,000 logins of at most 10 minutes: an IdP's own login page times
-    /// out sooner, and a few hundred bytes each keep it under 10 MB.
-    fn default() -> Self {
-        Self::new(10_000, Duration::from_secs(600))
-    }
-}
-
-#[async_trait]
-impl PendingStore for MemoryPendingStore {
-    async fn put(
-        &self,
-        relay_state: &str,
-        login: PendingLogin,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let expires = after(now, self.ttl);
-        lock(&self.inner).insert(relay_state, login, expires, now, "pending-login store")
-    }
-
-    async fn take(
-        &self,
-        relay_state: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<PendingLogin>, StoreError> {
-        Ok(lock(&self.inner).remove(relay_state, now))
-    }
-}
-
 /// The in-memory [`ReplayCache`]: one process only.
 ///
-/// Each id is kept exactly until the assertion's validity ends: after that
-/// the validation refuses the assertion anyway, and forgetting it sooner
-/// would reopen it to replay. So the bound is in size only.
+/// Each id is kept exactly until the message could no longer be accepted
+/// (its validity plus the clock tolerance): after that validation refuses
+/// it anyway, and forgetting it sooner would reopen it to replay. So the
+/// bound is in size only.
 #[derive(Debug)]
 pub struct MemoryReplayCache {
-    inner: Mutex<Expiring<()>>,
+    inner: Mutex<Expiring>,
 }
 
 impl MemoryReplayCache {
@@ -262,7 +181,7 @@ impl MemoryReplayCache {
 }
 
 impl Default for MemoryReplayCache {
-    /// 100,000 ids: SPID assertions live minutes, so this is far above the
+    /// 100,000 ids: SPID messages live minutes, so this is far above the
     /// logins a municipality sees in their lifetime.
     fn default() -> Self {
         Self::new(100_000)
@@ -273,47 +192,10 @@ impl Default for MemoryReplayCache {
 impl ReplayCache for MemoryReplayCache {
     async fn first_use(
         &self,
-        assertion_id: &str,
+        id: &str,
         until: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut inner = lock(&self.inner);
-        if inner.live(assertion_id, now) {
-            return Ok(false);
-        }
-        inner.insert(assertion_id, (), until, now, "assertion replay cache")?;
-        Ok(true)
-    }
-}
-
-/// SP-initiated logouts in progress, by RelayState: in memory, as a lost
-/// one only costs the citizen a logout page without the IdP's confirmation
-/// (the SP session is closed before the IdP is asked).
-#[derive(Debug)]
-pub(crate) struct PendingLogouts {
-    ttl: Duration,
-    inner: Mutex<Expiring<PendingLogout>>,
-}
-
-impl PendingLogouts {
-    pub(crate) fn new(capacity: usize, ttl: Duration) -> Self {
-        Self {
-            ttl,
-            inner: Mutex::new(Expiring::new(capacity)),
-        }
-    }
-
-    pub(crate) fn put(
-        &self,
-        relay_state: &str,
-        logout: PendingLogout,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let expires = after(now, self.ttl);
-        lock(&self.inner).insert(relay_state, logout, expires, now, "pending-logout store")
-    }
-
-    pub(crate) fn take(&self, relay_state: &str, now: OffsetDateTime) -> Option<PendingLogout> {
-        lock(&self.inner).remove(relay_state, now)
+        lock(&self.inner).first_use(id, until, now)
     }
 }

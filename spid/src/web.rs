@@ -3,33 +3,38 @@
 //! [`WebResponse`] is an `axum` response; any other server takes a few
 //! lines (see `examples/src/bin/spid-sp.rs`).
 //!
-//! - `GET /metadata`: the signed metadata.
+//! - `GET /metadata`: the signed metadata, signed once when the endpoints
+//!   are made and served from memory.
 //! - `GET /login?idp=ENTITYID[&level=1|2|3][&return=/path]`: 302 to the
-//!   IdP (HTTP-Redirect).
+//!   IdP (HTTP-Redirect), with the login cookie set ([`crate::cookie`]); a
+//!   level below the SP's floor is raised to it.
 //! - `POST /acs`: the login completed ([`Outcome::LoggedIn`], the app makes
-//!   its session), or **403** with a courtesy page for any refusal,
-//!   including the citizen's anomalies with AgID's message (the SPID
-//!   validator judges the status code).
+//!   its session), or [`Outcome::Refused`] with the typed reason and a
+//!   **403** courtesy page, AgID's message for the citizen's anomalies (the
+//!   SPID validator judges the status code); the app may send its own page.
 //! - `GET` or `POST /slo`: an IdP-initiated LogoutRequest, answered with a
 //!   signed LogoutResponse ([`Outcome::LoggedOut`], the app closes the
-//!   session first); or the IdP's LogoutResponse to
+//!   sessions it names first); or the IdP's LogoutResponse to
 //!   [`SpidEndpoints::logout`], the SP-initiated logout.
+//!
+//! Every refusal is logged at `warn` with its whole cause chain; no log line
+//! carries a citizen's data.
 
 use std::time::Duration;
 
+use abilita_core::ErrorChain;
 use time::OffsetDateTime;
 
 use crate::authn::AuthnOptions;
-use crate::authn::fresh_id;
 use crate::config::{ServiceProvider, SpidLevel};
+use crate::cookie::cookie_value;
+use crate::dsig::SignError;
 use crate::login::{AcsForm, IdpTarget, Login, LoginError};
-use crate::logout::{IdpLogoutRequest, LogoutStatus};
+use crate::logout::{IdpLogoutRequest, LogoutError, LogoutReply, LogoutStatus};
 use crate::registry::IdpRegistry;
 use crate::response::Identity;
 use crate::response::{DEFAULT_CLOCK_SKEW, ResponseError};
-use crate::state::{
-    MemoryPendingStore, MemoryReplayCache, PendingLogouts, PendingStore, ReplayCache, ReturnPath,
-};
+use crate::state::{MemoryReplayCache, ReplayCache, ReturnPath};
 use crate::xml::write::escape;
 
 /// An HTTP request, as far as the SP's endpoints read it.
@@ -41,6 +46,9 @@ pub struct WebRequest<'a> {
     pub path: &'a str,
     /// The raw query string, without `?` (still percent-encoded).
     pub query: &'a str,
+    /// The `Cookie` header (`""` when there is none; several headers
+    /// joined with `; `).
+    pub cookies: &'a str,
     /// The body (`application/x-www-form-urlencoded` for `POST`).
     pub body: &'a [u8],
 }
@@ -54,6 +62,8 @@ pub struct WebResponse {
     pub content_type: &'static str,
     /// The `Location`, for a redirect.
     pub location: Option<String>,
+    /// `Set-Cookie` header values, one header each.
+    pub set_cookies: Vec<String>,
     /// The body.
     pub body: String,
 }
@@ -67,18 +77,36 @@ pub enum Outcome {
     /// A citizen logged in: make the session, then send them to
     /// [`Login::return_path`].
     LoggedIn(Login),
-    /// An IdP closed a citizen's session: close the SP's, then send this
+    /// An IdP closed a citizen's session: close the SP sessions it names
+    /// (by IdP *and* NameID, see [`IdpLogoutRequest`]), then send this
     /// (the signed LogoutResponse).
     LoggedOut(IdpLogoutRequest, WebResponse),
+    /// A login or logout message was refused: the typed reason for the app
+    /// (to render its own page, to count), and a default page to send.
+    Refused(Refusal, WebResponse),
+}
+
+/// Why an endpoint refused a message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// `/acs`: the login was not completed.
+    #[error("a SPID login was refused")]
+    Login(#[source] LoginError),
+    /// `/slo`: an IdP's LogoutRequest was refused.
+    #[error("an IdP's LogoutRequest was refused")]
+    LogoutRequest(#[source] ResponseError),
+    /// `/slo`: the IdP's answer to an SP-initiated logout was refused.
+    #[error("an SP-initiated logout was not confirmed")]
+    Logout(#[source] LogoutError),
 }
 
 /// The SP's endpoints with their state.
 pub struct SpidEndpoints {
     sp: ServiceProvider,
     idps: IdpRegistry,
-    pending: Box<dyn PendingStore>,
     replay: Box<dyn ReplayCache>,
-    logouts: PendingLogouts,
+    metadata: String,
     level: SpidLevel,
     clock_skew: Duration,
 }
@@ -94,29 +122,27 @@ impl std::fmt::Debug for SpidEndpoints {
 
 impl SpidEndpoints {
     /// The endpoints of `sp` for the IdPs of `idps`, with the in-memory
-    /// stores (one instance) and the SP's default level.
-    #[must_use]
-    pub fn new(sp: ServiceProvider, idps: IdpRegistry) -> Self {
-        let level = sp.default_level();
-        Self {
+    /// replay cache (one instance). The metadata is signed here, once, so a
+    /// key that cannot sign fails at start-up rather than on `/metadata`.
+    ///
+    /// # Errors
+    /// When the metadata cannot be signed.
+    pub fn new(sp: ServiceProvider, idps: IdpRegistry) -> Result<Self, SignError> {
+        let metadata = sp.metadata()?;
+        Ok(Self {
+            level: sp.min_level(),
             sp,
             idps,
-            pending: Box::new(MemoryPendingStore::default()),
             replay: Box::new(MemoryReplayCache::default()),
-            logouts: PendingLogouts::new(10_000, Duration::from_secs(600)),
-            level,
+            metadata,
             clock_skew: DEFAULT_CLOCK_SKEW,
-        }
+        })
     }
 
-    /// Shared stores, for several instances behind one address.
+    /// A shared replay cache, for several instances behind one address
+    /// (they also need one [`StateKey`](crate::cookie::StateKey)).
     #[must_use]
-    pub fn with_stores(
-        mut self,
-        pending: Box<dyn PendingStore>,
-        replay: Box<dyn ReplayCache>,
-    ) -> Self {
-        self.pending = pending;
+    pub fn with_replay_cache(mut self, replay: Box<dyn ReplayCache>) -> Self {
         self.replay = replay;
         self
     }
@@ -128,14 +154,29 @@ impl SpidEndpoints {
         self
     }
 
+    /// The Service Provider served.
+    #[must_use]
+    pub fn service_provider(&self) -> &ServiceProvider {
+        &self.sp
+    }
+
     /// Serves one request at `now`.
     pub async fn handle(&self, request: WebRequest<'_>, now: OffsetDateTime) -> Outcome {
         match (request.method, request.path) {
-            ("GET", "/metadata") => Outcome::Respond(self.metadata()),
-            ("GET", "/login") => Outcome::Respond(self.login(request.query, now).await),
-            ("POST", "/acs") => self.acs(request.body, now).await,
-            ("GET", "/slo") => self.slo(request.query, true, now),
-            ("POST", "/slo") => self.slo(&String::from_utf8_lossy(request.body), false, now),
+            ("GET", "/metadata") => Outcome::Respond(WebResponse {
+                status: 200,
+                content_type: "application/samlmetadata+xml",
+                location: None,
+                set_cookies: Vec::new(),
+                body: self.metadata.clone(),
+            }),
+            ("GET", "/login") => Outcome::Respond(self.login(request.query, now)),
+            ("POST", "/acs") => self.acs(request.body, request.cookies, now).await,
+            ("GET", "/slo") => self.slo(request.query, true, request.cookies, now).await,
+            ("POST", "/slo") => {
+                let body = String::from_utf8_lossy(request.body);
+                self.slo(&body, false, request.cookies, now).await
+            }
             (_, "/metadata" | "/login" | "/acs" | "/slo") => {
                 Outcome::Respond(page(405, "Metodo non consentito."))
             }
@@ -143,22 +184,7 @@ impl SpidEndpoints {
         }
     }
 
-    fn metadata(&self) -> WebResponse {
-        match self.sp.metadata() {
-            Ok(xml) => WebResponse {
-                status: 200,
-                content_type: "application/samlmetadata+xml",
-                location: None,
-                body: xml,
-            },
-            Err(error) => {
-                tracing::error!(%error, "the SP metadata could not be signed");
-                page(500, "Metadati non disponibili.")
-            }
-        }
-    }
-
-    async fn login(&self, query: &str, now: OffsetDateTime) -> WebResponse {
+    fn login(&self, query: &str, now: OffsetDateTime) -> WebResponse {
         let fields = form(query.as_bytes());
         let Some(idp) = field(&fields, "idp").and_then(|id| self.idps.get(id)) else {
             return page(400, "Identity provider sconosciuto.");
@@ -186,64 +212,44 @@ impl SpidEndpoints {
             entity_id: &idp.entity_id,
             sso_url,
         };
-        match self
-            .sp
-            .start_login(self.pending.as_ref(), target, &options, return_path, now)
-            .await
-        {
-            Ok(url) => WebResponse {
-                status: 302,
-                content_type: "text/plain; charset=utf-8",
-                location: Some(url),
-                body: String::new(),
-            },
-            Err(error) => {
-                tracing::error!(%error, "a login could not be started");
-                page(503, "Servizio momentaneamente non disponibile.")
-            }
-        }
+        let start = self.sp.start_login(target, &options, return_path, now);
+        redirect_response(start.redirect_url, vec![start.cookie.set_cookie()])
     }
 
-    async fn acs(&self, body: &[u8], now: OffsetDateTime) -> Outcome {
+    async fn acs(&self, body: &[u8], cookies: &str, now: OffsetDateTime) -> Outcome {
         let fields = form(body);
-        let (Some(saml_response), Some(relay_state)) =
-            (field(&fields, "SAMLResponse"), field(&fields, "RelayState"))
-        else {
+        let Some(saml_response) = field(&fields, "SAMLResponse") else {
             return Outcome::Respond(page(400, "Richiesta non valida."));
         };
         let form = AcsForm {
             saml_response,
-            relay_state,
+            relay_state: field(&fields, "RelayState").unwrap_or_default(),
+            login_cookie: cookie_value(cookies, self.sp.login_cookie_name()),
         };
         let keys = |entity_id: &str| self.idps.keys_of(entity_id);
         let finished = self
             .sp
-            .finish_login(
-                form,
-                self.pending.as_ref(),
-                self.replay.as_ref(),
-                &keys,
-                now,
-                self.clock_skew,
-            )
+            .finish_login(form, self.replay.as_ref(), &keys, now, self.clock_skew)
             .await;
         match finished {
             Ok(login) => Outcome::LoggedIn(login),
-            Err(LoginError::Response(ResponseError::Anomaly(anomaly))) => {
-                Outcome::Respond(page(403, anomaly.message()))
-            }
             Err(error) => {
-                // The reason is for the operator; the citizen gets no oracle.
-                tracing::warn!(%error, "a SPID Response was refused");
-                Outcome::Respond(page(403, "Accesso non riuscito: riprovare."))
+                // AgID's message for the citizen's anomalies; otherwise the
+                // reason is for the operator and the citizen gets no oracle.
+                let message = match &error {
+                    LoginError::Response(ResponseError::Anomaly(anomaly)) => anomaly.message(),
+                    _ => "Accesso non riuscito: riprovare.",
+                };
+                refused(Refusal::Login(error), page(403, message))
             }
         }
     }
 
     /// SP-initiated logout of the session `identity` opened: call it from
     /// the app's logout page once its own session is closed; the answer
-    /// sends the citizen to the IdP (302), whose LogoutResponse comes back
-    /// to `/slo`.
+    /// sends the citizen to the IdP (302) with the logout cookie set, and
+    /// the IdP's LogoutResponse comes back to `/slo`.
+    #[must_use]
     pub fn logout(&self, identity: &Identity, now: OffsetDateTime) -> WebResponse {
         let Some(slo_url) = self
             .idps
@@ -252,65 +258,74 @@ impl SpidEndpoints {
         else {
             return page(200, "Uscita completata su questo servizio.");
         };
-        let request = self.sp.logout_request(slo_url, identity, now);
-        let relay_state = fresh_id();
-        if let Err(error) = self.logouts.put(&relay_state, request.pending(), now) {
-            tracing::error!(%error, "a logout could not be started");
-            return page(200, "Uscita completata su questo servizio.");
-        }
-        WebResponse {
-            status: 302,
-            content_type: "text/plain; charset=utf-8",
-            location: Some(self.sp.logout_redirect_url(&request, &relay_state)),
-            body: String::new(),
-        }
+        let start = self.sp.start_logout(slo_url, identity, now);
+        redirect_response(start.redirect_url, vec![start.cookie.set_cookie()])
     }
 
     /// The IdP's LogoutResponse to [`logout`](Self::logout).
-    fn logout_response(
+    async fn logout_response(
         &self,
         fields_text: &str,
         fields: &[(String, String)],
         redirect: bool,
+        cookies: &str,
         now: OffsetDateTime,
-    ) -> WebResponse {
-        let Some(pending) = field(fields, "RelayState").and_then(|rs| self.logouts.take(rs, now))
-        else {
-            return page(400, "Nessuna uscita in corso.");
+    ) -> Outcome {
+        let reply = if redirect {
+            LogoutReply::Redirect {
+                raw_query: fields_text,
+            }
+        } else {
+            LogoutReply::Post {
+                saml_response: field(fields, "SAMLResponse").unwrap_or_default(),
+            }
         };
-        let keys = self.idps.keys_of(&pending.idp_entity_id);
-        let checked = if redirect {
-            self.sp.validate_logout_response_redirect(
-                fields_text,
-                &pending,
+        let keys = |entity_id: &str| self.idps.keys_of(entity_id);
+        let cookie_name = self.sp.logout_cookie_name();
+        let finished = self
+            .sp
+            .finish_logout(
+                reply,
+                field(fields, "RelayState"),
+                cookie_value(cookies, cookie_name),
+                self.replay.as_ref(),
                 &keys,
                 now,
                 self.clock_skew,
             )
-        } else {
-            let message = field(fields, "SAMLResponse").unwrap_or_default();
-            self.sp
-                .validate_logout_response_post(message, &pending, &keys, now, self.clock_skew)
-        };
-        match checked {
+            .await;
+        let mut answer = match &finished {
             Ok(LogoutStatus::Success) => page(200, "Uscita completata."),
             Ok(LogoutStatus::Partial) => page(
                 200,
                 "Uscita completata su questo servizio; altri servizi potrebbero essere ancora aperti.",
             ),
-            Err(error) => {
-                tracing::warn!(%error, "a LogoutResponse was refused");
-                page(403, "Risposta di uscita non valida.")
-            }
+            Err(_) => page(403, "Risposta di uscita non valida."),
+        };
+        answer.set_cookies.push(crate::cookie::clear_cookie(
+            cookie_name,
+            self.sp.sealer().secure,
+        ));
+        match finished {
+            Ok(_) => Outcome::Respond(answer),
+            Err(error) => refused(Refusal::Logout(error), answer),
         }
     }
 
     /// `fields_text` is the raw query (`redirect`) or the form body; the
     /// Redirect signatures are checked over its raw octets.
-    fn slo(&self, fields_text: &str, redirect: bool, now: OffsetDateTime) -> Outcome {
+    async fn slo(
+        &self,
+        fields_text: &str,
+        redirect: bool,
+        cookies: &str,
+        now: OffsetDateTime,
+    ) -> Outcome {
         let fields = form(fields_text.as_bytes());
         if field(&fields, "SAMLResponse").is_some() {
-            return Outcome::Respond(self.logout_response(fields_text, &fields, redirect, now));
+            return self
+                .logout_response(fields_text, &fields, redirect, cookies, now)
+                .await;
         }
         let keys = |entity_id: &str| self.idps.keys_of(entity_id);
         let validated = if redirect {
@@ -325,26 +340,43 @@ impl SpidEndpoints {
                 None => return Outcome::Respond(page(400, "Richiesta non valida.")),
             }
         };
+        let refuse = |error| {
+            refused(
+                Refusal::LogoutRequest(error),
+                page(403, "Richiesta di uscita non valida."),
+            )
+        };
         let request = match validated {
             Ok(request) => request,
-            Err(error) => {
-                tracing::warn!(%error, "a LogoutRequest was refused");
-                return Outcome::Respond(page(403, "Richiesta di uscita non valida."));
-            }
+            Err(error) => return refuse(error),
         };
+        match self
+            .replay
+            .first_use(&request.replay_key(), request.accepted_until, now)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                return refuse(ResponseError::Rule(
+                    "the LogoutRequest was already received",
+                ));
+            }
+            Err(error) => {
+                tracing::error!(error = %ErrorChain(&error), "the replay cache failed");
+                return Outcome::Respond(page(503, "Servizio momentaneamente non disponibile."));
+            }
+        }
         let Some(idp) = self.idps.get(&request.idp_entity_id) else {
-            return Outcome::Respond(page(403, "Richiesta di uscita non valida."));
+            return refuse(ResponseError::Rule("the LogoutRequest's IdP is unknown"));
         };
         let relay_state = field(&fields, "RelayState").unwrap_or_default();
         let answer = match (&idp.slo_redirect, &idp.slo_post) {
             (Some(url), _) => {
                 let response = self.sp.logout_response_to(&request, url, now);
-                WebResponse {
-                    status: 302,
-                    content_type: "text/plain; charset=utf-8",
-                    location: Some(self.sp.logout_response_redirect_url(&response, relay_state)),
-                    body: String::new(),
-                }
+                redirect_response(
+                    self.sp.logout_response_redirect_url(&response, relay_state),
+                    Vec::new(),
+                )
             }
             (None, Some(url)) => {
                 let response = self.sp.logout_response_to(&request, url, now);
@@ -353,10 +385,11 @@ impl SpidEndpoints {
                         status: 200,
                         content_type: "text/html; charset=utf-8",
                         location: None,
+                        set_cookies: Vec::new(),
                         body,
                     },
                     Err(error) => {
-                        tracing::error!(%error, "a LogoutResponse could not be signed");
+                        tracing::error!(error = %ErrorChain(&error), "a LogoutResponse could not be signed");
                         page(500, "Uscita non completata.")
                     }
                 }
@@ -364,6 +397,22 @@ impl SpidEndpoints {
             (None, None) => page(200, "Uscita completata."),
         };
         Outcome::LoggedOut(request, answer)
+    }
+}
+
+/// Logs the refusal with its whole cause chain, and hands it to the app.
+fn refused(refusal: Refusal, response: WebResponse) -> Outcome {
+    tracing::warn!(error = %ErrorChain(&refusal), "a SPID message was refused");
+    Outcome::Refused(refusal, response)
+}
+
+fn redirect_response(location: String, set_cookies: Vec<String>) -> WebResponse {
+    WebResponse {
+        status: 302,
+        content_type: "text/plain; charset=utf-8",
+        location: Some(location),
+        set_cookies,
+        body: String::new(),
     }
 }
 
@@ -383,6 +432,11 @@ impl axum::response::IntoResponse for WebResponse {
             .and_then(|l| axum::http::HeaderValue::from_str(&l).ok())
         {
             response.headers_mut().insert(header::LOCATION, location);
+        }
+        for cookie in self.set_cookies {
+            if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
         }
         response
     }
@@ -404,6 +458,7 @@ fn page(status: u16, message: &str) -> WebResponse {
         status,
         content_type: "text/html; charset=utf-8",
         location: None,
+        set_cookies: Vec::new(),
         body: format!(
             "<!DOCTYPE html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>SPID</title></head>\
              <body><main><p>{}</p></main></body></html>",

@@ -8,8 +8,10 @@
 //!
 //! Serves `/metadata`, `/login?idp=ENTITYID`, `/acs`, `/logout` and `/slo`.
 //! On login it opens a session (an `sid` cookie, in memory) and shows the
-//! citizen's attributes, fiscal number included, as HTML, or as JSON when
-//! asked with `Accept: application/json`. The IdP metadata files
+//! citizen's NameID verbatim and attributes, fiscal number included, as
+//! HTML, or as JSON when asked with `Accept: application/json`. An IdP's
+//! logout closes the sessions that IdP opened for that NameID, never
+//! another IdP's. The IdP metadata files
 //! are trusted as they are, unsigned included, because the flag says so:
 //! this program is for test IdPs, never for production.
 
@@ -151,7 +153,7 @@ fn endpoints(options: &Options) -> Result<SpidEndpoints, String> {
             .map_err(|e| format!("{path}: {e}"))?;
         eprintln!("trusting the test IdP {} ({path})", idp.entity_id);
     }
-    Ok(SpidEndpoints::new(sp, idps))
+    SpidEndpoints::new(sp, idps).map_err(|e| format!("SP metadata: {e}"))
 }
 
 /// The example's state: the endpoints and the sessions they opened.
@@ -194,19 +196,30 @@ async fn serve(
             None => (StatusCode::OK, "Nessuna sessione aperta.").into_response(),
         };
     }
+    let cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ");
     let request = WebRequest {
         method: method.as_str(),
         path: uri.path(),
         query: uri.query().unwrap_or_default(),
+        cookies: &cookies,
         body: &body,
     };
     match app.endpoints.handle(request, now).await {
         Outcome::Respond(response) => response.into_response(),
         Outcome::LoggedOut(request, response) => {
-            app.sessions()
-                .retain(|_, identity| identity.name_id != request.name_id);
+            // Only the sessions this IdP opened for this NameID.
+            app.sessions().retain(|_, identity| {
+                identity.idp != request.idp_entity_id || identity.name_id != request.name_id
+            });
             response.into_response()
         }
+        // The default page; an app would render its own from the reason.
+        Outcome::Refused(_reason, response) => response.into_response(),
         Outcome::LoggedIn(login) => {
             let json = headers
                 .get(header::ACCEPT)
@@ -231,7 +244,8 @@ fn welcome(login: &Login, json: bool) -> Response {
         let body = serde_json::json!({
             "idp": identity.idp,
             "level": format!("{:?}", identity.level),
-            "fiscal_number": identity.attributes.fiscal_number.as_ref().map(|cf| cf.as_str()),
+            "name_id": identity.name_id,
+            "fiscal_number": identity.attributes.codice_fiscale().map(|cf| cf.as_str()),
             "attributes": identity.attributes.all,
             "return_path": login.return_path.as_str(),
         });
@@ -249,9 +263,11 @@ fn welcome(login: &Login, json: bool) -> Response {
         .collect();
     let body = format!(
         "<!DOCTYPE html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>Benvenuto</title></head>\
-         <body><h1>Accesso effettuato</h1><p>Identity provider: {} ({:?})</p><table>{rows}</table></body></html>",
+         <body><h1>Accesso effettuato</h1><p>Identity provider: {} ({:?})</p>\
+         <p>NameID: <code id=\"name-id\">{}</code></p><table>{rows}</table></body></html>",
         html(&identity.idp),
-        identity.level
+        identity.level,
+        html(&identity.name_id)
     );
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }

@@ -181,13 +181,17 @@ fn escape(value: &str, out: &mut String, replacement: impl Fn(u8) -> Option<&'st
         if let Some(escaped) = replacement(byte) {
             out.push_str(value.get(run..at).unwrap_or_default());
             out.push_str(escaped);
-            run = at + 1;
+            run = at.saturating_add(1);
         }
     }
     out.push_str(value.get(run..).unwrap_or_default());
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "test generators over indices of their own small vectors"
+)]
 mod differential;
 
 #[cfg(test)]

@@ -42,6 +42,11 @@ pub enum XmlError {
     /// refuses only a repeated prefixed declaration.
     #[error("an element declares the default namespace twice")]
     RepeatedDefaultNamespace,
+    /// The XML declaration names an encoding other than UTF-8: the text
+    /// was read as UTF-8, so a reader that honours the declaration would
+    /// read other characters than the ones checked here.
+    #[error("the XML declaration names an encoding other than UTF-8")]
+    NotUtf8,
 }
 
 /// Parses `text` with the limits above and those of start tags
@@ -53,6 +58,9 @@ pub enum XmlError {
 pub fn parse(text: &str) -> Result<Document<'_>, XmlError> {
     if text.len() > MAX_XML_BYTES {
         return Err(XmlError::TooLarge);
+    }
+    if !declared_utf8(text) {
+        return Err(XmlError::NotUtf8);
     }
     start_tags::check(text)?;
     let options = ParsingOptions {
@@ -75,6 +83,29 @@ pub fn parse(text: &str) -> Result<Document<'_>, XmlError> {
     Ok(document)
 }
 
+/// Whether the XML declaration, if any, leaves the encoding UTF-8 (absent,
+/// or `UTF-8` in any case, XML 1.0 §4.3.3).
+fn declared_utf8(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(declaration) = text
+        .strip_prefix("<?xml")
+        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_whitespace()))
+        .and_then(|rest| rest.split_once("?>"))
+        .map(|(declaration, _)| declaration)
+    else {
+        return true;
+    };
+    let Some((_, after)) = declaration.split_once("encoding") else {
+        return true;
+    };
+    let value = after.trim_start().strip_prefix('=').map(str::trim_start);
+    let name = value.and_then(|v| {
+        let quote = v.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+        v.get(1..)?.split(quote).next()
+    });
+    name.is_some_and(|name| name.eq_ignore_ascii_case("UTF-8"))
+}
+
 /// The prefix an element or attribute was written with (`""` for none),
 /// read from the source: roxmltree resolves names to URIs, and c14n must
 /// reproduce the prefixes as written.
@@ -84,7 +115,7 @@ pub(crate) fn prefix_of(qname: &str) -> &str {
 
 /// An element's qualified name as written.
 pub(crate) fn element_qname<'a>(node: Node<'_, 'a>, source: &'a str) -> &'a str {
-    let start = node.range().start + 1;
+    let start = node.range().start.saturating_add(1);
     let rest = source.get(start..).unwrap_or_default();
     let end = rest
         .find(|c: char| c.is_whitespace() || c == '>' || c == '/')

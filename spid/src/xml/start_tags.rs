@@ -14,6 +14,15 @@
 //! `<` opens markup only, a comment, CDATA section or processing
 //! instruction ends at its own terminator, and a quote inside a start tag
 //! delimits an attribute value, which holds no `<`.
+//!
+//! Its arithmetic is on positions inside a text of at most
+//! [`MAX_XML_BYTES`](super::MAX_XML_BYTES), checked before the scan, and on
+//! counts of what it pushed: none can overflow, so the crate's
+//! arithmetic lint is lifted here rather than obscured at every index.
+#![allow(
+    clippy::arithmetic_side_effects,
+    reason = "positions within a text bounded before the scan"
+)]
 
 use super::XmlError;
 

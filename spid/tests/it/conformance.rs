@@ -61,11 +61,7 @@ fn the_identity_is_read_from_the_verified_assertion() {
     assert_eq!(identity.idp, "https://localhost:8443");
     assert_eq!(identity.level, SpidLevel::L2);
     assert_eq!(
-        identity
-            .attributes
-            .fiscal_number
-            .as_ref()
-            .map(|cf| cf.as_str()),
+        identity.attributes.codice_fiscale().map(|cf| cf.as_str()),
         Some("GDASDV00A01H501J")
     );
     assert_eq!(identity.attributes.get("name"), Some("SpidValidator"));

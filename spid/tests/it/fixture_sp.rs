@@ -35,8 +35,13 @@ pub(crate) fn attributes() -> Vec<AttributeSet> {
     }]
 }
 
-/// The SP the fixtures were made for.
+/// The SP the fixtures were made for (its floor: SpidL2).
 pub(crate) fn sp() -> ServiceProvider {
+    sp_at(SpidLevel::L2)
+}
+
+/// That SP with the floor `min_level`.
+pub(crate) fn sp_at(min_level: SpidLevel) -> ServiceProvider {
     ServiceProvider::new(
         "http://127.0.0.1:8000/metadata",
         "http://127.0.0.1:8000",
@@ -49,7 +54,7 @@ pub(crate) fn sp() -> ServiceProvider {
         attributes(),
         &PrivateKeyPem::new(include_str!("../data/sp.key")),
         include_str!("../data/sp.cert"),
-        SpidLevel::L2,
+        min_level,
     )
     .unwrap()
 }

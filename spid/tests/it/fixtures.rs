@@ -1,4 +1,6 @@
-use abilita_spid::dsig::{DsigError, TrustedKey, verified_assertion, verify_element};
+use abilita_spid::dsig::{
+    DsigError, TrustedKey, verified_assertion, verify_document, verify_element,
+};
 use abilita_spid::xml::parse;
 
 pub(crate) fn idp_key() -> TrustedKey {
@@ -81,9 +83,15 @@ fn agids_registry_aggregate_verifies_with_the_pinned_certificate() {
     let agid =
         TrustedKey::from_certificate_pem(include_str!("../data/agid-registry-signer-2019.pem"))
             .unwrap();
-    verify_element(&document, xml, document.root_element(), &[agid]).unwrap();
+    verify_document(&document, xml, std::slice::from_ref(&agid)).unwrap();
     assert_eq!(
-        verify_element(&document, xml, document.root_element(), &[idp_key()]),
+        verify_document(&document, xml, &[idp_key()]),
         Err(DsigError::BadSignature)
+    );
+    // `URI=""` is for metadata: a SAML message must name its element's ID
+    // (SAML core 5.4.2).
+    assert_eq!(
+        verify_element(&document, xml, document.root_element(), &[agid]),
+        Err(DsigError::WrongReference)
     );
 }

@@ -1,22 +1,20 @@
-//! A login's two halves around the stores: one answer per pending login,
-//! one use per assertion, return paths that stay on the site, bounded stores.
+//! A login's two halves around the browser's cookie: the login completes
+//! only in the browser that started it, once per request and once per
+//! assertion; return paths stay on the site; the replay cache is bounded.
 
-use std::time::Duration;
-
+use abilita_spid::cookie::{CookieError, STATE_TTL, StateKey};
 use abilita_spid::dsig::TrustedKey;
-use abilita_spid::state::{
-    MemoryPendingStore, MemoryReplayCache, PendingLogin, PendingStore, ReplayCache, ReturnPath,
-    StoreError,
-};
+use abilita_spid::state::{MemoryReplayCache, PendingLogin, ReplayCache, ReturnPath, StoreError};
 use abilita_spid::{
-    AcsForm, AuthnOptions, Comparison, IdpTarget, LoginError, ResponseError, SpidLevel, UserAnomaly,
+    AcsForm, AuthnOptions, Comparison, DEFAULT_CLOCK_SKEW, IdpTarget, Login, LoginError,
+    ResponseError, ServiceProvider, SpidLevel, UserAnomaly,
 };
 use base64::Engine as _;
 
 use crate::Redirected;
 use crate::fixture_sp::{FIXTURES_NOW as NOW, pending, sp};
 
-fn idp_keys(entity_id: &str) -> Vec<TrustedKey> {
+pub(crate) fn idp_keys(entity_id: &str) -> Vec<TrustedKey> {
     assert_eq!(
         entity_id, "https://localhost:8443",
         "the pending login's IdP"
@@ -24,22 +22,42 @@ fn idp_keys(entity_id: &str) -> Vec<TrustedKey> {
     vec![TrustedKey::from_certificate_pem(include_str!("../data/idp-public.cert")).unwrap()]
 }
 
-fn encoded(xml: &str) -> String {
+pub(crate) fn encoded(xml: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(xml)
 }
 
-async fn keep_fixture_login(store: &MemoryPendingStore, relay_state: &str) {
+/// The login cookie a browser got for the fixtures' request, under
+/// `relay_state`.
+pub(crate) fn fixture_cookie(sp: &ServiceProvider, relay_state: &str) -> String {
     let login = PendingLogin {
         request: pending(),
         return_path: ReturnPath::new("/servizi/tari?anno=2026").unwrap(),
     };
-    store.put(relay_state, login, NOW).await.unwrap();
+    sp.login_cookie(&login, relay_state, NOW).value().to_owned()
 }
 
-#[tokio::test]
-async fn start_login_keeps_the_request_under_an_opaque_relay_state() {
+async fn finish(
+    sp: &ServiceProvider,
+    replay: &MemoryReplayCache,
+    xml: &str,
+    relay_state: &str,
+    cookie: Option<&str>,
+) -> Result<Login, LoginError> {
+    let saml_response = encoded(xml);
+    let form = AcsForm {
+        saml_response: &saml_response,
+        relay_state,
+        login_cookie: cookie,
+    };
+    sp.finish_login(form, replay, &idp_keys, NOW, DEFAULT_CLOCK_SKEW)
+        .await
+}
+
+const CASE_001: &str = include_str!("../data/responses/case-001.xml");
+
+#[test]
+fn start_login_seals_the_request_in_a_cookie_and_keeps_nothing() {
     let sp = sp();
-    let store = MemoryPendingStore::default();
     let options = AuthnOptions {
         level: SpidLevel::L2,
         comparison: Comparison::Minimum,
@@ -49,130 +67,231 @@ async fn start_login_keeps_the_request_under_an_opaque_relay_state() {
         entity_id: "https://idp.example",
         sso_url: "https://idp.example/sso",
     };
-    let return_path = ReturnPath::new("/anagrafe").unwrap();
-    let url = sp
-        .start_login(&store, idp, &options, return_path.clone(), NOW)
-        .await
-        .unwrap();
+    let start = sp.start_login(idp, &options, ReturnPath::new("/anagrafe").unwrap(), NOW);
 
-    let Redirected { params, xml, .. } = Redirected::parse(&url);
-    let relay_state = &params["RelayState"];
-    assert!(
-        !relay_state.contains("anagrafe"),
-        "the path stays server-side"
+    let Redirected { params, xml, .. } = Redirected::parse(&start.redirect_url);
+    assert!(!params["RelayState"].contains("anagrafe"));
+    assert!(xml.contains("https://www.spid.gov.it/SpidL2"));
+    let cookie = &start.cookie;
+    assert_eq!(
+        cookie.name(),
+        "abilita-spid-login",
+        "loopback http: no __Host-"
     );
+    assert!(!cookie.value().contains("anagrafe"), "sealed, not signed");
+    assert_eq!(
+        cookie.set_cookie(),
+        format!(
+            "abilita-spid-login={}; Path=/; Max-Age=600; HttpOnly; SameSite=Lax",
+            cookie.value()
+        )
+    );
+}
 
-    let login = store.take(relay_state, NOW).await.unwrap().unwrap();
-    assert!(xml.contains(&format!("ID=\"{}\"", login.request.id)));
-    assert_eq!(login.request.idp_entity_id, "https://idp.example");
-    assert_eq!(login.request.level, SpidLevel::L2);
-    assert_eq!(login.return_path, return_path);
-    assert!(store.take(relay_state, NOW).await.unwrap().is_none());
+#[test]
+fn the_sps_floor_raises_a_lower_request() {
+    let sp = sp();
+    let idp = IdpTarget {
+        entity_id: "https://idp.example",
+        sso_url: "https://idp.example/sso",
+    };
+    for (asked, sent) in [
+        (SpidLevel::L1, "SpidL2"),
+        (SpidLevel::L2, "SpidL2"),
+        (SpidLevel::L3, "SpidL3"),
+    ] {
+        let options = AuthnOptions {
+            level: asked,
+            comparison: Comparison::Minimum,
+            attribute_set: 0,
+        };
+        let start = sp.start_login(idp, &options, ReturnPath::default(), NOW);
+        let xml = Redirected::parse(&start.redirect_url).xml;
+        assert!(
+            xml.contains(&format!("https://www.spid.gov.it/{sent}")),
+            "{asked:?} asked on an L2 SP: {xml}"
+        );
+    }
 }
 
 #[tokio::test]
-async fn a_login_is_finished_once_and_its_assertion_used_once() {
-    let (sp, pending_store, replay) = (
-        sp(),
-        MemoryPendingStore::default(),
-        MemoryReplayCache::default(),
-    );
-    let form = AcsForm {
-        saml_response: &encoded(include_str!("../data/responses/case-001.xml")),
-        relay_state: "relay-1",
-    };
-    let finish = || {
-        sp.finish_login(
-            form,
-            &pending_store,
-            &replay,
-            &idp_keys,
-            NOW,
-            abilita_spid::DEFAULT_CLOCK_SKEW,
-        )
-    };
-
-    keep_fixture_login(&pending_store, "relay-1").await;
-    let login = finish().await.unwrap();
+async fn a_login_completes_once_per_request_and_once_per_assertion() {
+    let (sp, replay) = (sp(), MemoryReplayCache::default());
+    let cookie = fixture_cookie(&sp, "relay-1");
+    let login = finish(&sp, &replay, CASE_001, "relay-1", Some(&cookie))
+        .await
+        .unwrap();
     assert_eq!(login.return_path.as_str(), "/servizi/tari?anno=2026");
     assert_eq!(
-        login.identity.attributes.fiscal_number.unwrap().as_str(),
+        login.identity.attributes.codice_fiscale().unwrap().as_str(),
         "GDASDV00A01H501J"
     );
 
-    // The same post again: the pending login is gone.
-    assert!(matches!(finish().await, Err(LoginError::UnknownRelayState)));
-    // A fresh pending login cannot launder the same assertion.
-    keep_fixture_login(&pending_store, "relay-1").await;
-    assert!(matches!(finish().await, Err(LoginError::ReplayedAssertion)));
+    // The same cookie and Response again: the request was answered.
+    let again = finish(&sp, &replay, CASE_001, "relay-1", Some(&cookie)).await;
+    assert!(
+        matches!(again, Err(LoginError::ReplayedRequest)),
+        "{again:?}"
+    );
+
+    // A cache that has only seen the assertion still refuses it.
+    let assertion_only = MemoryReplayCache::default();
+    let id = &login.identity.assertion_id;
+    let until = NOW + time::Duration::minutes(5);
+    assert!(
+        assertion_only
+            .first_use(&format!("assertion:{id}"), until, NOW)
+            .await
+            .unwrap()
+    );
+    let laundered = finish(&sp, &assertion_only, CASE_001, "relay-1", Some(&cookie)).await;
+    assert!(
+        matches!(laundered, Err(LoginError::ReplayedAssertion)),
+        "{laundered:?}"
+    );
 }
 
 #[tokio::test]
-async fn a_refused_response_consumes_the_pending_login() {
-    let (sp, pending_store, replay) = (
-        sp(),
-        MemoryPendingStore::default(),
-        MemoryReplayCache::default(),
+async fn the_assertion_is_remembered_until_its_validity_plus_the_tolerance() {
+    let (sp, replay) = (sp(), MemoryReplayCache::default());
+    let cookie = fixture_cookie(&sp, "relay-1");
+    let identity = finish(&sp, &replay, CASE_001, "relay-1", Some(&cookie))
+        .await
+        .unwrap()
+        .identity;
+    let key = format!("assertion:{}", identity.assertion_id);
+    let skew = time::Duration::try_from(DEFAULT_CLOCK_SKEW).unwrap();
+    // Validation accepts the assertion until valid_until + skew: so long
+    // it must stay remembered.
+    let last_accepted = identity.valid_until + skew - time::Duration::seconds(1);
+    assert!(
+        !replay
+            .first_use(&key, last_accepted, last_accepted)
+            .await
+            .unwrap()
     );
-    keep_fixture_login(&pending_store, "relay-2").await;
+    let forgotten = identity.valid_until + skew;
+    assert!(replay.first_use(&key, forgotten, forgotten).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_response_completes_only_in_the_browser_that_started_the_login() {
+    let (sp, replay) = (sp(), MemoryReplayCache::default());
+    let mine = fixture_cookie(&sp, "relay-mine");
+
+    // Posted by a browser that started nothing (login CSRF, a captured Response).
+    let no_cookie = finish(&sp, &replay, CASE_001, "relay-mine", None).await;
+    assert!(
+        matches!(no_cookie, Err(LoginError::NoPendingLogin)),
+        "{no_cookie:?}"
+    );
+
+    // Posted by a browser whose own login is another one.
+    let theirs = fixture_cookie(&sp, "relay-theirs");
+    let other = finish(&sp, &replay, CASE_001, "relay-mine", Some(&theirs)).await;
+    assert!(
+        matches!(other, Err(LoginError::RelayStateMismatch)),
+        "{other:?}"
+    );
+
+    // A cookie changed by one character, sealed by another SP, or expired.
+    let mut tampered = mine.clone().into_bytes();
+    tampered[20] = if tampered[20] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let other_sp = sp_with_key();
+    let foreign = fixture_cookie(&other_sp, "relay-mine");
+    for (cookie, why) in [(&tampered, "tampered"), (&foreign, "another SP's key")] {
+        let refused = finish(&sp, &replay, CASE_001, "relay-mine", Some(cookie)).await;
+        assert!(
+            matches!(
+                refused,
+                Err(LoginError::PendingLogin(CookieError::NotSealedHere))
+            ),
+            "{why}: {refused:?}"
+        );
+    }
     let form = AcsForm {
-        saml_response: &encoded(include_str!("../data/responses/case-104.xml")),
-        relay_state: "relay-2",
+        saml_response: &encoded(CASE_001),
+        relay_state: "relay-mine",
+        login_cookie: Some(&mine),
     };
-    let outcome = sp
-        .finish_login(
-            form,
-            &pending_store,
-            &replay,
-            &idp_keys,
-            NOW,
-            abilita_spid::DEFAULT_CLOCK_SKEW,
-        )
+    let ttl = time::Duration::try_from(STATE_TTL).unwrap();
+    let late = sp
+        .finish_login(form, &replay, &idp_keys, NOW + ttl, DEFAULT_CLOCK_SKEW)
         .await;
+    assert!(
+        matches!(late, Err(LoginError::PendingLogin(CookieError::Expired))),
+        "{late:?}"
+    );
+
+    // The right browser, after all that: none of it spent the login.
+    finish(&sp, &replay, CASE_001, "relay-mine", Some(&mine))
+        .await
+        .unwrap();
+}
+
+fn sp_with_key() -> ServiceProvider {
+    sp().with_state_key(StateKey::from_bytes(&[7; 32]).unwrap())
+}
+
+#[tokio::test]
+async fn instances_that_share_the_key_finish_each_others_logins() {
+    let key = || {
+        StateKey::from_base64(&base64::engine::general_purpose::STANDARD.encode([9u8; 32])).unwrap()
+    };
+    let (first, second) = (sp().with_state_key(key()), sp().with_state_key(key()));
+    let cookie = fixture_cookie(&first, "relay-1");
+    let replay = MemoryReplayCache::default();
+    finish(&second, &replay, CASE_001, "relay-1", Some(&cookie))
+        .await
+        .unwrap();
+    assert!(StateKey::from_bytes(&[1; 31]).is_err());
+    assert!(StateKey::from_base64("not base64!").is_err());
+    assert_eq!(format!("{:?}", key()), "StateKey([redacted])");
+}
+
+#[tokio::test]
+async fn a_refused_response_does_not_spend_the_login() {
+    let (sp, replay) = (sp(), MemoryReplayCache::default());
+    let cookie = fixture_cookie(&sp, "relay-2");
+    let outcome = finish(
+        &sp,
+        &replay,
+        include_str!("../data/responses/case-104.xml"),
+        "relay-2",
+        Some(&cookie),
+    )
+    .await;
     assert!(matches!(
         outcome,
         Err(LoginError::Response(ResponseError::Anomaly(
             UserAnomaly::RepeatedFailures
         )))
     ));
-    assert!(pending_store.take("relay-2", NOW).await.unwrap().is_none());
+    // The citizen tries again at the IdP, which answers the same request.
+    finish(&sp, &replay, CASE_001, "relay-2", Some(&cookie))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
-async fn pending_logins_expire_and_a_full_store_refuses_instead_of_evicting() {
-    let store = MemoryPendingStore::new(2, Duration::from_secs(600));
-    keep_fixture_login(&store, "a").await;
-    keep_fixture_login(&store, "b").await;
-    let login = PendingLogin {
-        request: pending(),
-        return_path: ReturnPath::default(),
-    };
-    assert!(matches!(
-        store.put("c", login.clone(), NOW).await,
-        Err(StoreError::Full(_))
-    ));
-    assert!(store.take("a", NOW).await.unwrap().is_some(), "a survived");
-    store.put("c", login.clone(), NOW).await.unwrap();
-
-    let later = NOW + time::Duration::seconds(600);
-    assert!(store.take("b", later).await.unwrap().is_none(), "b expired");
-    store.put("d", login.clone(), later).await.unwrap();
-    store.put("e", login, later).await.unwrap();
-}
-
-#[tokio::test]
-async fn the_replay_cache_remembers_an_assertion_for_its_validity() {
+async fn the_replay_cache_is_bounded_and_refuses_when_full() {
     let cache = MemoryReplayCache::new(1);
     let until = NOW + time::Duration::minutes(5);
-    assert!(cache.first_use("_a1", until, NOW).await.unwrap());
-    assert!(!cache.first_use("_a1", until, NOW).await.unwrap());
+    assert!(cache.first_use("assertion:_a1", until, NOW).await.unwrap());
+    assert!(!cache.first_use("assertion:_a1", until, NOW).await.unwrap());
     assert!(matches!(
-        cache.first_use("_a2", until, NOW).await,
+        cache.first_use("assertion:_a2", until, NOW).await,
         Err(StoreError::Full(_))
     ));
-    // Past its validity the assertion is refused by the validation itself,
-    // so the cache may forget it.
-    assert!(cache.first_use("_a2", until, until).await.unwrap());
+    // Past its time the id is refused by the validation itself, so the
+    // cache may forget it.
+    assert!(
+        cache
+            .first_use("assertion:_a2", until, until)
+            .await
+            .unwrap()
+    );
 }
 
 #[test]

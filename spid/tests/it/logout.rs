@@ -20,7 +20,7 @@ use crate::{Redirected, posted_xml};
 
 const SLO: &str = "https://localhost:8443/samlsso";
 const SKEW: Duration = Duration::from_secs(60);
-const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+pub(crate) const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const REQUESTER: &str = "urn:oasis:names:tc:SAML:2.0:status:Requester";
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -40,7 +40,11 @@ pub(crate) fn identity() -> Identity {
     validate(include_str!("../data/responses/case-001.xml")).unwrap()
 }
 
-fn logout_response(pending: &PendingLogout, status: &str, issued: OffsetDateTime) -> String {
+pub(crate) fn logout_response(
+    pending: &PendingLogout,
+    status: &str,
+    issued: OffsetDateTime,
+) -> String {
     let instant = issued
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
@@ -58,7 +62,7 @@ fn logout_response(pending: &PendingLogout, status: &str, issued: OffsetDateTime
     )
 }
 
-fn signed(xml: &str) -> String {
+pub(crate) fn signed(xml: &str) -> String {
     let key = stand_in_idp_key();
     let template = xml.replacen(
         "</saml:Issuer>",
@@ -73,7 +77,7 @@ fn encode(value: &str) -> String {
 }
 
 /// A message (`field`) by HTTP-Redirect, signed over the query octets.
-fn redirect_query(field: &str, xml: &[u8], relay_state: &str) -> String {
+pub(crate) fn redirect_query(field: &str, xml: &[u8], relay_state: &str) -> String {
     let mut deflater =
         flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     deflater.write_all(xml).unwrap();
@@ -199,7 +203,7 @@ fn a_redirected_logout_response_is_checked_over_the_query_octets() {
 }
 
 /// An IdP-initiated LogoutRequest, as the stand-in IdP would send it.
-fn idp_logout_request(issued: OffsetDateTime, destination: &str) -> String {
+pub(crate) fn idp_logout_request(issued: OffsetDateTime, destination: &str) -> String {
     let instant = issued
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
@@ -211,6 +215,16 @@ fn idp_logout_request(issued: OffsetDateTime, destination: &str) -> String {
          <samlp:SessionIndex>_session-1</samlp:SessionIndex><samlp:SessionIndex>_session-2</samlp:SessionIndex>\
          </samlp:LogoutRequest>"
     )
+}
+
+/// The stand-in IdP's LogoutRequest, as the SP accepts it.
+pub(crate) fn idp_logout_request_validated() -> abilita_spid::IdpLogoutRequest {
+    let request = signed(&idp_logout_request(
+        FIXTURES_NOW,
+        "http://127.0.0.1:8000/slo",
+    ));
+    sp().validate_logout_request_post(&b64().encode(request), &keys_of, FIXTURES_NOW, SKEW)
+        .unwrap()
 }
 
 fn keys_of(entity_id: &str) -> Vec<TrustedKey> {

@@ -17,11 +17,14 @@ mod authn;
 mod conformance;
 mod fixture_sp;
 mod fixtures;
+mod hardening;
 mod keys;
 mod login;
 mod logout;
 mod metadata;
 mod registry;
+#[path = "../../benches/support/resign.rs"]
+mod resign;
 mod robustness;
 mod web;
 mod xmlsec;

@@ -23,7 +23,7 @@ fn agid() -> Vec<TrustedKey> {
 #[test]
 fn the_aggregate_gives_every_idp_for_the_chooser_and_its_signing_keys() {
     let mut registry = IdpRegistry::new();
-    let report = registry.add_aggregate(AGGREGATE, &agid(), NOW).unwrap();
+    let report = registry.load_aggregate(AGGREGATE, &agid(), NOW).unwrap();
     assert_eq!((report.added, report.skipped.len()), (9, 0));
     assert_eq!(registry.idps().count(), 9);
 
@@ -67,7 +67,7 @@ fn an_aggregate_not_signed_by_agid_adds_nothing() {
     let someone =
         vec![TrustedKey::from_certificate_pem(include_str!("../data/idp-public.cert")).unwrap()];
     assert!(matches!(
-        registry.add_aggregate(AGGREGATE, &someone, NOW),
+        registry.load_aggregate(AGGREGATE, &someone, NOW),
         Err(RegistryError::Signature(DsigError::BadSignature))
     ));
     let moved = AGGREGATE.replacen(
@@ -77,7 +77,7 @@ fn an_aggregate_not_signed_by_agid_adds_nothing() {
     );
     assert_ne!(moved, AGGREGATE);
     assert!(matches!(
-        registry.add_aggregate(&moved, &agid(), NOW),
+        registry.load_aggregate(&moved, &agid(), NOW),
         Err(RegistryError::Signature(_))
     ));
     assert_eq!(registry.idps().count(), 0);
@@ -209,4 +209,164 @@ async fn the_aggregate_is_downloaded_through_the_core_transport() {
     let report = registry.fetch_aggregate(&transport, &agid()).await.unwrap();
     assert_eq!(report.added, 9, "after one retried 503");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+/// The certificate body (base64 DER) of a PEM file.
+pub(crate) fn certificate_body(pem: &str) -> String {
+    pem.lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect()
+}
+
+/// The test IdP's entity under `entity_id`, trusting the certificates
+/// `bodies` (base64 DER).
+pub(crate) fn entity(entity_id: &str, bodies: &[&str]) -> String {
+    let unsigned = include_str!("../data/test-idp-metadata.xml");
+    let start = unsigned.find("<ns0:KeyDescriptor").unwrap();
+    let end = unsigned.rfind("</ns0:KeyDescriptor>").unwrap() + "</ns0:KeyDescriptor>".len();
+    let keys: String = bodies
+        .iter()
+        .map(|body| {
+            format!(
+                "<ns0:KeyDescriptor use=\"signing\"><ns1:KeyInfo><ns1:X509Data><ns1:X509Certificate>{body}\
+                 </ns1:X509Certificate></ns1:X509Data></ns1:KeyInfo></ns0:KeyDescriptor>"
+            )
+        })
+        .collect();
+    format!("{}{keys}{}", &unsigned[..start], &unsigned[end..])
+        .replacen("<?xml version=\"1.0\"?>", "", 1)
+        .replace(
+            "entityID=\"https://localhost:8443\"",
+            &format!("entityID=\"{entity_id}\""),
+        )
+}
+
+/// An aggregate of `entities`, published at `published` (as the MDRPI
+/// extension says, when given), signed by the SP key standing in for AgID.
+fn aggregate(published: Option<&str>, entities: &[String]) -> String {
+    let extensions = published
+        .map(|at| {
+            format!(
+                "<md:Extensions><mdrpi:PublicationInfo xmlns:mdrpi=\"urn:oasis:names:tc:SAML:metadata:rpi\" \
+                 creationInstant=\"{at}\" publisher=\"https://registry.spid.gov.it\"/></md:Extensions>"
+            )
+        })
+        .unwrap_or_default();
+    let template = format!(
+        "<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" ID=\"_aggregate\" \
+         Name=\"https://idps.spid.gov.it\">{}{extensions}{}</md:EntitiesDescriptor>",
+        signature_template("_aggregate", &sp_key()),
+        entities.concat()
+    );
+    sign_template(&template, &sp_key(), include_str!("../data/sp.cert")).unwrap()
+}
+
+fn stand_in_agid() -> Vec<TrustedKey> {
+    vec![TrustedKey::from_certificate_pem(include_str!("../data/sp.cert")).unwrap()]
+}
+
+#[test]
+fn a_refresh_replaces_the_previous_aggregate_and_keeps_single_idps() {
+    let idp_cert = certificate_body(include_str!("../data/idp-public.cert"));
+    let sp_cert = certificate_body(include_str!("../data/sp.cert"));
+    let mut registry = IdpRegistry::new();
+    registry
+        .add_unsigned_idp_insecure(include_str!("../data/test-idp-metadata.xml"), NOW)
+        .unwrap();
+    let first = aggregate(
+        None,
+        &[
+            entity("https://leaving.example", &[&idp_cert]),
+            entity("https://rotating.example", &[&idp_cert]),
+        ],
+    );
+    let report = registry
+        .load_aggregate(&first, &stand_in_agid(), NOW)
+        .unwrap();
+    assert_eq!((report.added, report.removed.len()), (2, 0));
+    assert_eq!(registry.idps().count(), 3);
+
+    // The next list: one IdP left, the other rotated its key.
+    let second = aggregate(None, &[entity("https://rotating.example", &[&sp_cert])]);
+    let report = registry
+        .load_aggregate(&second, &stand_in_agid(), NOW)
+        .unwrap();
+    assert_eq!(report.removed, vec!["https://leaving.example".to_owned()]);
+    assert!(registry.get("https://leaving.example").is_none());
+    assert!(registry.keys_of("https://leaving.example").is_empty());
+    assert_eq!(
+        registry.keys_of("https://rotating.example"),
+        stand_in_agid(),
+        "only the new key"
+    );
+    assert!(
+        registry.get("https://localhost:8443").is_some(),
+        "the IdP added by itself stays"
+    );
+}
+
+#[test]
+fn an_older_aggregate_does_not_replace_a_newer_one() {
+    let idp_cert = certificate_body(include_str!("../data/idp-public.cert"));
+    let entities = [entity("https://idp.example", &[&idp_cert])];
+    let mut registry = IdpRegistry::new();
+    let newer = aggregate(Some("2026-11-20T00:00:00Z"), &entities);
+    registry
+        .load_aggregate(&newer, &stand_in_agid(), NOW)
+        .unwrap();
+
+    let older = aggregate(Some("2026-11-10T00:00:00Z"), &[]);
+    let refused = registry.load_aggregate(&older, &stand_in_agid(), NOW);
+    assert!(
+        matches!(refused, Err(RegistryError::Older { .. })),
+        "{refused:?}"
+    );
+    assert!(
+        registry.get("https://idp.example").is_some(),
+        "nothing changed"
+    );
+
+    let next = aggregate(Some("2026-11-25T00:00:00Z"), &[]);
+    registry
+        .load_aggregate(&next, &stand_in_agid(), NOW)
+        .unwrap();
+    assert_eq!(registry.idps().count(), 0);
+    // A list without a date cannot be ordered: it is taken.
+    registry
+        .load_aggregate(&aggregate(None, &entities), &stand_in_agid(), NOW)
+        .unwrap();
+    assert_eq!(registry.idps().count(), 1);
+}
+
+#[test]
+fn an_unusable_certificate_drops_that_certificate_not_the_idp() {
+    let idp_cert = certificate_body(include_str!("../data/idp-public.cert"));
+    let short = certificate_body(include_str!("../data/rsa-1024.cert"));
+    let mut registry = IdpRegistry::new();
+    let list = aggregate(
+        None,
+        &[
+            entity("https://half.example", &[&short, &idp_cert]),
+            entity(
+                "https://none.example",
+                &[&short, "bm90IGEgY2VydGlmaWNhdGU="],
+            ),
+        ],
+    );
+    let report = registry
+        .load_aggregate(&list, &stand_in_agid(), NOW)
+        .unwrap();
+    assert_eq!(registry.keys_of("https://half.example").len(), 1);
+    assert_eq!(report.dropped_certificates.len(), 1);
+    assert_eq!(report.dropped_certificates[0].0, "https://half.example");
+    assert_eq!(
+        report.skipped.len(),
+        1,
+        "no usable key: {:?}",
+        report.skipped
+    );
+    assert!(matches!(
+        report.skipped[0],
+        (ref id, RegistryError::Certificate(_)) if id == "https://none.example"
+    ));
 }

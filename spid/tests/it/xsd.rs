@@ -7,9 +7,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use abilita_spid::{
-    AttributeSet, AuthnOptions, Comparison, Contact, IdpLogoutRequest, SpidAttribute, SpidLevel,
-};
+use abilita_spid::{AttributeSet, AuthnOptions, Comparison, Contact, SpidAttribute, SpidLevel};
 use uppsala::XsdValidator;
 
 use crate::fixture_sp::{FIXTURES_NOW, attributes, sp};
@@ -163,12 +161,7 @@ fn logout_messages_are_schema_valid_in_both_directions() {
     let posted = posted_xml(&sp.logout_post_form(&request, "r").unwrap(), "SAMLRequest");
     assert_eq!(errors(&schemas().protocol, &posted), Vec::<String>::new());
 
-    let from_idp = IdpLogoutRequest {
-        id: "_idp-logout-1".into(),
-        idp_entity_id: "https://localhost:8443".into(),
-        name_id: identity().name_id,
-        session_indexes: Vec::new(),
-    };
+    let from_idp = crate::logout::idp_logout_request_validated();
     let answer = sp.logout_response_to(&from_idp, "https://idp.example/slo", FIXTURES_NOW);
     assert_eq!(
         errors(&schemas().protocol, answer.xml()),
