@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs abilita-spid's cargo-fuzz targets (spid/fuzz), each for SECONDS
 # (default 60), starting from the spid-sp-test fixture Responses and the
-# committed seeds. Fails when a target panics, leaks past libFuzzer's limits
+# committed seeds (spid/fuzz/seeds: extreme instants among them). The build
+# is a release build whose panics abort, so a clean run over the seeds is
+# also the check that such a build survives them. Fails when a target panics, leaks past libFuzzer's limits
 # or times out; the input that did it is left in spid/fuzz/artifacts/.
 #
 #   scripts/spid-fuzz.sh [SECONDS] [TARGET...]
@@ -37,15 +39,15 @@ fi
 cd spid/fuzz
 for target in "${targets[@]}"; do
     case "$target" in
-        logout_redirect) seeds=seeds/logout_redirect ;;
-        *) seeds=../tests/data/responses ;;
+        logout_redirect) seeds=(seeds/logout_redirect) ;;
+        *) seeds=(../tests/data/responses seeds/instants) ;;
     esac
     mkdir -p "corpus/$target"
     echo "==> fuzzing $target for ${seconds}s"
     log=target/fuzz-$target.log
     mkdir -p target
     # Release build with debug assertions: an overflow is a finding too.
-    if ! cargo "${toolchain[@]}" fuzz run --release --debug-assertions "$target" "corpus/$target" "$seeds" -- \
+    if ! cargo "${toolchain[@]}" fuzz run --release --debug-assertions "$target" "corpus/$target" "${seeds[@]}" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
         tail -n 60 "$log" >&2
         echo "fuzz target $target failed; see spid/fuzz/$log and spid/fuzz/artifacts/$target" >&2

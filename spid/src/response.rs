@@ -5,22 +5,26 @@
 //! The identity is read only from the Assertion node whose signature was
 //! verified ([`crate::dsig::verified_assertion`]), with
 //! [`text_content`](crate::xml::text_content) so that comments cannot
-//! truncate a value. Replay protection is the caller's: the request id must
-//! be one it issued and has not seen come back (its pending-request store),
-//! and [`Identity::assertion_id`] must be remembered until
-//! [`Identity::valid_until`].
+//! truncate a value. Replay protection is the caller's:
+//! [`finish_login`](ServiceProvider::finish_login) does it, recording the
+//! request id and [`Identity::assertion_id`] in the replay cache until they
+//! could no longer be accepted ([`Identity::valid_until`] plus the clock
+//! tolerance); a caller of this lower layer must do the same.
+//!
+//! Every instant is compared with a window computed on the trusted side
+//! (`instants`), never added to: a Response is read before its signature
+//! is checked, and `time` panics on overflow.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use abilita_core::CodiceFiscale;
-use base64::Engine as _;
 use roxmltree::{Document, Node};
 use time::OffsetDateTime;
 
 use crate::authn::Comparison;
 use crate::config::{ServiceProvider, SpidLevel};
-use crate::dsig::{DsigError, TrustedKey, verified_assertion};
+use crate::dsig::{DsigError, TrustedKey, decode_base64_lines, verified_assertion};
 use crate::instants::Window;
 pub(crate) use crate::instants::instant;
 use crate::xml::{XmlError, parse, text_content};
@@ -218,21 +222,14 @@ pub struct InvalidAttribute {
 /// A posted `SAMLResponse` or `SAMLRequest` field: base64 (line breaks allowed) of UTF-8,
 /// refused unread when it is larger than the parser would take.
 ///
-/// Whitespace is dropped in place, byte by byte, and only when there is
-/// some: a char-by-char copy into a new `String` cost four times the decode.
+/// Browsers post it without line breaks, so it is decoded as it is first
+/// ([`decode_base64_lines`]); even a scan for whitespace cost half the
+/// decode.
 pub(crate) fn decode_base64(value: &str) -> Result<String, ResponseError> {
     if value.len() > (crate::xml::MAX_XML_BYTES / 3 * 4 + 4) * 2 {
         return Err(XmlError::TooLarge.into());
     }
-    let engine = &base64::engine::general_purpose::STANDARD;
-    let bytes = if value.bytes().any(|b| b.is_ascii_whitespace()) {
-        let mut compact = value.as_bytes().to_vec();
-        compact.retain(|b| !b.is_ascii_whitespace());
-        engine.decode(compact)
-    } else {
-        engine.decode(value)
-    }
-    .map_err(|_| rule("the SAML message is not base64"))?;
+    let bytes = decode_base64_lines(value).ok_or(rule("the SAML message is not base64"))?;
     if bytes.len() > crate::xml::MAX_XML_BYTES {
         return Err(XmlError::TooLarge.into());
     }

@@ -117,8 +117,11 @@ pub(crate) fn prefix_of(qname: &str) -> &str {
 pub(crate) fn element_qname<'a>(node: Node<'_, 'a>, source: &'a str) -> &'a str {
     let start = node.range().start.saturating_add(1);
     let rest = source.get(start..).unwrap_or_default();
+    // A name ends at XML's (ASCII) white space, `>` or `/`: a byte search,
+    // as c14n asks for every element's name.
     let end = rest
-        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .bytes()
+        .position(|b| b.is_ascii_whitespace() || b == b'>' || b == b'/')
         .unwrap_or(rest.len());
     rest.get(..end).unwrap_or_default()
 }

@@ -51,6 +51,31 @@ fn check(
     sp.validate_response_xml(xml, &expect)
 }
 
+/// `xml` through the whole ACS path (cookie, validation, replay cache)
+/// of the fixtures' SP, with the stand-in IdP key.
+pub(crate) async fn finish_with_stand_in(
+    xml: &str,
+) -> Result<abilita_spid::Login, abilita_spid::LoginError> {
+    let sp = sp();
+    let cookie = crate::login::fixture_cookie(&sp, "relay");
+    let saml_response = crate::login::encoded(xml);
+    let form = abilita_spid::AcsForm {
+        saml_response: &saml_response,
+        relay_state: "relay",
+        login_cookie: Some(&cookie),
+    };
+    let replay = abilita_spid::state::MemoryReplayCache::default();
+    let keys = |_: &str| stand_in_keys();
+    sp.finish_login(
+        form,
+        &replay,
+        &keys,
+        FIXTURES_NOW,
+        abilita_spid::DEFAULT_CLOCK_SKEW,
+    )
+    .await
+}
+
 fn rule_of(verdict: Result<Identity, ResponseError>) -> String {
     match verdict {
         Err(ResponseError::Rule(rule)) => rule.to_owned(),
@@ -81,7 +106,7 @@ fn the_sps_floor_binds_the_acs_whatever_the_request_said() {
 
 /// Each place a Response carries an instant, and the values at the edges
 /// of what `xs:dateTime` and `time` can hold.
-const INSTANT_FIELDS: [(&str, &str); 6] = [
+pub(crate) const INSTANT_FIELDS: [(&str, &str); 6] = [
     ("<samlp:Response", "IssueInstant"),
     ("<saml:Assertion", "IssueInstant"),
     ("<saml:SubjectConfirmationData", "NotOnOrAfter"),

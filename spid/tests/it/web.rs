@@ -158,9 +158,14 @@ async fn the_acs_completes_a_login_only_with_the_browsers_cookie_and_says_why_no
 
     // Another browser posts the captured form: refused, the reason typed.
     match outcome(&endpoints, "POST", "/acs", "", "", &body).await {
-        Outcome::Refused(Refusal::Login(LoginError::NoPendingLogin), page) => {
+        Outcome::Refused(refusal @ Refusal::Login(LoginError::NoPendingLogin), page) => {
             assert_eq!(page.status, 403);
             assert!(page.body.contains("Accesso non riuscito"));
+            // What the log line says: the whole chain, not the top phrase.
+            assert_eq!(
+                abilita_core::ErrorChain(&refusal).to_string(),
+                "a SPID login was refused: no login was started in this browser"
+            );
         }
         other => panic!("{other:?}"),
     }
