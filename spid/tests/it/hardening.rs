@@ -246,16 +246,7 @@ fn strict_saml_where_it_costs_nothing() {
 
     // A signature over the whole document (`URI=""`) is metadata's, never a message's.
     let whole = CASE_001.replacen(
-        &format!(
-            "Reference URI=\"#{}\"",
-            CASE_001
-                .split(" ID=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap()
-        ),
+        &format!("Reference URI=\"#{}\"", crate::first_id(CASE_001)),
         "Reference URI=\"\"",
         1,
     );

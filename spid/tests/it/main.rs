@@ -41,6 +41,16 @@ fn posted_xml(page: &str, field: &str) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
+/// The first ` ID="…"` attribute of `xml`: the root's, in a SAML message.
+fn first_id(xml: &str) -> &str {
+    xml.split(" ID=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+}
+
 /// An HTTP-Redirect URL taken apart.
 struct Redirected {
     /// The octets its signature covers, as sent: `…&SigAlg=…`.

@@ -256,15 +256,7 @@ async fn an_sp_initiated_logout_is_confirmed_only_in_its_browser_with_or_without
     let cookie = start.set_cookies[0].split(';').next().unwrap().to_owned();
     assert!(cookie.starts_with("abilita-spid-logout="), "{cookie}");
     let sent = Redirected::parse(&location);
-    let request_id = sent
-        .xml
-        .split(" ID=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let request_id = crate::first_id(&sent.xml).to_owned();
     let pending = abilita_spid::PendingLogout {
         id: request_id,
         idp_entity_id: "https://localhost:8443".into(),
