@@ -3,7 +3,7 @@
 //! aws-lc-rs RSA-2048 signatures, in interleaved rounds of the same run.
 //!
 //! Run with `cargo bench -p abilita-anpr --bench prepare`.
-//! Target (issue 6): at most 1.3x three bare signatures. The figures are
+//! Target: at most 1.3x three bare signatures. The figures are
 //! printed, never asserted.
 
 // A benchmark reports to stdout and may stop at the first broken assumption.

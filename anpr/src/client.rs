@@ -94,6 +94,13 @@ const AGID_SIGNATURE: HeaderName = HeaderName::from_static("agid-jwt-signature")
 const AGID_TRACKING: HeaderName = HeaderName::from_static("agid-jwt-trackingevidence");
 const DIGEST: HeaderName = HeaderName::from_static("digest");
 
+/// The platforms' names in errors: PDND issues vouchers, ANPR answers.
+/// Give them to transports built by hand ([`AnprClient::with_transports`])
+/// with `TransportBuilder::platform`.
+pub const PDND: &str = "PDND";
+/// See [`PDND`].
+pub const ANPR: &str = "ANPR";
+
 impl AnprClient {
     /// A client for `config`'s environment.
     ///
@@ -101,7 +108,7 @@ impl AnprClient {
     /// Unusable URLs, key or TLS material.
     pub fn new(config: AnprConfig) -> Result<Self, Error> {
         let build = |url: &str| -> Result<Transport, Error> {
-            let mut builder = Transport::builder(BaseUrl::parse(url)?);
+            let mut builder = Transport::builder(BaseUrl::parse(url)?).platform(PDND);
             if let Some(pem) = &config.extra_root_certificates {
                 builder = builder.add_root_certificates_pem(pem);
             }
@@ -109,6 +116,7 @@ impl AnprClient {
         };
         let token = build(&config.endpoints.token_url)?;
         let anpr = Transport::builder(BaseUrl::parse(&config.endpoints.anpr_prefix)?)
+            .platform(ANPR)
             .retry_policy(RetryPolicy::never());
         let anpr = match &config.extra_root_certificates {
             Some(pem) => anpr.add_root_certificates_pem(pem),
@@ -225,6 +233,7 @@ impl AnprClient {
         let mut bearer = header(&format!("Bearer {}", voucher.expose_secret()))?;
         bearer.set_sensitive(true);
         let call = ApiRequest::post("/{service}/v1/anpr-service-e002")
+            .operation(service.segment())
             .path_param("service", service.segment())
             .header(abilita_core::http::header::AUTHORIZATION, bearer)
             .header(AGID_SIGNATURE, header(&prepared.integrity)?)

@@ -7,10 +7,8 @@ use abilita_core::{InvalidInput, PrivateKeyPem};
 
 use crate::service::EService;
 
-/// A rule a configuration value broke.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigRule(pub &'static str);
+/// A rule a configuration value broke (the core's one shape).
+pub use abilita_core::Rule as ConfigRule;
 
 /// PDND and ANPR addresses of one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -59,7 +59,7 @@ mod modi;
 mod service;
 mod voucher;
 
-pub use client::{AnprClient, Answer, LifeStatus, MAX_OPERATION_ID, Query};
+pub use client::{ANPR, AnprClient, Answer, LifeStatus, MAX_OPERATION_ID, PDND, Query};
 pub use config::{
     AnprConfig, AuditIdentity, ConfigRule, DEFAULT_SKEW_MARGIN, Endpoints, MAX_AUDIT_LEN,
 };
@@ -68,3 +68,10 @@ pub use model::Subject;
 pub use modi::{ModiSigner, PreparedCall, SignError, digest_header, sha256_hex};
 pub use service::EService;
 pub use voucher::VoucherClient;
+
+/// The core types this crate's API takes and returns, so that depending on
+/// `abilita-anpr` alone is enough.
+pub use abilita_core::{
+    AccessToken, BaseUrl, Clock, CodiceFiscale, Error, ErrorChain, IdentifierError, InvalidInput,
+    PrivateKeyPem, RequestOutcome, RetryPolicy, Transport, TransportBuilder,
+};

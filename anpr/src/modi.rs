@@ -12,7 +12,7 @@
 //!
 //! Why not `jsonwebtoken` for signing: it parses the private key again on
 //! every signature, which made preparing a call cost 2.6 times three bare
-//! RSA signatures (issue 6's bench). A compact JWS is three base64url
+//! RSA signatures (bench `prepare`). A compact JWS is three base64url
 //! segments; the RSA signature itself is aws-lc-rs's through
 //! [`abilita_core::RsaSigningKey`], with the key parsed once. The tokens are checked in the tests by an independent verifier
 //! (ring), and the simulator verifies them with `jsonwebtoken`.

@@ -74,6 +74,7 @@ impl VoucherClient {
             .finish();
         // A token request changes nothing: safe to resend.
         let request = ApiRequest::post("")
+            .operation("voucher request")
             .body(
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
                 form,

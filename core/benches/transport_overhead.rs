@@ -4,7 +4,7 @@
 
 //!
 //! Run with `cargo bench -p abilita-core --bench transport_overhead`.
-//! Target (issue 2): abilita within 10 % of bare reqwest. Two bare clients
+//! Target: abilita within 10 % of bare reqwest. Two bare clients
 //! are measured: `reqwest::Client::new()` (no timeout at all) and one with
 //! the transport's own connect/request timeouts and redirect policy, so the
 //! report separates the price of having a timeout (a timer per request) from

@@ -12,8 +12,14 @@
 //! | [`Error::Service`] | the platform's own typed error | match on the platform crate's enum |
 //!
 //! Platform crates plug their typed errors in through [`PlatformError`].
-//! `Display` is one phrase without the cause; the cause is reachable through
-//! [`std::error::Error::source`], as in reqwest and the AWS SDK.
+//!
+//! `Display` says what happened in one line: the platform, the operation,
+//! and for an answer the HTTP status and the platform's own reason, e.g.
+//! `GPD create debt position: HTTP 409 Conflict: an IUPD, IUV or notice
+//! number is already in use: …`. Codici fiscali in the platform's words
+//! are masked (personal data). The causes below that (I/O, TLS) are
+//! reachable through [`std::error::Error::source`], and [`ErrorChain`]
+//! prints them all; nothing is said twice.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -110,35 +116,154 @@ impl PlatformError for Infallible {
     }
 }
 
+/// Which call failed: the platform (as its transport is named) and the
+/// operation (as the platform crate names it, else the method and path
+/// template, which never hold a value).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CallContext {
+    platform: Cow<'static, str>,
+    operation: Option<&'static str>,
+    method: http::Method,
+    template: &'static str,
+}
+
+impl CallContext {
+    pub(crate) fn new(
+        platform: Cow<'static, str>,
+        operation: Option<&'static str>,
+        method: http::Method,
+        template: &'static str,
+    ) -> Self {
+        Self {
+            platform,
+            operation,
+            method,
+            template,
+        }
+    }
+
+    /// The platform (`GPD`, `App IO`, `PDND`, `ANPR`), or the host of a
+    /// transport that was given no name.
+    #[must_use]
+    pub fn platform(&self) -> &str {
+        &self.platform
+    }
+
+    /// The operation's name (`create debt position`), if the platform
+    /// crate gave one.
+    #[must_use]
+    pub fn operation(&self) -> Option<&'static str> {
+        self.operation
+    }
+
+    /// The request's path template (`/profiles/{fiscal_code}`).
+    #[must_use]
+    pub fn path_template(&self) -> &'static str {
+        self.template
+    }
+}
+
+impl fmt::Display for CallContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.operation {
+            Some(operation) => write!(f, "{} {operation}", self.platform),
+            None => write!(f, "{} {} {}", self.platform, self.method, self.template),
+        }
+    }
+}
+
+/// `GPD create debt position: ` before a message, when the call is known.
+fn prefix(context: Option<&CallContext>) -> String {
+    context.map(|c| format!("{c}: ")).unwrap_or_default()
+}
+
+/// `409 Conflict`.
+fn status_text(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
+}
+
 /// The error of every abilita call.
 ///
 /// `E` is the platform's own error type (see [`PlatformError`]); calls that
 /// have none use the default, [`Infallible`].
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` says what happened in one line: the platform, the operation,
+/// and for an answer the HTTP status and the platform's own reason
+/// (`GPD create debt position: HTTP 409 Conflict: an IUPD, IUV or notice
+/// number is already in use: …`), with codici fiscali in the platform's
+/// words masked. The causes below that (I/O, TLS) are reachable through
+/// [`std::error::Error::source`]; [`ErrorChain`] prints them all, and
+/// nothing is said twice.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error<E = Infallible> {
     /// The input was rejected before any I/O.
-    #[error(transparent)]
-    InvalidInput(#[from] InvalidInput),
+    InvalidInput(InvalidInput),
     /// No answer arrived within the configured timeout.
-    #[error("the request timed out")]
-    Timeout(#[source] TransportFailure),
+    Timeout(TransportFailure),
     /// The request could not be sent or its answer could not be received
     /// (connection refused, TLS, I/O).
-    #[error("the request could not be completed")]
-    Dispatch(#[source] TransportFailure),
+    Dispatch(TransportFailure),
     /// The platform answered, but not in a form the SDK understands.
-    #[error("the platform answered HTTP {} in a form that could not be understood", .0.response.status().as_u16())]
-    UnparseableResponse(#[source] UnparseableResponse),
+    UnparseableResponse(UnparseableResponse),
     /// The platform answered with one of its own typed errors.
-    #[error("the platform answered HTTP {} with an error", .response.status().as_u16())]
     Service {
         /// The platform's typed error.
-        #[source]
         error: E,
         /// The raw answer it was decoded from (status, headers, bounded body).
         response: RawResponse,
     },
+}
+
+impl<E> From<InvalidInput> for Error<E> {
+    fn from(error: InvalidInput) -> Self {
+        Self::InvalidInput(error)
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidInput(e) => fmt::Display::fmt(e, f),
+            Self::Timeout(e) => write!(f, "{}the request timed out ({e})", prefix(e.context())),
+            Self::Dispatch(e) => {
+                write!(
+                    f,
+                    "{}the request could not be completed ({e})",
+                    prefix(e.context())
+                )
+            }
+            Self::UnparseableResponse(e) => write!(
+                f,
+                "{}HTTP {}, in a form that could not be understood",
+                prefix(e.response.context()),
+                status_text(e.response.status())
+            ),
+            Self::Service { error, response } => write!(
+                f,
+                "{}HTTP {}: {}",
+                prefix(response.context()),
+                status_text(response.status()),
+                crate::identifiers::mask_codici_fiscali(&error.to_string())
+            ),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InvalidInput(e) => e.source(),
+            Self::Timeout(e) | Self::Dispatch(e) => e.source(),
+            Self::UnparseableResponse(e) => e.source(),
+            // The platform's reason is in the message already: its own
+            // causes, if any, come next.
+            Self::Service { error, .. } => error.source(),
+        }
+    }
 }
 
 impl<E: PlatformError> Error<E> {
@@ -164,6 +289,28 @@ impl<E: PlatformError> Error<E> {
 }
 
 impl<E> Error<E> {
+    /// The call that failed (none for input refused before any I/O).
+    #[must_use]
+    pub fn context(&self) -> Option<&CallContext> {
+        match self {
+            Self::InvalidInput(_) => None,
+            Self::Timeout(e) | Self::Dispatch(e) => e.context(),
+            Self::UnparseableResponse(e) => e.response.context(),
+            Self::Service { response, .. } => response.context(),
+        }
+    }
+
+    /// Names the call that failed (the transport does it).
+    pub(crate) fn in_context(mut self, context: CallContext) -> Self {
+        match &mut self {
+            Self::InvalidInput(_) => {}
+            Self::Timeout(e) | Self::Dispatch(e) => e.context = Some(context),
+            Self::UnparseableResponse(e) => e.response.0.context = Some(context),
+            Self::Service { response, .. } => response.0.context = Some(context),
+        }
+        self
+    }
+
     /// Whether the platform may have acted on the request.
     #[must_use]
     pub fn outcome(&self) -> RequestOutcome {
@@ -251,6 +398,7 @@ impl InvalidInput {
 })]
 pub struct TransportFailure {
     outcome: RequestOutcome,
+    context: Option<CallContext>,
     #[source]
     source: BoxError,
 }
@@ -259,8 +407,15 @@ impl TransportFailure {
     pub(crate) fn new(outcome: RequestOutcome, source: impl Into<BoxError>) -> Self {
         Self {
             outcome,
+            context: None,
             source: source.into(),
         }
+    }
+
+    /// The call that failed.
+    #[must_use]
+    pub fn context(&self) -> Option<&CallContext> {
+        self.context.as_ref()
     }
 
     /// Whether the platform may have acted on the request.
@@ -310,6 +465,7 @@ struct RawParts {
     body: Bytes,
     truncated: bool,
     retry_after: Option<Duration>,
+    context: Option<CallContext>,
 }
 
 impl RawResponse {
@@ -327,6 +483,7 @@ impl RawResponse {
             body,
             truncated,
             retry_after: None,
+            context: None,
         }))
     }
 
@@ -373,6 +530,12 @@ impl RawResponse {
     pub fn retry_after(&self) -> Option<Duration> {
         self.0.retry_after
     }
+
+    /// The call this answers.
+    #[must_use]
+    pub fn context(&self) -> Option<&CallContext> {
+        self.0.context.as_ref()
+    }
 }
 
 /// Bodies can hold personal data, so `Debug` shows their size only.
@@ -393,8 +556,8 @@ impl fmt::Debug for RawResponse {
 
 /// An error and its whole `source()` chain in one line, `outer: cause:
 /// root cause`: for log lines, where the outer message alone hides the
-/// reason. Each error's `Display` says one phrase without its cause (the
-/// convention above), so nothing is repeated.
+/// reason (like smithy-rs's `DisplayErrorContext`). Each error's `Display`
+/// leaves out what its `source()` says, so nothing is repeated.
 ///
 /// ```
 /// let error = std::io::Error::other("disk full");
@@ -414,3 +577,45 @@ impl fmt::Display for ErrorChain<'_> {
         Ok(())
     }
 }
+
+/// A platform's own words after a phrase of ours: `: {words}`, or nothing
+/// when there are none. For the `Display` of platform errors, so that the
+/// reason the platform gave reaches the message:
+///
+/// ```
+/// use abilita_core::Detail;
+///
+/// assert_eq!(format!("not found{}", Detail("IUPD 42 is unknown")), "not found: IUPD 42 is unknown");
+/// assert_eq!(format!("not found{}", Detail("  ")), "not found");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Detail<'a>(pub &'a str);
+
+impl fmt::Display for Detail<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = self.0.trim();
+        if words.is_empty() {
+            Ok(())
+        } else {
+            write!(f, ": {words}")
+        }
+    }
+}
+
+/// A rule a value broke, stated as the crate that enforces it words it
+/// (`at least one AttributeConsumingService`): the typed cause under an
+/// [`InvalidInput`], whose field names the value. One shape for every
+/// crate's configuration and pre-validation errors.
+///
+/// ```
+/// use abilita_core::{ErrorChain, InvalidInput, Rule};
+///
+/// let error = InvalidInput::new("audit.user_id", Rule("at most 255 characters"));
+/// assert_eq!(
+///     ErrorChain(&error).to_string(),
+///     "invalid value for `audit.user_id`: at most 255 characters"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("{0}")]
+pub struct Rule(pub &'static str);

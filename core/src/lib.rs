@@ -70,12 +70,12 @@ pub mod testing;
 
 pub use clock::{BoxFuture, Clock, SystemClock};
 pub use error::{
-    Error, ErrorChain, ErrorClass, InvalidInput, MAX_ERROR_BODY, PlatformError, RawResponse,
-    RequestOutcome, TransportFailure, UnparseableResponse,
+    CallContext, Detail, Error, ErrorChain, ErrorClass, InvalidInput, MAX_ERROR_BODY,
+    PlatformError, RawResponse, RequestOutcome, Rule, TransportFailure, UnparseableResponse,
 };
 pub use identifiers::{
     CodiceFiscale, CodiceFiscaleKind, EuroCents, Iban, IdentifierError, IdentifierKind,
-    ItalianBban, PartitaIva, Sex,
+    InvalidReason, ItalianBban, PartitaIva, Sex, mask_codici_fiscali,
 };
 pub use keys::RsaSigningKey;
 pub use secret::{AccessToken, ApiKey, PrivateKeyPem};

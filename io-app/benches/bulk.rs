@@ -8,7 +8,7 @@
 //! which would be measured instead of the sender.
 //!
 //! Run with `cargo bench -p abilita-io --bench bulk`.
-//! Targets (issue 4): >= 0.8x the bare loop's throughput; < 64 MB peak while
+//! Targets: >= 0.8x the bare loop's throughput; < 64 MB peak while
 //! streaming 100,000 rows. The bulk sender also journals two lines per row
 //! to a file, which the bare loop does not. Memory is the process's peak
 //! resident set (`VmHWM`), read before and after; the streaming phase runs

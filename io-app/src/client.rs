@@ -23,13 +23,19 @@ pub const RETRY_AFTER_HEADER: HeaderName = HeaderName::from_static("x-rate-limit
 /// The header in which IO's gateway counts the calls left in the window.
 pub const REMAINING_HEADER: HeaderName = HeaderName::from_static("x-rate-limit-remaining");
 
-/// A transport builder set up for IO: its 429 wait header is honoured.
-/// Start from it to change timeouts, retries or the clock.
+/// App IO's name in errors.
+pub(crate) const PLATFORM: &str = "App IO";
+
+/// A transport builder set up for IO: its 429 wait header is honoured, and
+/// errors name App IO. Start from it to change timeouts, retries or the
+/// clock.
 ///
 /// # Errors
 /// For a base URL that is not HTTPS (or loopback).
 pub fn transport_builder(base_url: &str) -> Result<TransportBuilder, Error> {
-    Ok(Transport::builder(BaseUrl::parse(base_url)?).retry_hint_header(RETRY_AFTER_HEADER))
+    Ok(Transport::builder(BaseUrl::parse(base_url)?)
+        .platform(PLATFORM)
+        .retry_hint_header(RETRY_AFTER_HEADER))
 }
 
 /// IO counts its rate limit per institution, over all of its services and
@@ -174,7 +180,12 @@ impl IoClient {
     pub async fn profile(&self, recipient: &Recipient) -> Result<Profile, Error<IoError>> {
         let body = serde_json::json!({ "fiscal_code": recipient.as_str() });
         let response = self
-            .send(|| ApiRequest::post("/profiles").json(&body).retry_safe())
+            .send(|| {
+                ApiRequest::post("/profiles")
+                    .operation("read profile")
+                    .json(&body)
+                    .retry_safe()
+            })
             .await?;
         response.json()
     }
@@ -191,7 +202,11 @@ impl IoClient {
     /// IO's refusals as [`IoError`], and transport failures.
     pub async fn submit(&self, message: &NewMessage) -> Result<MessageId, Error<IoError>> {
         let response = self
-            .send(|| ApiRequest::post("/messages").json(message))
+            .send(|| {
+                ApiRequest::post("/messages")
+                    .operation("send message")
+                    .json(message)
+            })
             .await?;
         Ok(response.json::<Created, IoError>()?.id)
     }
@@ -208,6 +223,7 @@ impl IoClient {
         let response = self
             .send(|| {
                 ApiRequest::get("/messages/{fiscal_code}/{id}")
+                    .operation("read message")
                     .path_param("fiscal_code", recipient.as_str())
                     .path_param("id", id.as_str())
             })

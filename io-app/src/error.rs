@@ -20,7 +20,7 @@ pub enum IoError {
     #[error("message not found")]
     MessageNotFound,
     /// Something else was not found (a service, a path).
-    #[error("not found")]
+    #[error("not found{}", abilita_core::Detail(detail))]
     NotFound {
         /// IO's detail.
         detail: String,
@@ -37,14 +37,17 @@ pub enum IoError {
     #[error("the service may not name this payee")]
     PayeeNotAllowed,
     /// The amount is over the service's `max_allowed_payment_amount`.
-    #[error("the amount exceeds what the service may request")]
+    #[error(
+        "the amount exceeds what the service may request{}",
+        abilita_core::Detail(detail)
+    )]
     AmountNotAllowed {
         /// IO's detail, with both amounts.
         detail: String,
     },
     /// Any other refusal (a missing permission group, an IP outside the
     /// service's CIDRs, a message of another service).
-    #[error("IO refused the request")]
+    #[error("IO refused the request{}", abilita_core::Detail(detail))]
     Forbidden {
         /// IO's title.
         title: String,
@@ -52,7 +55,7 @@ pub enum IoError {
         detail: String,
     },
     /// IO refused the request data (400).
-    #[error("IO refused the request data")]
+    #[error("IO refused the request data{}", abilita_core::Detail(detail))]
     Validation {
         /// IO's title.
         title: String,
@@ -67,13 +70,16 @@ pub enum IoError {
     #[error("too many requests")]
     Throttled,
     /// The service's state forbids the operation (409, service management).
-    #[error("the service's state does not allow this operation")]
+    #[error(
+        "the service's state does not allow this operation{}",
+        abilita_core::Detail(detail)
+    )]
     Conflict {
         /// IO's detail.
         detail: String,
     },
     /// IO failed (5xx).
-    #[error("IO failed")]
+    #[error("IO failed{}", abilita_core::Detail(detail))]
     Server {
         /// IO's detail, or the gateway's message.
         detail: String,

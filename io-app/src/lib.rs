@@ -59,3 +59,10 @@ pub use client::{
 };
 pub use error::IoError;
 pub use manage::ManageClient;
+
+/// The core types this crate's API takes and returns, so that depending on
+/// `abilita-io` alone is enough.
+pub use abilita_core::{
+    ApiKey, BaseUrl, Clock, CodiceFiscale, Error, ErrorChain, EuroCents, IdentifierError,
+    InvalidInput, PartitaIva, RequestOutcome, RetryPolicy, Transport, TransportBuilder,
+};

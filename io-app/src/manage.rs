@@ -244,9 +244,13 @@ impl ManageClient {
     /// # Errors
     /// IO's refusals as [`IoError`].
     pub async fn create(&self, service: &ServicePayload) -> Result<Service, Error<IoError>> {
-        self.send(ApiRequest::post("/manage/services").json(service))
-            .await?
-            .json()
+        self.send(
+            ApiRequest::post("/manage/services")
+                .operation("create service")
+                .json(service),
+        )
+        .await?
+        .json()
     }
 
     /// A page of the institution's services (`limit` 1 to 100).
@@ -255,6 +259,7 @@ impl ManageClient {
     /// IO's refusals as [`IoError`].
     pub async fn list(&self, limit: u32, offset: u32) -> Result<ServicePage, Error<IoError>> {
         let request = ApiRequest::get("/manage/services")
+            .operation("list services")
             .query("limit", limit.to_string())
             .query("offset", offset.to_string());
         self.send(request).await?.json()
@@ -265,9 +270,13 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`], and the other errors.
     pub async fn get(&self, id: &str) -> Result<Service, Error<IoError>> {
-        self.send(ApiRequest::get("/manage/services/{id}").path_param("id", id))
-            .await?
-            .json()
+        self.send(
+            ApiRequest::get("/manage/services/{id}")
+                .operation("read service")
+                .path_param("id", id),
+        )
+        .await?
+        .json()
     }
 
     /// Replaces a service's description.
@@ -281,6 +290,7 @@ impl ManageClient {
     ) -> Result<Service, Error<IoError>> {
         self.send(
             ApiRequest::put("/manage/services/{id}")
+                .operation("update service")
                 .path_param("id", id)
                 .json(service),
         )
@@ -293,9 +303,13 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`], and the other errors.
     pub async fn delete(&self, id: &str) -> Result<(), Error<IoError>> {
-        self.send(ApiRequest::delete("/manage/services/{id}").path_param("id", id))
-            .await
-            .map(drop)
+        self.send(
+            ApiRequest::delete("/manage/services/{id}")
+                .operation("delete service")
+                .path_param("id", id),
+        )
+        .await
+        .map(drop)
     }
 
     /// Submits a draft for PagoPA's review, publishing it on approval when
@@ -305,6 +319,7 @@ impl ManageClient {
     /// [`IoError::Conflict`] unless the service is a draft.
     pub async fn submit_review(&self, id: &str, auto_publish: bool) -> Result<(), Error<IoError>> {
         let request = ApiRequest::put("/manage/services/{id}/review")
+            .operation("submit service for review")
             .path_param("id", id)
             .json(&serde_json::json!({ "auto_publish": auto_publish }));
         self.send(request).await.map(drop)
@@ -317,6 +332,7 @@ impl ManageClient {
     pub async fn publish(&self, id: &str) -> Result<(), Error<IoError>> {
         self.send(
             ApiRequest::post("/manage/services/{id}/release")
+                .operation("publish service")
                 .path_param("id", id)
                 .retry_safe(),
         )
@@ -329,9 +345,13 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`] when it was never published.
     pub async fn publication(&self, id: &str) -> Result<Publication, Error<IoError>> {
-        self.send(ApiRequest::get("/manage/services/{id}/release").path_param("id", id))
-            .await?
-            .json()
+        self.send(
+            ApiRequest::get("/manage/services/{id}/release")
+                .operation("read published service")
+                .path_param("id", id),
+        )
+        .await?
+        .json()
     }
 
     /// Hides a published service.
@@ -339,9 +359,13 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`] when it was never published.
     pub async fn unpublish(&self, id: &str) -> Result<(), Error<IoError>> {
-        self.send(ApiRequest::delete("/manage/services/{id}/release").path_param("id", id))
-            .await
-            .map(drop)
+        self.send(
+            ApiRequest::delete("/manage/services/{id}/release")
+                .operation("unpublish service")
+                .path_param("id", id),
+        )
+        .await
+        .map(drop)
     }
 
     /// A service's keys.
@@ -350,7 +374,11 @@ impl ManageClient {
     /// [`IoError::NotFound`], and the other errors.
     pub async fn keys(&self, id: &str) -> Result<Keys, Error<IoError>> {
         let body: KeysBody = self
-            .send(ApiRequest::get("/manage/services/{id}/keys").path_param("id", id))
+            .send(
+                ApiRequest::get("/manage/services/{id}/keys")
+                    .operation("read service keys")
+                    .path_param("id", id),
+            )
             .await?
             .json()?;
         Ok(body.into())
@@ -366,6 +394,7 @@ impl ManageClient {
             KeyType::Secondary => "secondary",
         };
         let request = ApiRequest::put("/manage/services/{id}/keys/{key_type}")
+            .operation("regenerate service key")
             .path_param("id", id)
             .path_param("key_type", which);
         let body: KeysBody = self.send(request).await?.json()?;
@@ -389,6 +418,7 @@ impl ManageClient {
         }
         let logo = base64::engine::general_purpose::STANDARD.encode(png);
         let request = ApiRequest::put("/manage/services/{id}/logo")
+            .operation("upload service logo")
             .path_param("id", id)
             .json(&serde_json::json!({ "logo": logo }));
         self.send(request).await.map(drop)

@@ -3,15 +3,14 @@
 //! values are built: nothing that IO would refuse with a 400 leaves the SDK.
 
 use abilita_core::{
-    CodiceFiscale, CodiceFiscaleKind, EuroCents, IdentifierError, IdentifierKind, PartitaIva,
+    CodiceFiscale, CodiceFiscaleKind, EuroCents, IdentifierError, IdentifierKind, InvalidReason,
+    PartitaIva,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Why a message part was refused locally.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ContentRule(pub &'static str);
+/// Why a message part was refused locally (the core's one shape).
+pub use abilita_core::Rule as ContentRule;
 
 /// The length IO measures: JavaScript `string.length`, i.e. UTF-16 code
 /// units (an emoji counts 2).
@@ -93,7 +92,9 @@ impl Recipient {
             CodiceFiscaleKind::Person => Ok(Self(fiscal_code)),
             CodiceFiscaleKind::LegalEntity => Err(IdentifierError::Invalid {
                 kind: IdentifierKind::CodiceFiscale,
-                reason: "App IO delivers to persons: a 16-character code is required",
+                reason: InvalidReason::Platform(
+                    "App IO delivers to persons: a 16-character code is required",
+                ),
             }),
         }
     }

@@ -3,7 +3,7 @@
 //! concurrency, in interleaved rounds of the same run.
 //!
 //! Run with `cargo bench -p abilita-pagopa --bench gpd_create`.
-//! Target (issue 5): the client at >= 0.8x the bare loop's throughput. The
+//! Target: the client at >= 0.8x the bare loop's throughput. The
 //! bare loop posts pre-serialised bodies and only reads the answer's bytes;
 //! the client validates, serialises and decodes the typed answer, so the
 //! ratio prices all of that. The figures are printed, never asserted.

@@ -2,10 +2,10 @@
 //!
 //! Rules from SACI 3.2.1 ("Generazione dell'Identificativo Univoco di
 //! Versamento"), SACI 2.0.0 (the aux-digit schemes), ISO 11649 for the RF
-//! creditor reference, and SANP 3.12 for the taxonomy code; see
-//! `shared/research/pagopa.md` §3.
+//! creditor reference, and SANP 3.12 for the taxonomy code (the taxonomy
+//! itself: the public repository `pagopa/pagopa-taxonomy`).
 
-use abilita_core::{IdentifierError, IdentifierKind, string_identifier};
+use abilita_core::{IdentifierError, IdentifierKind, InvalidReason, string_identifier};
 
 const NOTICE: IdentifierKind = IdentifierKind::Platform("notice number");
 const IUV: IdentifierKind = IdentifierKind::Platform("IUV");
@@ -145,7 +145,7 @@ impl NoticeNumber {
         if base > MAX_IUV_BASE {
             return Err(IdentifierError::Invalid {
                 kind: NOTICE,
-                reason: "the IUV base has more than 13 digits",
+                reason: InvalidReason::Platform("the IUV base has more than 13 digits"),
             });
         }
         let leading = format!("3{}{base:013}", segregation.as_str());

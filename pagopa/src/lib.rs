@@ -53,3 +53,10 @@ pub use identifiers::{
 };
 pub use iuv_generator::{AtomicSequence, GenerateError, IuvGenerator, IuvSequence, SequenceError};
 pub use notice::{MAX_NOTICE_AMOUNT, PaymentNotice, PostalSlip, RenderError};
+
+/// The core types this crate's API takes and returns, so that depending on
+/// `abilita-pagopa` alone is enough.
+pub use abilita_core::{
+    ApiKey, BaseUrl, Error, ErrorChain, EuroCents, Iban, IdentifierError, InvalidInput,
+    InvalidReason, PartitaIva, RequestOutcome, RetryPolicy, Transport, TransportBuilder,
+};

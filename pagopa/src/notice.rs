@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use abilita_core::{EuroCents, IdentifierError, IdentifierKind, PartitaIva};
+use abilita_core::{EuroCents, IdentifierError, IdentifierKind, InvalidReason, PartitaIva};
 use qrcode::{EcLevel, QrCode, Version};
 
 use crate::NoticeNumber;
@@ -85,7 +85,7 @@ impl PaymentNotice {
         if amount == EuroCents::ZERO || amount > MAX_NOTICE_AMOUNT {
             return Err(IdentifierError::Invalid {
                 kind: NOTICE,
-                reason: "the amount must be 0,01 to 999.999.999,99 €",
+                reason: InvalidReason::Platform("the amount must be 0,01 to 999.999.999,99 €"),
             });
         }
         Ok(Self {
@@ -192,13 +192,13 @@ impl PaymentNotice {
         {
             return Err(IdentifierError::Invalid {
                 kind: NOTICE,
-                reason: "the postal account must be 1 to 12 digits",
+                reason: InvalidReason::Platform("the postal account must be 1 to 12 digits"),
             });
         }
         if slip.debtor_fiscal_code.chars().count() > 16 {
             return Err(IdentifierError::Invalid {
                 kind: NOTICE,
-                reason: "the debtor's code is longer than 16 characters",
+                reason: InvalidReason::Platform("the debtor's code is longer than 16 characters"),
             });
         }
         let mut out = String::with_capacity(256);

@@ -3,7 +3,7 @@
 //!
 //! 1. validating a SPID Response (spid-sp-test's case 1: Response and
 //!    Assertion signed, RSA-2048), whole and signatures only, against two
-//!    bare RSA-2048 verifications (issue 3: <= 100 us and <= 2.5x);
+//!    bare RSA-2048 verifications (targets: <= 100 us and <= 2.5x);
 //! 2. the whole ACS path, `finish_login` on the posted base64 (the login
 //!    cookie opened, the base64 decoded, the Response validated, the
 //!    request and assertion recorded in a replay cache), against its floor

@@ -7,10 +7,8 @@ use crate::cookie::{Sealer, StateKey};
 
 use crate::attributes::SpidAttribute;
 
-/// A rule a configuration value broke.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigRule(pub &'static str);
+/// A rule a configuration value broke (the core's one shape).
+pub use abilita_core::Rule as ConfigRule;
 
 /// The SPID assurance level asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

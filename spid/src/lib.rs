@@ -3,7 +3,8 @@
 //! The security-critical core (the narrow in-house XML signature verifier
 //! and signer), the SP configuration and its signed metadata,
 //! AuthnRequests by HTTP-Redirect and HTTP-POST, Response validation, the
-//! login state (pending logins, replayed assertions), the IdP registry,
+//! login state (the pending login sealed in the browser's cookie, the replay
+//! cache), the IdP registry,
 //! Single Logout both ways, and framework-neutral endpoints ([`web`]). The
 //! example SP built on them passes AgID's conformance tool (spid-sp-test)
 //! with no failed check, and its messages are valid against the SPID and SAML
@@ -69,7 +70,8 @@
 //! [`state::ReplayCache`], refresh the IdP registry from AgID, serve the SP
 //! over TLS, and close sessions by IdP *and* NameID on an IdP's logout.
 //!
-//! The design (ARCHITECTURE.md, "Security-critical core"): parse once with
+//! The design (the repository's `ARCHITECTURE.md`, "Security-critical
+//! core"): parse once with
 //! `roxmltree` (no DTD; size, node, depth and start-tag limits, the last
 //! checked before parsing because roxmltree's time grows with their square);
 //! exclusive c14n only; enveloped signatures only; RSA-SHA256/384/512 and
@@ -117,3 +119,10 @@ pub use response::{
     ResponseError, UserAnomaly,
 };
 pub use signing_key::SigningKey;
+
+/// The core types this crate's API takes and returns, so that depending on
+/// `abilita-spid` alone is enough.
+pub use abilita_core::{
+    BaseUrl, CodiceFiscale, Error, ErrorChain, IdentifierError, InvalidInput, PrivateKeyPem,
+    Transport,
+};

@@ -1,6 +1,6 @@
-//! Validating the IdP's Response: every check of the SPID rules
-//! (single-sign-on.rst "Processamento della Response", and spid-sp-test's
-//! 111 cases), in the order the research notes list them (§3.5).
+//! Validating the IdP's Response: every check of the SPID rules (AgID's
+//! *Regole tecniche SPID*, `single-sign-on.rst` "Processamento della
+//! Response", and spid-sp-test's 111 cases), in the document's order.
 //!
 //! The identity is read only from the Assertion node whose signature was
 //! verified ([`crate::dsig::verified_assertion`]), with

@@ -93,7 +93,7 @@ pub(crate) fn compare_check(
         }),
         _ => Err(Invalid {
             kind,
-            reason: "the check character cannot be computed",
+            reason: super::InvalidReason::CheckNotComputable,
         }),
     }
 }

@@ -4,7 +4,7 @@
 use time::{Date, Month};
 
 use super::check::{ascii, compare_check, eleven_digits, first_bad, odd_even_letter};
-use super::{IdentifierError, IdentifierKind};
+use super::{IdentifierError, IdentifierKind, InvalidReason};
 use crate::string_identifier;
 
 const KIND: IdentifierKind = IdentifierKind::CodiceFiscale;
@@ -181,18 +181,59 @@ impl CodiceFiscale {
     }
 
     /// The birth date of a person. The code holds only two digits of the
-    /// year, so the century is the one that puts the date no later than
-    /// `today` (a person born more than 100 years ago decodes 100 years
-    /// late). `None` for a legal entity or an undecodable test value.
+    /// year, so of `today`'s century and the one before, the date is in the
+    /// most recent one where it exists and is no later than `today` (a
+    /// person born more than 100 years ago decodes 100 years late). A date
+    /// of 29 February exists only in a leap year: `…00B69…` is 29 February
+    /// 2000, never 1900, whatever `today`; and when neither century has the
+    /// day at or before `today`, the one that has it. `None` for a legal
+    /// entity or an undecodable test value.
     #[must_use]
     pub fn birth_date(&self, today: Date) -> Option<Date> {
         let (yy, month, day) = self.birth_parts()?;
         let century = today.year() - today.year().rem_euclid(100);
-        let recent = Date::from_calendar_date(century + i32::from(yy), month, day).ok();
-        match recent {
-            Some(date) if date <= today => Some(date),
-            _ => Date::from_calendar_date(century - 100 + i32::from(yy), month, day).ok(),
+        let candidates: Vec<Date> = [century, century - 100]
+            .into_iter()
+            .filter_map(|c| Date::from_calendar_date(c + i32::from(yy), month, day).ok())
+            .collect();
+        candidates
+            .iter()
+            .find(|date| **date <= today)
+            .or(candidates.first())
+            .copied()
+    }
+
+    /// The three letters of the surname (positions 1–3).
+    #[must_use]
+    pub fn surname_code(&self) -> Option<&str> {
+        (self.kind() == CodiceFiscaleKind::Person).then(|| self.0.get(..3).unwrap_or_default())
+    }
+
+    /// The three letters of the given name (positions 4–6).
+    #[must_use]
+    pub fn name_code(&self) -> Option<&str> {
+        (self.kind() == CodiceFiscaleKind::Person).then(|| self.0.get(3..6).unwrap_or_default())
+    }
+
+    /// The check character (the last one).
+    #[must_use]
+    pub fn check_character(&self) -> char {
+        self.0.chars().last().unwrap_or_default()
+    }
+
+    /// The 1-based positions whose digit an omocodia letter replaces, in
+    /// order (the Agenzia replaces from the right: 15, then 14, 13, …).
+    /// Empty when the code has none, and for a legal entity.
+    #[must_use]
+    pub fn omocodia_positions(&self) -> Vec<usize> {
+        if self.kind() != CodiceFiscaleKind::Person {
+            return Vec::new();
         }
+        DIGIT_POSITIONS
+            .iter()
+            .filter(|&&i| self.0.as_bytes().get(i).is_some_and(u8::is_ascii_uppercase))
+            .map(|&i| i + 1)
+            .collect()
     }
 
     /// The Belfiore code of the place of birth (`H501` is Rome; `Z…` a
@@ -283,18 +324,20 @@ fn check_person(code: &[u8]) -> Result<(), IdentifierError> {
         });
     }
     let invalid = |reason| IdentifierError::Invalid { kind: KIND, reason };
-    let month = code
-        .get(8)
-        .and_then(|&c| month_from_letter(c))
-        .ok_or(invalid("no month"))?;
-    let day = two_digits(code, 9).ok_or(invalid("no day"))?;
+    // The characters were checked above: month letter and digits are there.
+    let month = code.get(8).and_then(|&c| month_from_letter(c));
+    let (Some(month), Some(year), Some(day)) = (month, two_digits(code, 6), two_digits(code, 9))
+    else {
+        return Err(invalid(InvalidReason::CheckNotComputable));
+    };
     if !matches!(day, 1..=31 | 41..=71) {
-        return Err(invalid(
-            "the day of birth must be 01-31 (men) or 41-71 (women)",
-        ));
+        return Err(invalid(InvalidReason::DayOutOfRange));
     }
     if day % 40 > longest_month(month) {
-        return Err(invalid("the day of birth does not exist in its month"));
+        return Err(invalid(InvalidReason::DayNotInMonth));
+    }
+    if month == Month::February && day % 40 == 29 && leap_years_of(year).is_empty() {
+        return Err(invalid(InvalidReason::NoLeapYear(year)));
     }
     let (body, check) = code.split_at(15);
     check_character(odd_even_letter(body), check.first())
@@ -304,6 +347,19 @@ fn check_character(expected: Option<char>, found: Option<&u8>) -> Result<(), Ide
     compare_check(KIND, expected, found)
 }
 
+/// The leap years among 19yy and 20yy. A code holds two digits of the year
+/// only, so a code dated 29 February is valid when either century makes
+/// that day exist (`00`: 2000; `04`: both) and refused when neither does
+/// (`01`: neither 1901 nor 2001). The two centuries are those of living
+/// people and of codes issued now.
+fn leap_years_of(yy: u8) -> Vec<i32> {
+    [1900, 2000]
+        .into_iter()
+        .map(|century| century + i32::from(yy))
+        .filter(|year| time::util::is_leap_year(*year))
+        .collect()
+}
+
 /// The most days `month` can have (29 for February: the year is ambiguous).
 fn longest_month(month: Month) -> u8 {
     match month {
@@ -311,4 +367,58 @@ fn longest_month(month: Month) -> u8 {
         Month::April | Month::June | Month::September | Month::November => 30,
         _ => 31,
     }
+}
+
+/// `text` with every person's codice fiscale in it masked, all but its
+/// first three and last characters (`RSS************S`): for messages that
+/// quote a platform's words, which may name a citizen. A code is any run of
+/// 16 letters and digits in a person's code shape (omocodia included, any
+/// case) that no letter or digit adjoins; legal entities' 11 digits are not
+/// personal data and stay.
+///
+/// ```
+/// use abilita_core::mask_codici_fiscali;
+///
+/// assert_eq!(
+///     mask_codici_fiscali("Profile not found for RSSMRA85T10A562S."),
+///     "Profile not found for RSS************S."
+/// );
+/// ```
+#[must_use]
+pub fn mask_codici_fiscali(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut masked = bytes.to_vec();
+    let mut at: usize = 0;
+    while let Some(window) = bytes.get(at..at.saturating_add(16)) {
+        let before = at.checked_sub(1).and_then(|i| bytes.get(i));
+        let after = bytes.get(at.saturating_add(16));
+        let apart = |b: Option<&u8>| !b.is_some_and(u8::is_ascii_alphanumeric);
+        if apart(before) && apart(after) && has_person_shape(window) {
+            for byte in masked
+                .get_mut(at.saturating_add(3)..at.saturating_add(15))
+                .unwrap_or_default()
+            {
+                *byte = b'*';
+            }
+            at = at.saturating_add(16);
+        } else {
+            at = at.saturating_add(1);
+        }
+    }
+    // Only ASCII bytes were replaced, by ASCII: still UTF-8.
+    String::from_utf8(masked).unwrap_or_default()
+}
+
+/// Whether 16 bytes have a person's code shape (any case, omocodia letters
+/// in digit positions), whatever the check character.
+fn has_person_shape(window: &[u8]) -> bool {
+    window.len() == 16
+        && window.iter().enumerate().all(|(i, &c)| {
+            let c = c.to_ascii_uppercase();
+            match i {
+                8 => MONTHS.contains(&c),
+                i if DIGIT_POSITIONS.contains(&i) => omocodia_digit(c).is_some(),
+                _ => c.is_ascii_uppercase(),
+            }
+        })
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{IdentifierError, IdentifierKind};
+use super::{IdentifierError, IdentifierKind, InvalidReason};
 
 const KIND: IdentifierKind = IdentifierKind::EuroCents;
 
@@ -89,14 +89,12 @@ impl EuroCents {
         let (euros, fraction) = input.split_once('.').unwrap_or((input, ""));
         let invalid = |reason| IdentifierError::Invalid { kind: KIND, reason };
         if euros.is_empty() || (seen_dot && fraction.is_empty()) {
-            return Err(invalid(
-                "expected digits, optionally followed by `.` and 1 or 2 digits",
-            ));
+            return Err(invalid(InvalidReason::AmountFormat));
         }
         if fraction.len() > 2 {
-            return Err(invalid("more than two fraction digits"));
+            return Err(invalid(InvalidReason::TooManyFractionDigits));
         }
-        let too_large = || invalid("the amount is too large");
+        let too_large = || invalid(InvalidReason::AmountTooLarge);
         let euros: u64 = euros.parse().map_err(|_| too_large())?;
         let fraction: u64 = format!("{fraction:0<2}").parse().map_err(|_| too_large())?;
         euros

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use super::check::{compare_check, odd_even_letter};
-use super::{IdentifierError, IdentifierKind};
+use super::check::{ascii, compare_check, first_bad, odd_even_letter};
+use super::{IdentifierError, IdentifierKind, InvalidReason};
 use crate::string_identifier;
 
 const KIND: IdentifierKind = IdentifierKind::Iban;
@@ -39,23 +39,82 @@ pub struct ItalianBban<'a> {
 const POSTE_ABI: &str = "07601";
 
 impl Iban {
-    /// Checks and wraps an IBAN.
+    /// Checks and wraps an IBAN. Positions in errors count the characters
+    /// of the IBAN without its spaces.
+    ///
+    /// The checks run in this order, each with its own error: characters
+    /// by position (country letters, check digits, then letters or digits;
+    /// for Italy the CIN letter, ABI and CAB digits), the length (27 for
+    /// Italy, 5 to 34 otherwise), the mod-97 check digits (with the digits
+    /// the rest implies), the Italian CIN, then the country's own format
+    /// (the `iban_validate` crate's registry).
     ///
     /// # Errors
-    /// An [`IdentifierError`]: the length or character, the mod-97 check
-    /// digits, or the Italian CIN.
+    /// An [`IdentifierError`] naming the first problem found.
     pub fn new(input: &str) -> Result<Self, IdentifierError> {
-        use iban::IbanLike as _;
-        let parsed: iban::Iban = input
-            .to_ascii_uppercase()
-            .parse()
-            .map_err(|e: iban::ParseIbanError| from_crate(&e))?;
-        let electronic = parsed.electronic_str().to_owned();
-        let this = Self { electronic };
+        let compact: String = input
+            .chars()
+            .filter(|c| *c != ' ')
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let code = ascii(KIND, &compact)?;
+        let italian = code.starts_with(b"IT");
+        let bad = first_bad(code, |i, c| match i {
+            0 | 1 => c.is_ascii_uppercase(),
+            2 | 3 => c.is_ascii_digit(),
+            4 if italian => c.is_ascii_uppercase(),
+            5..=14 if italian => c.is_ascii_digit(),
+            _ => c.is_ascii_alphanumeric(),
+        });
+        if let Some((position, found)) = bad {
+            return Err(IdentifierError::Character {
+                kind: KIND,
+                position,
+                found,
+                expected: expected_at(position - 1, italian),
+            });
+        }
+        let length_ok = if italian {
+            code.len() == 27
+        } else {
+            (5..=34).contains(&code.len())
+        };
+        if !length_ok {
+            return Err(IdentifierError::Length {
+                kind: KIND,
+                expected: if italian {
+                    "27 (an Italian IBAN)"
+                } else {
+                    "5 to 34"
+                },
+                found: code.len(),
+            });
+        }
+        let expected = check_digits_of(code);
+        let found = compact.get(2..4).unwrap_or_default();
+        if expected != found {
+            return Err(IdentifierError::CheckDigits {
+                kind: KIND,
+                expected,
+                found: found.to_owned(),
+            });
+        }
+        let this = Self {
+            electronic: compact,
+        };
         if let Some(bban) = this.italian() {
             bban.check_cin()?;
         }
+        this.electronic
+            .parse::<iban::Iban>()
+            .map_err(|e: iban::ParseIbanError| from_crate(&e))?;
         Ok(this)
+    }
+
+    /// The two check digits (positions 3–4).
+    #[must_use]
+    pub fn check_digits(&self) -> &str {
+        self.electronic.get(2..4).unwrap_or_default()
     }
 
     /// The electronic form, without spaces.
@@ -130,19 +189,46 @@ impl<'a> ItalianBban<'a> {
     }
 }
 
-/// Translates the crate's error into ours (its positions are not exposed,
-/// so the messages stay general).
+/// What may stand at a 0-based position of an IBAN.
+fn expected_at(i: usize, italian: bool) -> &'static str {
+    match i {
+        0 | 1 => "a letter (the country code)",
+        2 | 3 => "a digit (the check digits)",
+        4 if italian => "a letter (the CIN)",
+        5..=9 if italian => "a digit (the ABI)",
+        10..=14 if italian => "a digit (the CAB)",
+        _ => "a letter or digit",
+    }
+}
+
+/// The ISO 7064 mod 97-10 check digits the rest of `code` implies: the
+/// country and the BBAN, moved to the end with `00` as check digits,
+/// letters read as 10–35. `code` is ASCII letters and digits (checked).
+fn check_digits_of(code: &[u8]) -> String {
+    let (country, rest) = code.split_at(code.len().min(2));
+    let bban = rest.get(2..).unwrap_or_default();
+    let remainder = bban
+        .iter()
+        .chain(country)
+        .chain(b"00")
+        .fold(0u32, |remainder, &c| {
+            let value = u32::from(c.to_ascii_uppercase());
+            if c.is_ascii_digit() {
+                (remainder * 10 + (value - u32::from(b'0'))) % 97
+            } else {
+                (remainder * 100 + (value - u32::from(b'A') + 10)) % 97
+            }
+        });
+    format!("{:02}", 98 - remainder)
+}
+
+/// Translates the crate's error into ours. The structure and check digits
+/// were checked before, so what is left is the country's own format.
 fn from_crate(error: &iban::ParseIbanError) -> IdentifierError {
-    use iban::{ParseBaseIbanError as Base, ParseIbanError as Parse};
+    use iban::ParseIbanError as Parse;
     let reason = match error {
-        Parse::InvalidBaseIban {
-            source: Base::InvalidFormat,
-        } => "not an IBAN (country, check digits, then up to 30 letters or digits)",
-        Parse::InvalidBaseIban {
-            source: Base::InvalidChecksum,
-        } => "the check digits (mod 97) do not match",
-        Parse::InvalidBban(_) => "the account part does not follow the country's format",
-        Parse::UnknownCountry(_) => "unknown country code",
+        Parse::UnknownCountry(_) => InvalidReason::UnknownCountry,
+        Parse::InvalidBaseIban { .. } | Parse::InvalidBban(_) => InvalidReason::NationalFormat,
     };
     IdentifierError::Invalid { kind: KIND, reason }
 }

@@ -17,7 +17,7 @@ mod euro_cents;
 mod iban;
 mod partita_iva;
 
-pub use codice_fiscale::{CodiceFiscale, CodiceFiscaleKind, Sex};
+pub use codice_fiscale::{CodiceFiscale, CodiceFiscaleKind, Sex, mask_codici_fiscali};
 pub use euro_cents::EuroCents;
 pub use iban::{Iban, ItalianBban};
 pub use partita_iva::PartitaIva;
@@ -106,9 +106,47 @@ pub enum IdentifierError {
     Invalid {
         /// The identifier.
         kind: IdentifierKind,
-        /// What is wrong.
-        reason: &'static str,
+        /// What is wrong, typed.
+        reason: InvalidReason,
     },
+}
+
+/// Why a well-formed identifier means nothing: each reason its own value,
+/// so a caller tells them apart without reading text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidReason {
+    /// A codice fiscale's day is not 01–31 (men) or 41–71 (women).
+    #[error("the day of birth must be 01-31 (men) or 41-71 (women)")]
+    DayOutOfRange,
+    /// A codice fiscale's day does not exist in its month (31 April).
+    #[error("the day of birth does not exist in its month")]
+    DayNotInMonth,
+    /// A codice fiscale dated 29 February of a two-digit year `yy` such
+    /// that neither 19yy nor 20yy is a leap year.
+    #[error("29 February, but neither 19{0:02} nor 20{0:02} is a leap year")]
+    NoLeapYear(u8),
+    /// A check character over characters it cannot be computed from.
+    #[error("the check character cannot be computed")]
+    CheckNotComputable,
+    /// An IBAN of a country ISO 13616 does not list.
+    #[error("unknown country code")]
+    UnknownCountry,
+    /// An IBAN whose account part does not follow its country's format.
+    #[error("the account part does not follow the country's format")]
+    NationalFormat,
+    /// An amount that is not digits, optionally `.` and one or two digits.
+    #[error("expected digits, optionally followed by `.` and 1 or 2 digits")]
+    AmountFormat,
+    /// An amount with more than two fraction digits.
+    #[error("more than two fraction digits")]
+    TooManyFractionDigits,
+    /// An amount beyond `u64` cents.
+    #[error("the amount is too large")]
+    AmountTooLarge,
+    /// A rule of a platform crate's own identifier, in its words.
+    #[error("{0}")]
+    Platform(&'static str),
 }
 
 /// Implements, for a newtype with `fn new(&str) -> Result<Self, IdentifierError>`
@@ -119,7 +157,7 @@ pub enum IdentifierError {
 /// identifiers.
 ///
 /// ```
-/// use abilita_core::{IdentifierError, IdentifierKind, string_identifier};
+/// use abilita_core::{IdentifierError, IdentifierKind, InvalidReason, string_identifier};
 ///
 /// /// A two-digit code.
 /// pub struct Code(String);
@@ -129,7 +167,10 @@ pub enum IdentifierError {
 ///         if input.len() == 2 && input.bytes().all(|b| b.is_ascii_digit()) {
 ///             Ok(Self(input.to_owned()))
 ///         } else {
-///             Err(IdentifierError::Invalid { kind: IdentifierKind::Platform("code"), reason: "two digits" })
+///             Err(IdentifierError::Invalid {
+///                 kind: IdentifierKind::Platform("code"),
+///                 reason: InvalidReason::Platform("two digits"),
+///             })
 ///         }
 ///     }
 ///     pub fn as_str(&self) -> &str {

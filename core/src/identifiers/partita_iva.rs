@@ -68,6 +68,12 @@ impl PartitaIva {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The check digit (the last one).
+    #[must_use]
+    pub fn check_digit(&self) -> char {
+        self.0.chars().last().unwrap_or_default()
+    }
 }
 
 string_identifier!(PartitaIva);

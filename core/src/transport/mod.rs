@@ -45,8 +45,8 @@ use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{
-    Error, ErrorClass, InvalidInput, PlatformError, RawResponse, RequestOutcome, TransportFailure,
-    UnparseableResponse,
+    CallContext, Error, ErrorClass, InvalidInput, PlatformError, RawResponse, RequestOutcome,
+    TransportFailure, UnparseableResponse,
 };
 
 /// Default time allowed to open a connection (TCP and TLS).
@@ -70,6 +70,7 @@ struct Inner {
     hint_headers: Vec<HeaderName>,
     clock: Arc<dyn Clock>,
     max_body: usize,
+    platform: Option<&'static str>,
 }
 
 /// Settings of a [`Transport`]; see [`Transport::builder`].
@@ -84,6 +85,7 @@ pub struct TransportBuilder {
     max_body: usize,
     root_certificates: Vec<reqwest::Certificate>,
     identity: Option<reqwest::Identity>,
+    platform: Option<&'static str>,
     error: Option<InvalidInput>,
 }
 
@@ -106,6 +108,7 @@ impl Transport {
             max_body: DEFAULT_MAX_BODY,
             root_certificates: Vec::new(),
             identity: None,
+            platform: None,
             error: None,
         }
     }
@@ -139,6 +142,16 @@ impl Transport {
     ) -> Result<ApiResponse, Error<E>> {
         request.check()?;
         let inner = &self.inner;
+        let platform = match inner.platform {
+            Some(name) => std::borrow::Cow::Borrowed(name),
+            None => std::borrow::Cow::Owned(inner.base_url.host().to_owned()),
+        };
+        let context = CallContext::new(
+            platform,
+            request.operation_name(),
+            request.method.clone(),
+            request.template,
+        );
         let started = inner.clock.now();
         let mut attempt = 1;
         loop {
@@ -153,7 +166,7 @@ impl Transport {
             );
             let error = match self.attempt::<E>(&request).instrument(span.clone()).await {
                 Ok(response) => return Ok(response),
-                Err(error) => error,
+                Err(error) => error.in_context(context.clone()),
             };
             let Some(wait) = self.next_wait(&request, &error, attempt, started) else {
                 return Err(error);
@@ -314,6 +327,14 @@ fn failure<E>(error: reqwest::Error) -> Error<E> {
 }
 
 impl TransportBuilder {
+    /// The platform's name in errors (`GPD`, `App IO`); the base URL's
+    /// host by default.
+    #[must_use]
+    pub fn platform(mut self, name: &'static str) -> Self {
+        self.platform = Some(name);
+        self
+    }
+
     /// Time allowed to open a connection (default 10 s).
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -430,6 +451,7 @@ impl TransportBuilder {
                 hint_headers,
                 clock: self.clock,
                 max_body: self.max_body,
+                platform: self.platform,
             }),
         })
     }

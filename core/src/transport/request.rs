@@ -31,6 +31,7 @@ use crate::secret::ApiKey;
 pub struct ApiRequest {
     pub(crate) method: Method,
     pub(crate) template: &'static str,
+    operation: Option<&'static str>,
     pub(crate) path: String,
     query: Vec<(Cow<'static, str>, String)>,
     pub(crate) headers: HeaderMap,
@@ -58,6 +59,7 @@ impl ApiRequest {
         Self {
             method,
             template,
+            operation: None,
             path: template.to_owned(),
             query: Vec::new(),
             headers: HeaderMap::new(),
@@ -187,6 +189,21 @@ impl ApiRequest {
     pub fn retry_safe(mut self) -> Self {
         self.retry_safe = true;
         self
+    }
+
+    /// Names the operation for errors (`create debt position`): an error
+    /// then reads `GPD create debt position: HTTP 409 Conflict: …`. Without
+    /// a name, errors show the method and path template.
+    #[must_use]
+    pub fn operation(mut self, name: &'static str) -> Self {
+        self.operation = Some(name);
+        self
+    }
+
+    /// The operation's name for errors: the one given, or none.
+    #[must_use]
+    pub fn operation_name(&self) -> Option<&'static str> {
+        self.operation
     }
 
     /// Whether the transport may resend this request after an unknown outcome.

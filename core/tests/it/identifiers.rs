@@ -1,14 +1,15 @@
 //! Identifiers against published values.
 
 use abilita_core::{
-    CodiceFiscale, CodiceFiscaleKind, EuroCents, Iban, IdentifierError, IdentifierKind, PartitaIva,
-    Sex,
+    CodiceFiscale, CodiceFiscaleKind, EuroCents, Iban, IdentifierError, IdentifierKind,
+    InvalidReason, PartitaIva, Sex,
 };
 use time::macros::date;
 
 /// Fictitious citizens registered in ANPR's UAT environment, with the birth
-/// date and sex ANPR lists for them (ANPR `casiTest_consultazione.xlsx`, as
-/// copied in `shared/specs/anpr/testdata/casiTest_consultazione.csv`;
+/// date and sex ANPR lists for them (ANPR `casiTest_consultazione.xlsx`,
+/// attached to the ANPR e-services in the PDND catalogue and posted by
+/// ANPR support in the public issue italia/anpr#4187;
 /// NRECLD90R50H501G is listed there as M although its code encodes F: the
 /// code wins).
 const ANPR_TEST_SUBJECTS: &[(&str, &str, Sex)] = &[
@@ -157,14 +158,14 @@ fn errors_name_what_is_wrong() {
             "STTSGT90A32H501J",
             IdentifierError::Invalid {
                 kind,
-                reason: "the day of birth must be 01-31 (men) or 41-71 (women)",
+                reason: InvalidReason::DayOutOfRange,
             },
         ),
         (
             "STTSGT90B30H501J",
             IdentifierError::Invalid {
                 kind,
-                reason: "the day of birth does not exist in its month",
+                reason: InvalidReason::DayNotInMonth,
             },
         ),
         (
@@ -311,10 +312,186 @@ fn iban_checks_mod97_and_the_italian_cin() {
             found: 'Y'
         }
     );
-    assert!(matches!(
+    assert_eq!(
         Iban::new("IT61X0542811101000000123456").unwrap_err(),
-        IdentifierError::Invalid { .. }
-    ));
+        IdentifierError::CheckDigits {
+            kind: IdentifierKind::Iban,
+            expected: "60".into(),
+            found: "61".into()
+        }
+    );
+    assert_eq!(iban.check_digits(), "60");
+}
+
+/// Each way an IBAN can be wrong is its own error; before, too short, too
+/// long and a digit where the CIN belongs all read "check digits (mod 97)
+/// do not match".
+#[test]
+fn iban_errors_tell_every_reason_apart() {
+    let kind = IdentifierKind::Iban;
+    let character = |position, found, expected| IdentifierError::Character {
+        kind,
+        position,
+        found,
+        expected,
+    };
+    let cases: Vec<(String, IdentifierError)> = vec![
+        (
+            "IT60X054281110100000012345".into(),
+            IdentifierError::Length {
+                kind,
+                expected: "27 (an Italian IBAN)",
+                found: 26,
+            },
+        ),
+        (
+            "IT60X05428111010000001234567".into(),
+            IdentifierError::Length {
+                kind,
+                expected: "27 (an Italian IBAN)",
+                found: 28,
+            },
+        ),
+        (
+            "IT6005428111010000001234567".into(),
+            character(5, '0', "a letter (the CIN)"),
+        ),
+        (
+            "IT60X05A2811101000000123456".into(),
+            character(8, 'A', "a digit (the ABI)"),
+        ),
+        (
+            "IT60X0542811X01000000123456".into(),
+            character(13, 'X', "a digit (the CAB)"),
+        ),
+        (
+            "1T60X0542811101000000123456".into(),
+            character(1, '1', "a letter (the country code)"),
+        ),
+        (
+            "ITA0X0542811101000000123456".into(),
+            character(3, 'A', "a digit (the check digits)"),
+        ),
+        (
+            "IT60X0542811101000000123-56".into(),
+            character(25, '-', "a letter or digit"),
+        ),
+        (
+            // One digit short of the example: the test's own mod-97 says
+            // which digits the rest implies.
+            "DE8937040044053201300".into(),
+            IdentifierError::CheckDigits {
+                kind,
+                expected: with_check_digits("DExx37040044053201300")[2..4].into(),
+                found: "89".into(),
+            },
+        ),
+        (
+            with_check_digits("XXxx370400440532013000"),
+            IdentifierError::Invalid {
+                kind,
+                reason: InvalidReason::UnknownCountry,
+            },
+        ),
+        (
+            with_check_digits("DExx3704004405320130001"),
+            IdentifierError::Invalid {
+                kind,
+                reason: InvalidReason::NationalFormat,
+            },
+        ),
+        (
+            "IT".into(),
+            IdentifierError::Length {
+                kind,
+                expected: "27 (an Italian IBAN)",
+                found: 2,
+            },
+        ),
+    ];
+    for (input, expected) in &cases {
+        assert_eq!(&Iban::new(input).unwrap_err(), expected, "{input}");
+    }
+}
+
+/// 29 February exists in 2000 but not 1900, in 2004 and 1904, in neither
+/// 2001 nor 1901: a code dated so is valid when either century has the day.
+#[test]
+fn a_29_february_code_needs_a_leap_year_in_one_of_its_centuries() {
+    let today = date!(2026 - 11 - 26);
+    for (code, born) in [
+        ("RSSMRA00B69H501U", "2000-02-29"),
+        ("RSSMRA04B29H501U", "2004-02-29"),
+        ("RSSMRA96B69H501U", "1996-02-29"),
+    ] {
+        let code = with_check_character(code);
+        let cf = CodiceFiscale::new(&code).unwrap_or_else(|e| panic!("{code}: {e}"));
+        assert_eq!(cf.birth_date(today).unwrap().to_string(), born, "{code}");
+        // Even on a `today` whose century lacks the day, the day exists.
+        assert!(cf.birth_date(date!(2150 - 01 - 01)).is_some(), "{code}");
+    }
+    for (code, yy) in [("RSSMRA01B69H501U", 1), ("RSSMRA97B29H501U", 97)] {
+        let code = with_check_character(code);
+        assert_eq!(
+            CodiceFiscale::new(&code).unwrap_err(),
+            IdentifierError::Invalid {
+                kind: IdentifierKind::CodiceFiscale,
+                reason: InvalidReason::NoLeapYear(yy)
+            },
+            "{code}"
+        );
+    }
+    // The omocodia form of a valid 29 February is valid too.
+    let omocode = with_check_character("RSSMRALLB69H501U");
+    assert_eq!(
+        CodiceFiscale::new(&omocode)
+            .unwrap()
+            .birth_date(today)
+            .unwrap()
+            .to_string(),
+        "2000-02-29"
+    );
+}
+
+/// `code` with its check character (position 16) recomputed here, from
+/// the Agenzia delle Entrate's odd/even tables (DM 23/12/1976).
+fn with_check_character(code: &str) -> String {
+    const ODD: [u32; 26] = [
+        1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24,
+        23,
+    ];
+    let body = &code[..15];
+    let sum: u32 = body
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            let index = c.to_digit(10).unwrap_or_else(|| c as u32 - 'A' as u32);
+            if i % 2 == 0 {
+                ODD[index as usize]
+            } else {
+                index
+            }
+        })
+        .sum();
+    format!("{body}{}", char::from(b'A' + (sum % 26) as u8))
+}
+
+#[test]
+fn accessors_give_the_parts_users_ask_for() {
+    let cf = CodiceFiscale::new("RSSMRA85T10A562S").unwrap();
+    assert_eq!(
+        (cf.surname_code(), cf.name_code(), cf.check_character()),
+        (Some("RSS"), Some("MRA"), 'S')
+    );
+    assert!(cf.omocodia_positions().is_empty());
+    let omocode = with_check_character("RSSMRA85T10A56NU");
+    let omocode = CodiceFiscale::new(&omocode).unwrap();
+    assert_eq!(omocode.omocodia_positions(), vec![15]);
+    let twice = CodiceFiscale::new(&with_check_character("RSSMRA85T10A5SNU")).unwrap();
+    assert_eq!(twice.omocodia_positions(), vec![14, 15]);
+    let entity = CodiceFiscale::new("99999000013").unwrap();
+    assert_eq!((entity.surname_code(), entity.name_code()), (None, None));
+    assert_eq!(PartitaIva::new("99999000013").unwrap().check_digit(), '3');
 }
 
 /// Recomputes the ISO 13616 check digits of an IBAN whose digits 3–4 are

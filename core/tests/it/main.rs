@@ -1,4 +1,5 @@
-//! The integration tests of abilita-core, one binary (see CONVENTIONS.md).
+//! The integration tests of abilita-core, one binary (one per crate, as the
+//! repository's `ARCHITECTURE.md` says).
 
 // Helpers outside `#[test]` functions unwrap and index too: a failing test is the point.
 #![allow(

@@ -355,7 +355,60 @@ async fn an_html_502_from_a_gateway_surfaces_as_a_502_with_its_body() {
     assert_eq!(error.class(), ErrorClass::Server);
     assert_eq!(
         error.to_string(),
-        "the platform answered HTTP 502 in a form that could not be understood"
+        "127.0.0.1 GET /x: HTTP 502 Bad Gateway, in a form that could not be understood",
+        "an unnamed transport names its host, an unnamed operation its template"
+    );
+}
+
+/// Before, every platform error read "the platform answered HTTP 409 with
+/// an error": no platform, no operation, no reason.
+#[tokio::test]
+async fn an_error_says_the_platform_the_operation_and_the_platforms_reason() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(409).set_body_json(serde_json::json!({
+            "title": "Debt position RSSMRA85T10A562S already exists for 99999000013"
+        })))
+        .expect(1)
+        .named("conflict")
+        .mount(&server)
+        .await;
+    let clock = clock();
+    let transport = builder(&server, &clock)
+        .platform("GPD")
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+
+    let error = transport
+        .send::<Problem>(
+            ApiRequest::post("/positions/{id}")
+                .path_param("id", "RSSMRA85T10A562S")
+                .operation("create debt position"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "GPD create debt position: HTTP 409 Conflict: \
+         problem: Debt position RSS************S already exists for 99999000013",
+        "the citizen's code masked, the municipality's kept"
+    );
+    let context = error.context().unwrap();
+    assert_eq!(
+        (
+            context.platform(),
+            context.operation(),
+            context.path_template()
+        ),
+        ("GPD", Some("create debt position"), "/positions/{id}")
+    );
+    // The platform's typed error is still there, and the chain says
+    // nothing twice.
+    assert!(error.service_error().is_some());
+    assert_eq!(
+        abilita_core::ErrorChain(&error).to_string(),
+        error.to_string()
     );
 }
 

@@ -69,6 +69,15 @@ async fn citizens_who_cannot_receive_are_told_apart() {
         let error = service_error(io.profile(&Recipient::new(code.clone()).unwrap()).await);
         assert_eq!(error, IoError::NotRegistered);
     }
+    let error = io
+        .profile(&Recipient::new(absent.clone()).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "App IO read profile: HTTP 404 Not Found: \
+         the citizen is not registered on IO or has the inbox off"
+    );
     assert!(
         !io.profile(&Recipient::new(blocking.clone()).unwrap())
             .await

@@ -1,6 +1,9 @@
 //! A PDND token endpoint and an ANPR front (GovWay + the E002 services),
-//! written from PDND's and AgID's rules and ANPR's OpenAPI files
-//! (`shared/research/anpr-pdnd.md`), as strict as the real gateways, and
+//! written from PDND's and AgID's rules (AgID's *Linee guida sull'interoperabilità
+//! tecnica* and their ModI security patterns; PDND's authorization-server
+//! OpenAPI, `pagopa/interop-be-monorepo`) and ANPR's OpenAPI files (the
+//! attachments of each e-service in the PDND catalogue), as strict as the
+//! real gateways, and
 //! independent of `abilita-anpr`: tokens are read as raw JSON.
 //!
 //! Served paths:

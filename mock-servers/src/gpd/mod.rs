@@ -12,8 +12,9 @@
 //! | `/gpd/payments-receipts-service/v1/payments/{cf}/receipts[/{iuv}]` | receipts |
 //! | `POST /__control/gpd/organizations/{cf}/paymentoptions/{nav}/pay` | a citizen pays an option |
 //!
-//! Behaviour, from SANP 3.12 and `pagopa-debt-position` (see
-//! `shared/research/pagopa.md` §1):
+//! Behaviour, from pagoPA's SANP 3.12 (*Specifiche attuative del Nodo dei
+//! Pagamenti*) and the GPD service itself (the public repository
+//! `pagopa/pagopa-debt-position`: its OpenAPI files and validation code):
 //! - states `DRAFT`, `PUBLISHED`, `VALID`, `PARTIALLY_PAID`, `PAID`,
 //!   `INVALID`, `EXPIRED`; `PUBLISHED → VALID` once the validity date is
 //!   reached and `VALID → EXPIRED` after the last due date when

@@ -1,6 +1,8 @@
 //! An App IO simulator, written from IO's OpenAPI files and the behaviour
-//! of its services (`shared/research/io.md`), not from `abilita-io`'s
-//! models: requests are read as plain JSON.
+//! of its services (the public repositories `pagopa/io-functions-services`,
+//! `pagopa/io-services-cms` and `pagopa/io-infra`, whose API-gateway policy
+//! sets the rate limit), not from `abilita-io`'s models: requests are read
+//! as plain JSON.
 //!
 //! Served under `/api/v1`:
 //!

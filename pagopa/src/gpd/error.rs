@@ -14,13 +14,16 @@ use serde::Deserialize;
 #[non_exhaustive]
 pub enum GpdError {
     /// The position or payment option does not exist (404).
-    #[error("not found")]
+    #[error("not found{}", abilita_core::Detail(detail))]
     NotFound {
         /// GPD's detail.
         detail: String,
     },
     /// An IUPD, IUV or notice number already exists (409, uniqueness).
-    #[error("an IUPD, IUV or notice number is already in use")]
+    #[error(
+        "an IUPD, IUV or notice number is already in use{}",
+        abilita_core::Detail(detail)
+    )]
     Duplicate {
         /// GPD's detail.
         detail: String,
@@ -30,13 +33,16 @@ pub enum GpdError {
     #[error("the IUPD already holds a different debt position")]
     ConflictingContent,
     /// The position's state does not allow the operation (409 or 422).
-    #[error("the debt position is not in a state that allows this operation")]
+    #[error(
+        "the debt position is not in a state that allows this operation{}",
+        abilita_core::Detail(detail)
+    )]
     InvalidState {
         /// GPD's detail.
         detail: String,
     },
     /// GPD refused the request data (400).
-    #[error("GPD refused the request data")]
+    #[error("GPD refused the request data{}", abilita_core::Detail(detail))]
     Validation {
         /// GPD's detail, which names the field.
         detail: String,
@@ -45,7 +51,10 @@ pub enum GpdError {
     #[error("the subscription key was refused")]
     Unauthorized,
     /// The key may not act on this creditor or segregation code (403).
-    #[error("the subscription key may not act on this creditor or IUV")]
+    #[error(
+        "the subscription key may not act on this creditor or IUV{}",
+        abilita_core::Detail(detail)
+    )]
     Forbidden {
         /// GPD's detail.
         detail: String,
@@ -54,7 +63,7 @@ pub enum GpdError {
     #[error("too many requests")]
     Throttled,
     /// GPD failed (5xx with a ProblemJson body).
-    #[error("GPD failed")]
+    #[error("GPD failed{}", abilita_core::Detail(detail))]
     Server {
         /// GPD's detail.
         detail: String,

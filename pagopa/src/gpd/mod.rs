@@ -71,6 +71,10 @@ use validate::Operation;
 /// GPD's subscription-key header.
 const KEY_HEADER: HeaderName = HeaderName::from_static("ocp-apim-subscription-key");
 
+/// GPD's name in errors; give it to transports built by hand
+/// ([`GpdClient::from_transports`]) with `TransportBuilder::platform`.
+pub const PLATFORM: &str = "GPD";
+
 const V1_POSITIONS: &str = "/v1/organizations/{organizationfiscalcode}/debtpositions";
 const V1_POSITION: &str = "/v1/organizations/{organizationfiscalcode}/debtpositions/{iupd}";
 const V3_POSITIONS: &str = "/v3/organizations/{organizationfiscalcode}/debtpositions";
@@ -151,9 +155,12 @@ impl GpdClient {
     /// # Errors
     /// If the HTTP stack cannot be set up.
     pub fn new(environment: GpdEnvironment, key: ApiKey) -> Result<Self, Error> {
-        let positions =
-            Transport::builder(BaseUrl::parse(environment.debt_positions_url())?).build()?;
-        let receipts = Transport::builder(BaseUrl::parse(environment.receipts_url())?).build()?;
+        let positions = Transport::builder(BaseUrl::parse(environment.debt_positions_url())?)
+            .platform(PLATFORM)
+            .build()?;
+        let receipts = Transport::builder(BaseUrl::parse(environment.receipts_url())?)
+            .platform(PLATFORM)
+            .build()?;
         Ok(Self::from_transports(positions, receipts, key))
     }
 
@@ -168,8 +175,16 @@ impl GpdClient {
         }
     }
 
-    fn request(&self, method: Method, creditor: &PartitaIva, template: &'static str) -> ApiRequest {
+    /// A request of `operation` (its name in errors: `create debt position`).
+    fn request(
+        &self,
+        operation: &'static str,
+        method: Method,
+        creditor: &PartitaIva,
+        template: &'static str,
+    ) -> ApiRequest {
         ApiRequest::new(method, template)
+            .operation(operation)
             .path_param("organizationfiscalcode", creditor.as_str())
             .api_key_header(KEY_HEADER, &self.key)
     }
@@ -242,7 +257,7 @@ impl GpdClient {
         same: impl Fn(&T) -> bool,
     ) -> Result<T, Error<GpdError>> {
         let request = self
-            .request(Method::POST, creditor, collection)
+            .request("create debt position", Method::POST, creditor, collection)
             .query("toPublish", publish.to_string())
             .json(body)
             .retry_safe();
@@ -285,7 +300,7 @@ impl GpdClient {
         iupd: &Iupd,
     ) -> Result<T, Error<GpdError>> {
         let request = self
-            .request(Method::GET, creditor, item)
+            .request("read debt position", Method::GET, creditor, item)
             .path_param("iupd", iupd.as_str());
         self.positions.send(request).await?.json()
     }
@@ -355,7 +370,7 @@ impl GpdClient {
         publish: bool,
     ) -> Result<T, Error<GpdError>> {
         let request = self
-            .request(Method::PUT, creditor, item)
+            .request("update debt position", Method::PUT, creditor, item)
             .path_param("iupd", iupd.as_str())
             .query("toPublish", publish.to_string())
             .json(body);
@@ -368,7 +383,12 @@ impl GpdClient {
     /// [`GpdError::NotFound`], [`GpdError::InvalidState`] once paid.
     pub async fn delete(&self, creditor: &PartitaIva, iupd: &Iupd) -> Result<(), Error<GpdError>> {
         let request = self
-            .request(Method::DELETE, creditor, V1_POSITION)
+            .request(
+                "delete debt position",
+                Method::DELETE,
+                creditor,
+                V1_POSITION,
+            )
             .path_param("iupd", iupd.as_str());
         self.positions.send::<GpdError>(request).await.map(drop)
     }
@@ -384,6 +404,7 @@ impl GpdClient {
         iupd: &Iupd,
     ) -> Result<DebtPositionResponse, Error<GpdError>> {
         self.transition(
+            "publish debt position",
             creditor,
             iupd,
             "/v1/organizations/{organizationfiscalcode}/debtpositions/{iupd}/publish",
@@ -401,6 +422,7 @@ impl GpdClient {
         iupd: &Iupd,
     ) -> Result<DebtPositionV3Response, Error<GpdError>> {
         self.transition(
+            "publish debt position",
             creditor,
             iupd,
             "/v3/organizations/{organizationfiscalcode}/debtpositions/{iupd}/publish",
@@ -419,6 +441,7 @@ impl GpdClient {
         iupd: &Iupd,
     ) -> Result<DebtPositionResponse, Error<GpdError>> {
         self.transition(
+            "invalidate debt position",
             creditor,
             iupd,
             "/v1/organizations/{organizationfiscalcode}/debtpositions/{iupd}/invalidate",
@@ -428,6 +451,7 @@ impl GpdClient {
 
     async fn transition<T: DeserializeOwned>(
         &self,
+        operation: &'static str,
         creditor: &PartitaIva,
         iupd: &Iupd,
         template: &'static str,
@@ -435,7 +459,7 @@ impl GpdClient {
         // A repeated publish or invalidate answers 409, never a second
         // change: safe to resend.
         let request = self
-            .request(Method::POST, creditor, template)
+            .request(operation, Method::POST, creditor, template)
             .path_param("iupd", iupd.as_str())
             .retry_safe();
         self.positions.send(request).await?.json()
@@ -492,7 +516,7 @@ impl GpdClient {
             .into());
         }
         let mut request = self
-            .request(Method::GET, creditor, collection)
+            .request("list debt positions", Method::GET, creditor, collection)
             .query("page", page.to_string())
             .query("limit", limit.to_string());
         if let Some(from) = filter.due_date_from {
@@ -560,6 +584,7 @@ impl GpdClient {
         }
         let mut request = self
             .request(
+                "list receipts",
                 Method::GET,
                 creditor,
                 "/payments/{organizationfiscalcode}/receipts",
@@ -590,6 +615,7 @@ impl GpdClient {
     ) -> Result<String, Error<GpdError>> {
         let request = self
             .request(
+                "read receipt",
                 Method::GET,
                 creditor,
                 "/payments/{organizationfiscalcode}/receipts/{iuv}",

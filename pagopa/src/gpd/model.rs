@@ -1,8 +1,8 @@
 //! GPD v1 debt positions: what the creditor sends and what GPD answers.
 //!
 //! Field names and constraints follow `openapi_external_v1.json` of
-//! `pagopa/pagopa-debt-position` and the rules in `shared/research/pagopa.md`
-//! §1.3. The request types hold validated identifiers; response types keep
+//! `pagopa/pagopa-debt-position` and the validation rules of that service's
+//! code (listed in [`validate`](super::validate)). The request types hold validated identifiers; response types keep
 //! notice numbers and IUVs as text, because positions created outside this
 //! SDK may carry legacy values with wrong check digits, and reading them must
 //! not fail.

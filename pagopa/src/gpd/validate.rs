@@ -1,8 +1,7 @@
 //! What GPD would refuse, refused before any I/O.
 //!
 //! The rules are GPD's (`openapi_external_v1.json` plus the validation rules
-//! of `pagopa-debt-position`, summarised in `shared/research/pagopa.md`
-//! §1.3): 1 to 5 transfers per option with ids 1–5 summing exactly to the
+//! in the code of `pagopa/pagopa-debt-position`): 1 to 5 transfers per option with ids 1–5 summing exactly to the
 //! option's amount; due date after the validity date (and, on create, both in
 //! the future); retention after due; text lengths; up to 10 unique metadata
 //! keys, `NOTIFICATION_FEE` reserved; stamp fields; IUV unique within the
@@ -26,11 +25,10 @@ pub const MAX_METADATA: usize = 10;
 /// The metadata key GPD reserves for SEND notification costs.
 pub const RESERVED_METADATA_KEY: &str = "NOTIFICATION_FEE";
 
-/// Why a debt position was refused locally; `InvalidInput::field` gives the
-/// JSON path (`paymentOption[0].transfer[1].amount`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Rule(pub &'static str);
+/// Why a debt position was refused locally (the core's one shape);
+/// `InvalidInput::field` gives the JSON path
+/// (`paymentOption[0].transfer[1].amount`).
+pub use abilita_core::Rule;
 
 /// Whether the position is being created (dates must lie ahead) or replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -57,6 +57,7 @@ fn client_for(
     let transport = |path: &str| {
         configure(
             Transport::builder(BaseUrl::parse(&format!("{}{path}", server.uri())).unwrap())
+                .platform(abilita_pagopa::gpd::PLATFORM)
                 .clock(Arc::new(clock.clone())),
         )
         .build()
@@ -294,6 +295,23 @@ async fn a_repeated_iupd_with_other_content_is_a_conflict_and_a_reused_iuv_a_dup
     assert!(
         matches!(reused_iuv, GpdError::Duplicate { .. }),
         "{reused_iuv:?}"
+    );
+    // The message says who answered what to which call, GPD's words included.
+    let error = h
+        .client
+        .create(&h.creditor, &position("77777777777-b", 5, due_in(30)), true)
+        .await
+        .unwrap_err();
+    let GpdError::Duplicate { detail } = &reused_iuv else {
+        unreachable!()
+    };
+    assert!(!detail.is_empty());
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "GPD create debt position: HTTP 409 Conflict: \
+             an IUPD, IUV or notice number is already in use: {detail}"
+        )
     );
     assert_eq!(h.simulator.position_count("77777777777"), 1);
 }

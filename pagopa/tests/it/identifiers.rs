@@ -6,7 +6,7 @@ use proptest::prelude::*;
 
 #[test]
 fn published_notice_numbers_parse_with_their_parts() {
-    // SANP examples and pagoPA mock-EC scenarios (shared/research/pagopa.md §3.1).
+    // SANP examples and pagoPA mock-EC scenarios (pagoPA's SANP 3.12 examples and the public `pagopa/pagopa-mock-ec`).
     let nav: NoticeNumber = "302000100000019414".parse().unwrap();
     assert_eq!(nav.aux_digit(), 3);
     assert_eq!(nav.segregation_code().unwrap().as_str(), "02");
