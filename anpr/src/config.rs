@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use abilita_core::{InvalidInput, PrivateKeyPem};
+use abilita_core::{InvalidInput, PrivateKeyPem, Rule, Settings};
 
 use crate::service::EService;
 
@@ -220,5 +220,114 @@ impl AnprConfig {
             self.endpoints.anpr_prefix.trim_end_matches('/'),
             service.segment()
         )
+    }
+}
+
+/// The setting that chooses the environment: `uat`, `production`, or
+/// `custom` (then the four URL settings below are required).
+pub const SETTING_ENVIRONMENT: &str = "ABILITA_ANPR_ENVIRONMENT";
+/// [`Endpoints::token_url`], for `custom`.
+pub const SETTING_TOKEN_URL: &str = "ABILITA_PDND_TOKEN_URL";
+/// [`Endpoints::assertion_audience`], for `custom`.
+pub const SETTING_ASSERTION_AUDIENCE: &str = "ABILITA_PDND_ASSERTION_AUDIENCE";
+/// [`Endpoints::anpr_prefix`], for `custom`.
+pub const SETTING_ANPR_URL: &str = "ABILITA_ANPR_URL";
+/// [`Endpoints::modi_audience_prefix`], for `custom`.
+pub const SETTING_MODI_AUDIENCE: &str = "ABILITA_ANPR_MODI_AUDIENCE";
+/// The PDND client's id (a UUID).
+pub const SETTING_CLIENT_ID: &str = "ABILITA_PDND_CLIENT_ID";
+/// The `kid` PDND assigned to the client's public key.
+pub const SETTING_KEY_ID: &str = "ABILITA_PDND_KEY_ID";
+/// The client's private key, PEM text.
+pub const SETTING_PRIVATE_KEY: &str = "ABILITA_PDND_PRIVATE_KEY";
+/// A file holding the client's private key (PEM), instead of the text.
+pub const SETTING_PRIVATE_KEY_FILE: &str = "ABILITA_PDND_PRIVATE_KEY_FILE";
+/// The audit identity: the operator's id.
+pub const SETTING_AUDIT_USER_ID: &str = "ABILITA_ANPR_AUDIT_USER_ID";
+/// The audit identity: the office.
+pub const SETTING_AUDIT_USER_LOCATION: &str = "ABILITA_ANPR_AUDIT_USER_LOCATION";
+/// The audit identity: the operator's login level.
+pub const SETTING_AUDIT_LOA: &str = "ABILITA_ANPR_AUDIT_LOA";
+/// The prefix of the purpose settings: `ABILITA_ANPR_PURPOSE_C030` holds
+/// the purpose id PDND approved for C030, and so on for each e-service.
+pub const SETTING_PURPOSE_PREFIX: &str = "ABILITA_ANPR_PURPOSE_";
+
+impl AnprConfig {
+    /// A configuration from named settings (the environment, a file
+    /// section, or a simulator's: see [`Settings`]): the `ABILITA_ANPR_*`
+    /// and `ABILITA_PDND_*` settings above; one `ABILITA_ANPR_PURPOSE_Cnnn`
+    /// per e-service the municipality may call.
+    ///
+    /// # Errors
+    /// An [`InvalidInput`] naming the setting that is missing or bad.
+    pub fn from_settings(settings: &Settings) -> Result<Self, InvalidInput> {
+        let endpoints = match settings.required(SETTING_ENVIRONMENT)?.as_str() {
+            "uat" => Endpoints::uat(),
+            "production" => Endpoints::production(),
+            "custom" => Endpoints {
+                token_url: settings.required(SETTING_TOKEN_URL)?,
+                assertion_audience: settings.required(SETTING_ASSERTION_AUDIENCE)?,
+                anpr_prefix: settings.required(SETTING_ANPR_URL)?,
+                modi_audience_prefix: settings.required(SETTING_MODI_AUDIENCE)?,
+            },
+            _ => {
+                return Err(InvalidInput::new(
+                    SETTING_ENVIRONMENT,
+                    Rule("uat, production or custom"),
+                ));
+            }
+        };
+        let private_key = match settings.optional(SETTING_PRIVATE_KEY) {
+            Some(pem) => pem,
+            None => {
+                let path = settings.required(SETTING_PRIVATE_KEY_FILE).map_err(|_| {
+                    InvalidInput::new(
+                        SETTING_PRIVATE_KEY,
+                        Rule("required (or ABILITA_PDND_PRIVATE_KEY_FILE), and not set"),
+                    )
+                })?;
+                std::fs::read_to_string(&path)
+                    .map_err(|e| InvalidInput::new(SETTING_PRIVATE_KEY_FILE, e))?
+            }
+        };
+        let audit = AuditIdentity::new(
+            &settings.required(SETTING_AUDIT_USER_ID)?,
+            &settings.required(SETTING_AUDIT_USER_LOCATION)?,
+            &settings.required(SETTING_AUDIT_LOA)?,
+        )
+        .map_err(|e| {
+            let setting = match e.field() {
+                "userID" => SETTING_AUDIT_USER_ID,
+                "userLocation" => SETTING_AUDIT_USER_LOCATION,
+                _ => SETTING_AUDIT_LOA,
+            };
+            e.for_field(setting)
+        })?;
+        let client_id = settings.required(SETTING_CLIENT_ID)?;
+        let key_id = settings.required(SETTING_KEY_ID)?;
+        let mut config = Self::new(
+            endpoints,
+            &client_id,
+            &key_id,
+            PrivateKeyPem::new(private_key),
+            audit,
+        )
+        .map_err(|e| {
+            let setting = if e.field() == "client_id" {
+                SETTING_CLIENT_ID
+            } else {
+                SETTING_KEY_ID
+            };
+            e.for_field(setting)
+        })?;
+        for service in EService::ALL {
+            let name = format!("{SETTING_PURPOSE_PREFIX}{}", service.code());
+            if let Some(purpose) = settings.optional(&name) {
+                config = config
+                    .purpose(service, &purpose)
+                    .map_err(|e| e.for_field(name))?;
+            }
+        }
+        Ok(config)
     }
 }

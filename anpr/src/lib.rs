@@ -62,6 +62,10 @@ mod voucher;
 pub use client::{ANPR, AnprClient, Answer, LifeStatus, MAX_OPERATION_ID, PDND, Query};
 pub use config::{
     AnprConfig, AuditIdentity, ConfigRule, DEFAULT_SKEW_MARGIN, Endpoints, MAX_AUDIT_LEN,
+    SETTING_ANPR_URL, SETTING_ASSERTION_AUDIENCE, SETTING_AUDIT_LOA, SETTING_AUDIT_USER_ID,
+    SETTING_AUDIT_USER_LOCATION, SETTING_CLIENT_ID, SETTING_ENVIRONMENT, SETTING_KEY_ID,
+    SETTING_MODI_AUDIENCE, SETTING_PRIVATE_KEY, SETTING_PRIVATE_KEY_FILE, SETTING_PURPOSE_PREFIX,
+    SETTING_TOKEN_URL,
 };
 pub use error::AnprError;
 pub use model::Subject;
@@ -73,5 +77,5 @@ pub use voucher::VoucherClient;
 /// `abilita-anpr` alone is enough.
 pub use abilita_core::{
     AccessToken, BaseUrl, Clock, CodiceFiscale, Error, ErrorChain, IdentifierError, InvalidInput,
-    PrivateKeyPem, RequestOutcome, RetryPolicy, Transport, TransportBuilder,
+    PrivateKeyPem, RequestOutcome, RetryPolicy, Settings, Transport, TransportBuilder,
 };

@@ -388,6 +388,14 @@ impl InvalidInput {
     pub fn field(&self) -> &str {
         &self.field
     }
+
+    /// The same refusal under another name: a value checked by a
+    /// constructor, reported under the setting it was read from.
+    #[must_use]
+    pub fn for_field(mut self, field: impl Into<Cow<'static, str>>) -> Self {
+        self.field = field.into();
+        self
+    }
 }
 
 /// A timeout or dispatch failure, with its private cause.

@@ -63,6 +63,7 @@ mod error;
 mod identifiers;
 mod keys;
 mod secret;
+mod settings;
 mod transport;
 
 #[cfg(feature = "test-util")]
@@ -79,6 +80,7 @@ pub use identifiers::{
 };
 pub use keys::RsaSigningKey;
 pub use secret::{AccessToken, ApiKey, PrivateKeyPem};
+pub use settings::Settings;
 pub use transport::{
     ApiRequest, ApiResponse, BaseUrl, BaseUrlError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY,
     DEFAULT_REQUEST_TIMEOUT, RetryPolicy, Transport, TransportBuilder,

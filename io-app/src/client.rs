@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use abilita_core::http::{HeaderMap, HeaderName};
-use abilita_core::{ApiKey, ApiRequest, ApiResponse, BaseUrl, Error, Transport, TransportBuilder};
+use abilita_core::{
+    ApiKey, ApiRequest, ApiResponse, BaseUrl, Error, InvalidInput, Rule, Settings, Transport,
+    TransportBuilder,
+};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 
@@ -25,6 +28,31 @@ pub const REMAINING_HEADER: HeaderName = HeaderName::from_static("x-rate-limit-r
 
 /// App IO's name in errors.
 pub(crate) const PLATFORM: &str = "App IO";
+
+/// The setting that chooses IO: `production` or a base URL (a simulator's).
+pub const SETTING_URL: &str = "ABILITA_IO_URL";
+/// The setting of a service's primary key.
+pub const SETTING_API_KEY: &str = "ABILITA_IO_API_KEY";
+/// The setting of a service's secondary key (optional).
+pub const SETTING_API_KEY_SECONDARY: &str = "ABILITA_IO_API_KEY_SECONDARY";
+/// The setting of the institution's manage key.
+pub const SETTING_MANAGE_KEY: &str = "ABILITA_IO_MANAGE_KEY";
+
+/// A transport for the IO that `settings` name in [`SETTING_URL`].
+pub(crate) fn transport_from(settings: &Settings) -> Result<Transport, Error> {
+    let url = match settings.required(SETTING_URL)?.as_str() {
+        "production" => PRODUCTION_URL.to_owned(),
+        url => url.to_owned(),
+    };
+    transport_builder(&url)
+        .map_err(|_| {
+            InvalidInput::new(
+                SETTING_URL,
+                Rule("production, or an https:// (or loopback) URL"),
+            )
+        })?
+        .build()
+}
 
 /// A transport builder set up for IO: its 429 wait header is honoured, and
 /// errors name App IO. Start from it to change timeouts, retries or the
@@ -140,6 +168,30 @@ impl IoClient {
             keys,
             limit,
         ))
+    }
+
+    /// A client of a service from named settings (the environment, a file
+    /// section, or a simulator's: see [`Settings`]):
+    ///
+    /// | setting | value |
+    /// |---|---|
+    /// | `ABILITA_IO_URL` | `production`, or a base URL (a simulator's); IO has no UAT |
+    /// | `ABILITA_IO_API_KEY` | the service's primary key |
+    /// | `ABILITA_IO_API_KEY_SECONDARY` | its secondary key (optional: the fallback when the primary is refused) |
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the setting that is missing or bad.
+    pub fn from_settings(
+        settings: &Settings,
+        limit: Option<InstitutionRateLimit>,
+    ) -> Result<Self, Error> {
+        let keys = ServiceKeys::new(
+            ApiKey::new(settings.required(SETTING_API_KEY)?),
+            settings
+                .optional(SETTING_API_KEY_SECONDARY)
+                .map(ApiKey::new),
+        );
+        Ok(Self::from_transport(transport_from(settings)?, keys, limit))
     }
 
     /// A client over a transport of the caller's (a simulator's base URL, a

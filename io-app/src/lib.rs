@@ -55,7 +55,8 @@ pub mod model;
 
 pub use client::{
     InstitutionRateLimit, IoClient, MessageId, PRODUCTION_URL, REMAINING_HEADER,
-    RETRY_AFTER_HEADER, ServiceKeys, transport_builder,
+    RETRY_AFTER_HEADER, SETTING_API_KEY, SETTING_API_KEY_SECONDARY, SETTING_MANAGE_KEY,
+    SETTING_URL, ServiceKeys, transport_builder,
 };
 pub use error::IoError;
 pub use manage::ManageClient;
@@ -64,5 +65,5 @@ pub use manage::ManageClient;
 /// `abilita-io` alone is enough.
 pub use abilita_core::{
     ApiKey, BaseUrl, Clock, CodiceFiscale, Error, ErrorChain, EuroCents, IdentifierError,
-    InvalidInput, PartitaIva, RequestOutcome, RetryPolicy, Transport, TransportBuilder,
+    InvalidInput, PartitaIva, RequestOutcome, RetryPolicy, Settings, Transport, TransportBuilder,
 };

@@ -1,6 +1,8 @@
 //! Service management (`/manage/services`), with the institution's manage key.
 
-use abilita_core::{ApiKey, ApiRequest, ApiResponse, Error, EuroCents, PartitaIva, Transport};
+use abilita_core::{
+    ApiKey, ApiRequest, ApiResponse, Error, EuroCents, PartitaIva, Settings, Transport,
+};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -228,6 +230,24 @@ impl ManageClient {
             key,
             limit,
         }
+    }
+
+    /// A client from named settings: `ABILITA_IO_URL` as for
+    /// [`IoClient::from_settings`](crate::IoClient::from_settings), and
+    /// `ABILITA_IO_MANAGE_KEY`, the institution's manage key.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the setting that is missing or bad.
+    pub fn from_settings(
+        settings: &Settings,
+        limit: Option<InstitutionRateLimit>,
+    ) -> Result<Self, Error> {
+        let key = ApiKey::new(settings.required(crate::client::SETTING_MANAGE_KEY)?);
+        Ok(Self::new(
+            crate::client::transport_from(settings)?,
+            key,
+            limit,
+        ))
     }
 
     async fn send(&self, request: ApiRequest) -> Result<ApiResponse, Error<IoError>> {

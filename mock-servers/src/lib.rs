@@ -24,7 +24,10 @@
 //! # }
 //! ```
 //!
-//! Simulators: [`gpd`] (pagoPA's debt positions and receipts), [`io`] (App IO).
+//! Simulators: [`gpd`] (pagoPA's debt positions and receipts), [`io`] (App
+//! IO), [`anpr`] (PDND and ANPR). [`Simulators::start`] starts them all on
+//! free loopback ports and hands out the settings that point every abilita
+//! client at them.
 //!
 //! Limits: wiremock keeps every request a mock matched (about 6 KB each),
 //! so a simulator's memory grows with the requests it serves: fine for tests
@@ -38,6 +41,9 @@ mod faults;
 pub mod gpd;
 pub mod io;
 pub mod server;
+mod simulators;
+
+pub use simulators::{SIMULATED_CLIENT_ID, SIMULATED_CLIENT_KID, Simulators, simulated_purpose};
 
 /// Locks a simulator's state, recovering from a poisoned lock: a handler
 /// that panicked must not turn every later request into a panic, and each

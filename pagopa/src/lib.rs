@@ -58,5 +58,5 @@ pub use notice::{MAX_NOTICE_AMOUNT, PaymentNotice, PostalSlip, RenderError};
 /// `abilita-pagopa` alone is enough.
 pub use abilita_core::{
     ApiKey, BaseUrl, Error, ErrorChain, EuroCents, Iban, IdentifierError, InvalidInput,
-    InvalidReason, PartitaIva, RequestOutcome, RetryPolicy, Transport, TransportBuilder,
+    InvalidReason, PartitaIva, RequestOutcome, RetryPolicy, Settings, Transport, TransportBuilder,
 };

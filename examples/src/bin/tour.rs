@@ -17,25 +17,18 @@
 //! templates, never codici fiscali or keys).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use abilita_anpr::{
-    AnprClient, AnprConfig, AuditIdentity, EService, Endpoints, Query, Subject as AnprSubject,
-};
-use abilita_core::PrivateKeyPem;
+use abilita_anpr::{AnprClient, AnprConfig, Query, Subject as AnprSubject};
 use abilita_core::http::HeaderName;
 use abilita_core::{
-    ApiKey, ApiRequest, BaseUrl, CodiceFiscale, EuroCents, Iban, PartitaIva, SystemClock, Transport,
+    ApiKey, ApiRequest, BaseUrl, CodiceFiscale, EuroCents, Iban, PartitaIva, Settings, Transport,
 };
 use abilita_io::markdown::{Cta, Ctas};
 use abilita_io::model::{MessageContent, NewMessage, PaymentData, Recipient, Subject};
-use abilita_io::{InstitutionRateLimit, IoClient, ServiceKeys};
-use abilita_mock::anpr::{
-    ANPR_PREFIX_PATH, ASSERTION_AUDIENCE, AnprSimulator, MODI_AUDIENCE_PATH, TOKEN_PATH,
-};
-use abilita_mock::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
-use abilita_mock::io::{CitizenState, IoSimulator, ServiceSetup};
+use abilita_io::{InstitutionRateLimit, IoClient};
+use abilita_mock::Simulators;
+use abilita_mock::io::CitizenState;
 use abilita_pagopa::gpd::{
     DebtPosition, Debtor, DebtorKind, GpdClient, PaymentOption, Transfer, TransferDestination,
 };
@@ -68,57 +61,28 @@ async fn main() -> Result<()> {
         .map_or_else(|| PathBuf::from("target/abilita-tour"), PathBuf::from);
     let mut out = std::io::stdout().lock();
     core_tour(&mut out).await?;
-    let notice = pagopa_tour(&mut out, &out_dir).await?;
-    io_tour(&mut out, &notice).await?;
-    anpr_tour(&mut out).await?;
+    // Every simulator on a free loopback port, and the settings that point
+    // every client at them: the same settings a deployment reads from its
+    // environment (`Settings::from_env()`).
+    let simulators = Simulators::start().await?;
+    let settings = Settings::from_map(simulators.settings());
+    let notice = pagopa_tour(&mut out, &out_dir, &settings).await?;
+    let citizen = Recipient::parse("STTSGT90A01H501J")?;
+    simulators
+        .io
+        .simulator
+        .set_citizen(citizen.as_str(), CitizenState::Allowed, &[]);
+    io_tour(&mut out, &notice, &citizen, &settings).await?;
+    anpr_tour(&mut out, &settings).await?;
     Ok(())
 }
 
-async fn anpr_tour(out: &mut impl std::io::Write) -> Result<()> {
+async fn anpr_tour(out: &mut impl std::io::Write, settings: &Settings) -> Result<()> {
     writeln!(
         out,
         "\n== abilita-anpr on the embedded PDND and ANPR simulator"
     )?;
-    const CLIENT_ID: &str = "8e9f24ca-78f5-4c69-9e4f-0efbeac7bb2b";
-    const KID: &str = "tourtourtourtourtourtourtourtourtourtour123";
-    let purposes = [
-        (
-            EService::C030IdUnicoNazionale,
-            "00000000-0000-4000-8000-000000000030",
-        ),
-        (
-            EService::C020Residenza,
-            "00000000-0000-4000-8000-000000000020",
-        ),
-    ];
-    let server = MockServer::start().await;
-    let simulator = AnprSimulator::new(Arc::new(SystemClock));
-    simulator.register_client(
-        CLIENT_ID,
-        KID,
-        include_str!("../../data/demo-pdnd-client.pub"),
-    )?;
-    for (service, purpose) in purposes {
-        simulator.approve_purpose(KID, purpose, service.code());
-    }
-    simulator.mount(&server).await;
-    let uri = server.uri();
-    let endpoints = Endpoints {
-        token_url: format!("{uri}{TOKEN_PATH}"),
-        assertion_audience: ASSERTION_AUDIENCE.into(),
-        anpr_prefix: format!("{uri}{ANPR_PREFIX_PATH}"),
-        modi_audience_prefix: format!("{uri}{MODI_AUDIENCE_PATH}"),
-    };
-    let mut config = AnprConfig::new(
-        endpoints,
-        CLIENT_ID,
-        KID,
-        PrivateKeyPem::new(include_str!("../../data/demo-pdnd-client.key")),
-        AuditIdentity::new("operatore.42", "Ufficio Anagrafe", "SpidL2")?,
-    )?;
-    for (service, purpose) in purposes {
-        config = config.purpose(service, purpose)?;
-    }
+    let config = AnprConfig::from_settings(settings)?;
     let anpr = AnprClient::new(config)?;
     let query = Query {
         reason: "PROT.2026.12345".into(),
@@ -207,22 +171,11 @@ async fn core_tour(out: &mut impl std::io::Write) -> Result<()> {
 async fn pagopa_tour(
     out: &mut impl std::io::Write,
     out_dir: &std::path::Path,
+    settings: &Settings,
 ) -> Result<PaymentNotice> {
     writeln!(out, "\n== abilita-pagopa on the embedded GPD simulator")?;
-    let key = std::env::var("GPD_SUBSCRIPTION_KEY").unwrap_or_else(|_| "tour-key".into());
     let creditor = PartitaIva::from_official_test_value("77777777777")?;
-    let server = MockServer::start().await;
-    let simulator = GpdSimulator::new(Arc::new(SystemClock));
-    simulator.grant(&key, &[creditor.as_str()], Some(&["01"]));
-    simulator.mount(&server).await;
-    let transport = |path: &str| -> Result<Transport> {
-        Ok(Transport::builder(BaseUrl::parse(&format!("{}{path}", server.uri()))?).build()?)
-    };
-    let gpd = GpdClient::from_transports(
-        transport(DEBT_POSITIONS_PATH)?,
-        transport(RECEIPTS_PATH)?,
-        ApiKey::new(key),
-    );
+    let gpd = GpdClient::from_settings(settings)?;
 
     let generator = IuvGenerator::new("01".parse()?, AtomicSequence::starting_at(20_260_000_001));
     let nav = generator.next_notice_number().await?;
@@ -288,33 +241,16 @@ async fn pagopa_tour(
     Ok(notice)
 }
 
-async fn io_tour(out: &mut impl std::io::Write, notice: &PaymentNotice) -> Result<()> {
+async fn io_tour(
+    out: &mut impl std::io::Write,
+    notice: &PaymentNotice,
+    citizen: &Recipient,
+    settings: &Settings,
+) -> Result<()> {
     writeln!(out, "\n== abilita-io on the embedded IO simulator")?;
-    let key = std::env::var("IO_SUBSCRIPTION_KEY").unwrap_or_else(|_| "tour-io-key".into());
-    let server = MockServer::start().await;
-    let simulator = IoSimulator::new(Arc::new(SystemClock));
-    simulator.add_service(&ServiceSetup {
-        id: "tributi".into(),
-        institution: notice.creditor().to_string(),
-        primary_key: key.clone(),
-        secondary_key: format!("{key}-2"),
-        sandbox: false,
-        max_allowed_payment_amount: 1_000_000,
-        payee_allowed: false,
-    });
-    let citizen = Recipient::parse("STTSGT90A01H501J")?;
-    simulator.set_citizen(citizen.as_str(), CitizenState::Allowed, &[]);
-    simulator.mount(&server).await;
-    let transport =
-        abilita_io::transport_builder(&format!("{}{}", server.uri(), abilita_mock::io::IO_PATH))?
-            .build()?;
-    let io = IoClient::from_transport(
-        transport,
-        ServiceKeys::new(ApiKey::new(key), None),
-        Some(InstitutionRateLimit::io_default()),
-    );
+    let io = IoClient::from_settings(settings, Some(InstitutionRateLimit::io_default()))?;
 
-    let profile = io.profile(&citizen).await?;
+    let profile = io.profile(citizen).await?;
     writeln!(out, "citizen reachable on IO: {}", profile.sender_allowed)?;
     let body = format!(
         "Gentile cittadina, gentile cittadino,\n\nè disponibile l'avviso di pagamento della **TARI 2026** di {}.\n\nNumero avviso: `{}`.",
@@ -340,12 +276,12 @@ async fn io_tour(out: &mut impl std::io::Write, notice: &PaymentNotice) -> Resul
         .await?;
     writeln!(out, "message {id} accepted")?;
     // IO settles a message asynchronously: poll a few times.
-    let mut state = io.message(&citizen, &id).await?;
+    let mut state = io.message(citizen, &id).await?;
     for _ in 0..10 {
         if state.status.is_final() {
             break;
         }
-        state = io.message(&citizen, &id).await?;
+        state = io.message(citizen, &id).await?;
     }
     writeln!(
         out,

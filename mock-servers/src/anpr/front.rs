@@ -7,7 +7,7 @@ use wiremock::{Request, ResponseTemplate};
 use super::{ANPR_PREFIX_PATH, AnprSimulator, Token, govway, header_of, verify};
 
 /// The e-services the simulator answers, by code and path segment.
-const SERVICES: [(&str, &str); 8] = [
+pub(crate) const SERVICES: [(&str, &str); 8] = [
     ("C001", "C001-servizioNotifica"),
     ("C015", "C015-servizioAccertamentoGeneralita"),
     ("C017", "C017-servizioAccertamentoMatrimonio"),

@@ -27,7 +27,7 @@
 //! configurable tolerance.
 
 mod data;
-mod front;
+pub(crate) mod front;
 mod pdnd;
 
 use std::collections::{HashMap, HashSet};

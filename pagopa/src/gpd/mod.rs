@@ -60,7 +60,9 @@ pub use v3::{
 pub use validate::{MAX_METADATA, MAX_TEXT, MAX_TRANSFERS, RESERVED_METADATA_KEY, Rule};
 
 use abilita_core::http::{HeaderName, Method};
-use abilita_core::{ApiKey, ApiRequest, BaseUrl, Error, PartitaIva, Transport};
+use abilita_core::{
+    ApiKey, ApiRequest, BaseUrl, Error, InvalidInput, PartitaIva, Settings, Transport,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Date, Duration};
@@ -70,6 +72,13 @@ use validate::Operation;
 
 /// GPD's subscription-key header.
 const KEY_HEADER: HeaderName = HeaderName::from_static("ocp-apim-subscription-key");
+
+/// The setting that chooses GPD (see [`GpdClient::from_settings`]).
+pub const SETTING_URL: &str = "ABILITA_GPD_URL";
+/// The setting of the receipts service's URL.
+pub const SETTING_RECEIPTS_URL: &str = "ABILITA_GPD_RECEIPTS_URL";
+/// The setting of the subscription key.
+pub const SETTING_API_KEY: &str = "ABILITA_GPD_API_KEY";
 
 /// GPD's name in errors; give it to transports built by hand
 /// ([`GpdClient::from_transports`]) with `TransportBuilder::platform`.
@@ -162,6 +171,47 @@ impl GpdClient {
             .platform(PLATFORM)
             .build()?;
         Ok(Self::from_transports(positions, receipts, key))
+    }
+
+    /// A client from named settings (the environment, a file section, or
+    /// a simulator's: see [`Settings`]):
+    ///
+    /// | setting | value |
+    /// |---|---|
+    /// | `ABILITA_GPD_URL` | `uat`, `production`, or the debt-positions service's base URL (a simulator's) |
+    /// | `ABILITA_GPD_RECEIPTS_URL` | the receipts service's base URL; required when `ABILITA_GPD_URL` is a URL |
+    /// | `ABILITA_GPD_API_KEY` | the subscription key |
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the setting that is missing or bad;
+    /// a URL that is not HTTPS (or loopback).
+    pub fn from_settings(settings: &Settings) -> Result<Self, Error> {
+        let key = ApiKey::new(settings.required(SETTING_API_KEY)?);
+        let (positions, receipts) = match settings.required(SETTING_URL)?.as_str() {
+            "uat" => (
+                GpdEnvironment::Uat.debt_positions_url().to_owned(),
+                GpdEnvironment::Uat.receipts_url().to_owned(),
+            ),
+            "production" => (
+                GpdEnvironment::Production.debt_positions_url().to_owned(),
+                GpdEnvironment::Production.receipts_url().to_owned(),
+            ),
+            url => (url.to_owned(), settings.required(SETTING_RECEIPTS_URL)?),
+        };
+        let transport = |name: &'static str, url: &str| -> Result<Transport, Error> {
+            let base = BaseUrl::parse(url).map_err(|_| {
+                InvalidInput::new(
+                    name,
+                    Rule("uat, production, or an https:// (or loopback) URL"),
+                )
+            })?;
+            Transport::builder(base).platform(PLATFORM).build()
+        };
+        Ok(Self::from_transports(
+            transport(SETTING_URL, &positions)?,
+            transport(SETTING_RECEIPTS_URL, &receipts)?,
+            key,
+        ))
     }
 
     /// A client over transports configured by the caller: a simulator's base

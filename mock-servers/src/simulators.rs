@@ -1,0 +1,156 @@
+//! Every simulator at once, on free loopback ports, with the settings that
+//! point every abilita client at them: the one way a test or a pipeline
+//! wires GPD, App IO and PDND + ANPR.
+//!
+//! The settings are the clients' documented names (`ABILITA_GPD_URL`,
+//! `ABILITA_IO_API_KEY`, `ABILITA_ANPR_PURPOSE_C030`, …): a Rust test hands
+//! them to each client's `from_settings`, a pipeline in another language
+//! exports them (`abilita-mock --env-file`). This crate does not depend on
+//! the clients; the names are the interface, and the examples' tests build
+//! every client from them.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! let simulators = abilita_mock::Simulators::start().await?;
+//! let settings = simulators.settings();
+//! assert!(settings["ABILITA_GPD_URL"].starts_with("http://127.0.0.1:"));
+//! // abilita_pagopa::gpd::GpdClient::from_settings(&abilita_core::Settings::from_map(settings))
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use abilita_core::{Clock, SystemClock};
+
+use crate::anpr::{
+    ANPR_PREFIX_PATH, ASSERTION_AUDIENCE, AnprSimulator, MODI_AUDIENCE_PATH, TOKEN_PATH,
+};
+use crate::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
+use crate::io::{IO_PATH, IoSimulator};
+use crate::server::{
+    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_gpd, start_io,
+};
+
+/// The PDND client registered on the simulated PDND: its id and `kid`.
+pub const SIMULATED_CLIENT_ID: &str = "0d1c5b0a-8d59-4c3b-9a6c-2f0b1e5d7a11";
+/// See [`SIMULATED_CLIENT_ID`].
+pub const SIMULATED_CLIENT_KID: &str = "abilitamocksimulatedclientkid00000000000001";
+const SIMULATED_CLIENT_KEY: &str = include_str!("../data/simulated-pdnd-client.key");
+const SIMULATED_CLIENT_PUBLIC: &str = include_str!("../data/simulated-pdnd-client.pub");
+
+/// The purpose id approved for e-service `code` (`C030`): a fixed UUID per
+/// service, so that settings are stable across runs.
+#[must_use]
+pub fn simulated_purpose(code: &str) -> String {
+    let number: String = code.chars().filter(char::is_ascii_digit).collect();
+    format!("00000000-0000-4000-8000-000000000{number:0>3}")
+}
+
+/// GPD, App IO and PDND + ANPR, running on free loopback ports, with
+/// pagoPA's test creditor `77777777777`, an approved IO service of it with
+/// keys, and a PDND client approved for every ANPR e-service. Each stops
+/// when this is dropped.
+#[derive(Debug)]
+pub struct Simulators {
+    /// The GPD simulator and its server.
+    pub gpd: Running<GpdSimulator>,
+    /// The App IO simulator and its server.
+    pub io: Running<IoSimulator>,
+    /// The PDND + ANPR simulator and its server.
+    pub anpr: Running<AnprSimulator>,
+}
+
+impl Simulators {
+    /// Starts every simulator on the system clock.
+    ///
+    /// # Errors
+    /// When a loopback port cannot be bound.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::start_with_clock(Arc::new(SystemClock)).await
+    }
+
+    /// Starts every simulator on `clock` (a test's manual clock).
+    ///
+    /// # Errors
+    /// When a loopback port cannot be bound.
+    pub async fn start_with_clock(clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        let gpd = start_gpd(any_port, clock.clone(), DEFAULT_KEY, &[DEFAULT_CREDITOR]).await?;
+        let io = start_io(
+            any_port,
+            clock.clone(),
+            DEFAULT_KEY,
+            DEFAULT_MANAGE_KEY,
+            DEFAULT_CREDITOR,
+        )
+        .await?;
+        let anpr = start_anpr(any_port, clock).await?;
+        anpr.simulator
+            .register_client(
+                SIMULATED_CLIENT_ID,
+                SIMULATED_CLIENT_KID,
+                SIMULATED_CLIENT_PUBLIC,
+            )
+            .map_err(std::io::Error::other)?;
+        for (code, _) in crate::anpr::front::SERVICES {
+            anpr.simulator
+                .approve_purpose(SIMULATED_CLIENT_KID, &simulated_purpose(code), code);
+        }
+        Ok(Self { gpd, io, anpr })
+    }
+
+    /// The settings that point every abilita client at these simulators.
+    #[must_use]
+    pub fn settings(&self) -> HashMap<String, String> {
+        let (gpd, io, anpr) = (
+            self.gpd.server.uri(),
+            self.io.server.uri(),
+            self.anpr.server.uri(),
+        );
+        let mut settings: HashMap<String, String> = [
+            ("ABILITA_GPD_URL", format!("{gpd}{DEBT_POSITIONS_PATH}")),
+            ("ABILITA_GPD_RECEIPTS_URL", format!("{gpd}{RECEIPTS_PATH}")),
+            ("ABILITA_GPD_API_KEY", DEFAULT_KEY.to_owned()),
+            ("ABILITA_IO_URL", format!("{io}{IO_PATH}")),
+            ("ABILITA_IO_API_KEY", DEFAULT_KEY.to_owned()),
+            (
+                "ABILITA_IO_API_KEY_SECONDARY",
+                format!("{DEFAULT_KEY}-secondary"),
+            ),
+            ("ABILITA_IO_MANAGE_KEY", DEFAULT_MANAGE_KEY.to_owned()),
+            ("ABILITA_ANPR_ENVIRONMENT", "custom".to_owned()),
+            ("ABILITA_PDND_TOKEN_URL", format!("{anpr}{TOKEN_PATH}")),
+            (
+                "ABILITA_PDND_ASSERTION_AUDIENCE",
+                ASSERTION_AUDIENCE.to_owned(),
+            ),
+            ("ABILITA_ANPR_URL", format!("{anpr}{ANPR_PREFIX_PATH}")),
+            (
+                "ABILITA_ANPR_MODI_AUDIENCE",
+                format!("{anpr}{MODI_AUDIENCE_PATH}"),
+            ),
+            ("ABILITA_PDND_CLIENT_ID", SIMULATED_CLIENT_ID.to_owned()),
+            ("ABILITA_PDND_KEY_ID", SIMULATED_CLIENT_KID.to_owned()),
+            ("ABILITA_PDND_PRIVATE_KEY", SIMULATED_CLIENT_KEY.to_owned()),
+            ("ABILITA_ANPR_AUDIT_USER_ID", "operatore.1".to_owned()),
+            (
+                "ABILITA_ANPR_AUDIT_USER_LOCATION",
+                "Ufficio Anagrafe".to_owned(),
+            ),
+            ("ABILITA_ANPR_AUDIT_LOA", "SpidL2".to_owned()),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+        for (code, _) in crate::anpr::front::SERVICES {
+            settings.insert(
+                format!("ABILITA_ANPR_PURPOSE_{code}"),
+                simulated_purpose(code),
+            );
+        }
+        settings
+    }
+}
