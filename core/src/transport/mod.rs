@@ -155,20 +155,34 @@ impl Transport {
         let started = inner.clock.now();
         let mut attempt = 1;
         loop {
+            // OpenTelemetry's HTTP client conventions, so that an OTel
+            // subscriber (tracing-opentelemetry) exports the span as it is:
+            // `otel.name` is "{method} {url.template}"; the template, never
+            // the path, so no codice fiscale or id reaches a trace.
             let span = tracing::info_span!(
                 "abilita.http",
-                method = %request.method,
-                host = inner.base_url.host(),
-                path = request.template,
+                otel.name = %format_args!("{} {}", request.method, request.template),
+                otel.kind = "client",
+                otel.status_code = tracing::field::Empty,
+                http.request.method = %request.method,
+                server.address = inner.base_url.host(),
+                url.template = request.template,
+                http.request.resend_count = i64::from(attempt - 1),
+                http.response.status_code = tracing::field::Empty,
+                error.type = tracing::field::Empty,
+                abilita.platform = %context.platform(),
+                abilita.operation = context.operation(),
                 attempt,
-                status = tracing::field::Empty,
                 latency_ms = tracing::field::Empty,
             );
             let error = match self.attempt::<E>(&request).instrument(span.clone()).await {
                 Ok(response) => return Ok(response),
                 Err(error) => error.in_context(context.clone()),
             };
+            span.record("otel.status_code", "ERROR");
+            span.record("error.type", error_type(&error));
             let Some(wait) = self.next_wait(&request, &error, attempt, started) else {
+                span.in_scope(|| tracing::debug!(class = ?error.class(), "failed: {error}"));
                 return Err(error);
             };
             span.in_scope(|| {
@@ -237,7 +251,7 @@ impl Transport {
         })?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        span.record("status", status.as_u16());
+        span.record("http.response.status_code", i64::from(status.as_u16()));
         let hint = (!status.is_success())
             .then(|| retry::server_hint(&headers, &inner.hint_headers, inner.clock.now()))
             .flatten();
@@ -270,6 +284,19 @@ impl Transport {
             },
             None => Error::UnparseableResponse(UnparseableResponse::new(raw, None)),
         })
+    }
+}
+
+/// OpenTelemetry's `error.type`: the status code for an answer, else the
+/// kind of failure.
+fn error_type<E>(error: &Error<E>) -> String {
+    match error {
+        Error::Timeout(_) => "timeout".to_owned(),
+        Error::Dispatch(_) => "dispatch".to_owned(),
+        Error::InvalidInput(_) => "invalid_input".to_owned(),
+        other => other
+            .status()
+            .map_or_else(|| "_OTHER".to_owned(), |status| status.as_u16().to_string()),
     }
 }
 

@@ -653,7 +653,12 @@ async fn secrets_and_personal_data_stay_out_of_debug_and_traces() {
         "the template is traced: {logs}"
     );
     assert!(logs.contains("attempt=2"), "{logs}");
-    assert!(logs.contains("status=400"), "{logs}");
+    assert!(logs.contains("http.response.status_code=400"), "{logs}");
+    assert!(logs.contains("http.request.resend_count=1"), "{logs}");
+    assert!(
+        logs.contains("error.type=\"400\"") || logs.contains("error.type=400"),
+        "{logs}"
+    );
     for secret in [
         "super-secret-key-42",
         "RSSMRA85T10A562S",
