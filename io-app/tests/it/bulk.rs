@@ -103,8 +103,19 @@ async fn ten_thousand_rows_with_faults_and_an_interruption_are_each_settled_once
         first.await.unwrap_err().is_cancelled(),
         "the first run was interrupted half-way"
     );
-    // Rows whose message was in flight when the run stopped.
-    let journaled = std::fs::read_to_string(&journal).unwrap();
+    // Rows whose message was in flight when the run stopped. Aborting the
+    // run aborts its row tasks at their next await, but one that is being
+    // polled on the other worker thread may still write its outcome: read
+    // the journal once it has stopped changing, as the resume will.
+    let mut journaled = std::fs::read_to_string(&journal).unwrap();
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let again = std::fs::read_to_string(&journal).unwrap();
+        if again == journaled {
+            break;
+        }
+        journaled = again;
+    }
     let mut open_rows = std::collections::HashSet::new();
     for line in journaled.lines() {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
