@@ -29,6 +29,7 @@ const ATTEMPTS: u32 = 3;
 
 /// Why and as of when a subject is consulted.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Query {
     /// The administrative reference: protocol number, file, report.
     pub reason: String,
@@ -36,8 +37,21 @@ pub struct Query {
     pub reference_date: Date,
 }
 
+impl Query {
+    /// A consultation for `reason` (a protocol number, a file), reading the
+    /// record as of `reference_date`.
+    #[must_use]
+    pub fn new(reason: impl Into<String>, reference_date: Date) -> Self {
+        Self {
+            reason: reason.into(),
+            reference_date,
+        }
+    }
+}
+
 /// An answer with ANPR's id of the operation and its warnings.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Answer<T> {
     /// What was asked.
     pub value: T,

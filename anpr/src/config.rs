@@ -12,6 +12,10 @@ pub use abilita_core::Rule as ConfigRule;
 
 /// PDND and ANPR addresses of one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`): the four addresses of an environment"
+)]
 pub struct Endpoints {
     /// PDND's token endpoint.
     pub token_url: String,

@@ -32,7 +32,7 @@
 //! .purpose(EService::C030IdUnicoNazionale, &std::env::var("PURPOSE_C030")?)?
 //! .purpose(EService::C020Residenza, &std::env::var("PURPOSE_C020")?)?;
 //! let anpr = AnprClient::new(config)?;
-//! let query = Query { reason: "PROT.2026.12345".into(), reference_date: time::OffsetDateTime::now_utc().date() };
+//! let query = Query::new("PROT.2026.12345", time::OffsetDateTime::now_utc().date());
 //! let id = anpr.id_anpr(&CodiceFiscale::new("STTSGT90A01H501J")?, &query).await?.value;
 //! if let Some(id) = id {
 //!     let residence = anpr.residence(&Subject::IdAnpr(id), &query).await?;

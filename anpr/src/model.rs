@@ -12,6 +12,7 @@ use time::Date;
 
 /// How a subject is looked up.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Subject {
     /// By codice fiscale (ANPR answers with warning EN148: the decree asks
     /// for the idANPR).
@@ -23,6 +24,10 @@ pub enum Subject {
 /// `RichiestaE002`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct Request {
     /// The client's id of the operation (≤ 30 characters).
     pub id_operazione_client: String,
@@ -34,6 +39,10 @@ pub struct Request {
 
 /// `criteriRicerca`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct SearchCriteria {
     /// Codice fiscale.
     #[serde(rename = "codiceFiscale", skip_serializing_if = "Option::is_none")]
@@ -61,6 +70,10 @@ impl From<&Subject> for SearchCriteria {
 /// `datiRichiesta`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct RequestData {
     /// The date the record is read as of (`YYYY-MM-DD`).
     #[serde(serialize_with = "iso_date")]

@@ -53,6 +53,7 @@ fn base64url(bytes: &[u8]) -> String {
 
 /// The headers of one ANPR call, minus the voucher.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PreparedCall {
     /// `Agid-JWT-TrackingEvidence`.
     pub tracking_evidence: String,

@@ -26,6 +26,10 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 
 /// The real clock, sleeping on the tokio timer.
 #[derive(Debug, Clone, Copy, Default)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a unit struct: the system clock has no state"
+)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {

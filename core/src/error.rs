@@ -572,6 +572,7 @@ impl fmt::Debug for RawResponse {
 /// assert_eq!(abilita_core::ErrorChain(&error).to_string(), "disk full");
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[allow(clippy::exhaustive_structs, reason = "a newtype built by value")]
 pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl fmt::Display for ErrorChain<'_> {
@@ -597,6 +598,7 @@ impl fmt::Display for ErrorChain<'_> {
 /// assert_eq!(format!("not found{}", Detail("  ")), "not found");
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[allow(clippy::exhaustive_structs, reason = "a newtype built by value")]
 pub struct Detail<'a>(pub &'a str);
 
 impl fmt::Display for Detail<'_> {
@@ -626,4 +628,5 @@ impl fmt::Display for Detail<'_> {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[error("{0}")]
+#[allow(clippy::exhaustive_structs, reason = "a newtype built by value")]
 pub struct Rule(pub &'static str);

@@ -192,15 +192,7 @@ async fn throughput(dir: &Path) {
     let io = IoSimulator::new(Arc::new(SystemClock));
     io.set_rate_limit(None);
     io.set_default_citizen(CitizenState::Allowed);
-    io.add_service(&ServiceSetup {
-        id: "bench".into(),
-        institution: "99999000013".into(),
-        primary_key: "bench-key".into(),
-        secondary_key: "bench-key-2".into(),
-        sandbox: false,
-        max_allowed_payment_amount: 1_000_000,
-        payee_allowed: false,
-    });
+    io.add_service(&ServiceSetup::new("bench", "99999000013", "bench-key"));
     io.mount(&server).await;
     let (mut bulk_time, mut bare_time) = (Duration::ZERO, Duration::ZERO);
     let rounds = 10;

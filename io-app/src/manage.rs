@@ -11,6 +11,10 @@ use crate::error::IoError;
 
 /// A service as the creditor describes it (`CmsServicePayload`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct ServicePayload {
     /// The name citizens see.
     pub name: String,
@@ -36,6 +40,10 @@ pub struct ServicePayload {
 
 /// The institution behind a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct Organization {
     /// Its name.
     pub name: String,
@@ -49,6 +57,10 @@ pub struct Organization {
 /// Local or national.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed by the API: NATIONAL or LOCAL"
+)]
 pub enum Scope {
     /// A municipality's or region's service.
     Local,
@@ -59,6 +71,10 @@ pub enum Scope {
 /// A service's metadata; `privacy_url` and an e-mail or PEC are needed
 /// before production.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct ServiceMetadata {
     /// Local or national.
     pub scope: Scope,
@@ -181,6 +197,7 @@ pub struct Publication {
 
 /// A service's two keys.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Keys {
     /// The primary key.
     pub primary: ApiKey,
@@ -190,6 +207,10 @@ pub struct Keys {
 
 /// Which key to regenerate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed by the API: a primary and a secondary key"
+)]
 pub enum KeyType {
     /// The primary key.
     Primary,

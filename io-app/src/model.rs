@@ -136,6 +136,10 @@ impl Recipient {
 
 /// A message to send (`NewMessage`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct NewMessage {
     /// The recipient.
     pub fiscal_code: Recipient,
@@ -148,6 +152,10 @@ pub struct NewMessage {
 
 /// The content of a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct MessageContent {
     /// The subject.
     pub subject: Subject,
@@ -185,6 +193,7 @@ impl MessageContent {
 /// `STANDARD` or `ADVANCED` (read and payment status, attachments).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum FeatureLevel {
     /// The default.
     Standard,
@@ -271,6 +280,10 @@ impl PaymentData {
 
 /// Remote content held by the institution (IO fetches it on display).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct ThirdPartyData {
     /// The institution's id of the content (non-empty).
     pub id: String,
@@ -290,6 +303,7 @@ pub struct ThirdPartyData {
 /// When a remote precondition is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum Precondition {
     /// Every time.
     Always,

@@ -28,6 +28,7 @@ pub const DEFAULT_MANAGE_KEY: &str = "abilita-test-manage-key";
 
 /// A running simulator on its own server.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Running<S> {
     /// The server; it stops when dropped.
     pub server: MockServer,
@@ -91,15 +92,7 @@ pub async fn start_io(
 ) -> std::io::Result<Running<IoSimulator>> {
     let server = serve(address).await?;
     let simulator = IoSimulator::new(clock);
-    simulator.add_service(&ServiceSetup {
-        id: DEFAULT_IO_SERVICE.to_owned(),
-        institution: institution.to_owned(),
-        primary_key: key.to_owned(),
-        secondary_key: format!("{key}-secondary"),
-        sandbox: false,
-        max_allowed_payment_amount: 1_000_000,
-        payee_allowed: false,
-    });
+    simulator.add_service(&ServiceSetup::new(DEFAULT_IO_SERVICE, institution, key));
     simulator.add_manage_key(institution, manage_key);
     simulator.mount(&server).await;
     Ok(Running { server, simulator })

@@ -54,6 +54,7 @@ pub fn simulated_purpose(code: &str) -> String {
 /// keys, and a PDND client approved for every ANPR e-service. Each stops
 /// when this is dropped.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Simulators {
     /// The GPD simulator and its server.
     pub gpd: Running<GpdSimulator>,

@@ -23,6 +23,10 @@ pub trait IuvSequence: Send + Sync {
 /// The sequence could not give a number.
 #[derive(Debug, thiserror::Error)]
 #[error("the IUV sequence failed")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a newtype built by value: a sequence store wraps its own error"
+)]
 pub struct SequenceError(#[source] pub Box<dyn std::error::Error + Send + Sync + 'static>);
 
 /// Why no notice number was generated.

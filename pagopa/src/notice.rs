@@ -46,6 +46,10 @@ pub struct PaymentNotice {
 
 /// The postal part of a notice, for the Poste Data Matrix.
 #[derive(Debug, Clone, Copy)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`): the postal fields of one notice"
+)]
 pub struct PostalSlip<'a> {
     /// The creditor's postal account number (up to 12 digits).
     pub account: &'a str,

@@ -21,6 +21,10 @@ use crate::xml::write::escape;
 
 /// How the asserted level compares with the one asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed by SAML core: exact, minimum, better, maximum"
+)]
 pub enum Comparison {
     /// Exactly that level.
     Exact,
@@ -46,6 +50,10 @@ impl Comparison {
 
 /// What to ask the IdP for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct AuthnOptions {
     /// The level.
     pub level: SpidLevel,

@@ -12,6 +12,10 @@ pub use abilita_core::Rule as ConfigRule;
 
 /// The SPID assurance level asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed by the SPID rules: levels 1, 2 and 3"
+)]
 pub enum SpidLevel {
     /// SpidL1: password.
     L1,
@@ -35,6 +39,10 @@ impl SpidLevel {
 
 /// The organisation, as its certificate names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct Organization {
     /// Full legal name, exactly as the certificate's organizationName.
     pub name: String,
@@ -46,6 +54,10 @@ pub struct Organization {
 
 /// The billing data private SPs publish (`fpa:CessionarioCommittente`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct Billing {
     /// The invoiced company's VAT number, without the country prefix.
     pub vat_number: String,
@@ -67,6 +79,7 @@ pub struct Billing {
 
 /// The `other` contact, public or private (`spid:Public`/`spid:Private`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Contact {
     /// A public administration, by its IPA code.
     Public {
@@ -94,6 +107,10 @@ pub enum Contact {
 
 /// One AttributeConsumingService: the attributes a service asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct AttributeSet {
     /// Its name in Italian.
     pub service_name: String,

@@ -23,6 +23,10 @@ use crate::state::{PendingLogin, ReplayCache, ReturnPath, StoreError};
 
 /// The IdP a login goes to.
 #[derive(Debug, Clone, Copy)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct IdpTarget<'a> {
     /// Its entity id (the Response's Issuer).
     pub entity_id: &'a str,
@@ -32,6 +36,7 @@ pub struct IdpTarget<'a> {
 
 /// A login started: send the browser to `redirect_url` with `cookie` set.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoginStart {
     /// The IdP's SSO URL with the signed AuthnRequest (HTTP-Redirect).
     pub redirect_url: String,
@@ -41,6 +46,10 @@ pub struct LoginStart {
 
 /// What the citizen's browser posts to the ACS, and the cookie it sends.
 #[derive(Debug, Clone, Copy)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`): what an adapter read from the request"
+)]
 pub struct AcsForm<'a> {
     /// The `SAMLResponse` field (base64).
     pub saml_response: &'a str,
@@ -53,6 +62,7 @@ pub struct AcsForm<'a> {
 
 /// A completed login.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Login {
     /// Who logged in.
     pub identity: Identity,

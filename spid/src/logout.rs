@@ -63,6 +63,10 @@ impl LogoutRequest {
 
 /// The LogoutRequest a LogoutResponse answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`): kept and restored by apps that store it themselves"
+)]
 pub struct PendingLogout {
     /// The LogoutRequest's ID.
     pub id: String,
@@ -75,6 +79,7 @@ pub struct PendingLogout {
 /// An SP-initiated logout started: send the browser to `redirect_url` with
 /// `cookie` set (the pending logout, sealed: see [`crate::cookie`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogoutStart {
     /// The IdP's SLO URL with the signed LogoutRequest (HTTP-Redirect).
     pub redirect_url: String,
@@ -126,6 +131,7 @@ pub enum LogoutError {
 
 /// How the IdP closed the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LogoutStatus {
     /// Every session of the citizen was closed.
     Success,

@@ -84,6 +84,7 @@ pub enum RegistryError {
 
 /// One IdP, as an app needs it to draw the chooser and to talk to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Idp {
     /// The entity id (the Responses' Issuer).
     pub entity_id: String,

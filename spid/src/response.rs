@@ -42,6 +42,10 @@ pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// The request a Response answers, as the SP stored it when sending it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`): kept and restored by apps that send their own requests"
+)]
 pub struct PendingRequest {
     /// The AuthnRequest's ID.
     pub id: String,
@@ -57,6 +61,10 @@ pub struct PendingRequest {
 
 /// What a Response is checked against.
 #[derive(Debug, Clone, Copy)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct Expectations<'a> {
     /// The request it must answer.
     pub request: &'a PendingRequest,
@@ -152,6 +160,7 @@ pub enum ResponseError {
 
 /// The citizen, as the IdP asserted them.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Identity {
     /// The IdP's entity id.
     pub idp: String,
@@ -210,6 +219,7 @@ impl Attributes {
 /// An attribute whose value is not in its SPID format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the attribute {name} is not in its SPID format: {reason}")]
+#[non_exhaustive]
 pub struct InvalidAttribute {
     /// Its SPID name.
     pub name: &'static str,

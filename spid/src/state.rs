@@ -65,6 +65,10 @@ impl Default for ReturnPath {
 
 /// A login in progress: the request sent and where to go afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`): sealed by `ServiceProvider::login_cookie` for requests the app sent"
+)]
 pub struct PendingLogin {
     /// The AuthnRequest, as the Response is checked against it.
     pub request: PendingRequest,

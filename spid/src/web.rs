@@ -39,6 +39,10 @@ use crate::xml::write::escape;
 
 /// An HTTP request, as far as the SP's endpoints read it.
 #[derive(Debug, Clone, Copy)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`): what an adapter read from the request"
+)]
 pub struct WebRequest<'a> {
     /// `GET` or `POST`.
     pub method: &'a str,
@@ -55,6 +59,10 @@ pub struct WebRequest<'a> {
 
 /// An HTTP response to send as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "apps and adapters build their own pages as WebResponses"
+)]
 pub struct WebResponse {
     /// The status code.
     pub status: u16,

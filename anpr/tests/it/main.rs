@@ -118,8 +118,5 @@ impl Harness {
 }
 
 pub(crate) fn query() -> Query {
-    Query {
-        reason: "PROT.2026.12345".into(),
-        reference_date: date!(2026 - 11 - 26),
-    }
+    Query::new("PROT.2026.12345", date!(2026 - 11 - 26))
 }

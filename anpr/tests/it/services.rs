@@ -221,10 +221,7 @@ async fn a_purpose_of_another_service_is_refused_by_the_gateway() {
 #[tokio::test]
 async fn local_checks_come_before_any_call() {
     let h = harness().await;
-    let empty_reason = abilita_anpr::Query {
-        reason: " ".into(),
-        ..query()
-    };
+    let empty_reason = abilita_anpr::Query::new(" ", query().reference_date);
     assert!(matches!(
         h.client()
             .id_anpr(&cf("STTSGT90A01H501J"), &empty_reason)

@@ -56,6 +56,10 @@ pub struct CodiceFiscale(String);
 
 /// Which form a [`CodiceFiscale`] has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed by the law: a person or a legal entity"
+)]
 pub enum CodiceFiscaleKind {
     /// 16 characters: a natural person.
     Person,
@@ -65,6 +69,10 @@ pub enum CodiceFiscaleKind {
 
 /// Sex as encoded in a person's codice fiscale (day + 40 for women).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed by the code: the day encodes M or F"
+)]
 pub enum Sex {
     /// `M`.
     Male,

@@ -148,15 +148,7 @@ async fn main() -> Result<()> {
                 .start()
                 .await;
             let simulator = IoSimulator::new(Arc::new(SystemClock));
-            simulator.add_service(&ServiceSetup {
-                id: "tributi".into(),
-                institution: "99999000013".into(),
-                primary_key: "demo-key".into(),
-                secondary_key: "demo-key-2".into(),
-                sandbox: false,
-                max_allowed_payment_amount: 1_000_000,
-                payee_allowed: false,
-            });
+            simulator.add_service(&ServiceSetup::new("tributi", "99999000013", "demo-key"));
             simulator.set_default_citizen(CitizenState::Allowed);
             for code in demo_codes.iter().step_by(25) {
                 simulator.set_citizen(code, CitizenState::NotRegistered, &[]);

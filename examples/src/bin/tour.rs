@@ -84,10 +84,7 @@ async fn anpr_tour(out: &mut impl std::io::Write, settings: &Settings) -> Result
     )?;
     let config = AnprConfig::from_settings(settings)?;
     let anpr = AnprClient::new(config)?;
-    let query = Query {
-        reason: "PROT.2026.12345".into(),
-        reference_date: time::OffsetDateTime::now_utc().date(),
-    };
+    let query = Query::new("PROT.2026.12345", time::OffsetDateTime::now_utc().date());
     let citizen = CodiceFiscale::new("STTSGT90A01H501J")?;
     let id = anpr.id_anpr(&citizen, &query).await?;
     writeln!(

@@ -38,10 +38,7 @@ async fn the_simulators_settings_build_every_client_and_each_answers() {
     );
 
     let anpr = AnprClient::new(AnprConfig::from_settings(&settings).unwrap()).unwrap();
-    let query = Query {
-        reason: "PROT.1".into(),
-        reference_date: time::OffsetDateTime::now_utc().date(),
-    };
+    let query = Query::new("PROT.1", time::OffsetDateTime::now_utc().date());
     let id = anpr
         .id_anpr(&CodiceFiscale::new("STTSGT90A01H501J").unwrap(), &query)
         .await

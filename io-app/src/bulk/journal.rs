@@ -48,6 +48,7 @@ pub(crate) enum RowState {
 
 /// A row's final outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// Accepted by IO.
     Sent {

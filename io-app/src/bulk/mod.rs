@@ -38,6 +38,10 @@ use journal::{Event, Journal, RowState};
 
 /// What to do with a message whose delivery is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed by nature: at most once or at least once"
+)]
 pub enum Delivery {
     /// Report it as unknown; never risk a duplicate (the default).
     #[default]
@@ -48,6 +52,10 @@ pub enum Delivery {
 
 /// Settings of a bulk run.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct BulkOptions {
     /// Rows in flight at once (default 8).
     pub concurrency: usize,
@@ -79,6 +87,7 @@ impl Default for BulkOptions {
 
 /// Counts of a run, as rows are read and settled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Progress {
     /// Rows read from the CSV.
     pub rows: u64,

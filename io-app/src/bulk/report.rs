@@ -14,6 +14,10 @@ use crate::model::Recipient;
 
 /// How to poll the sent messages' states.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct PollOptions {
     /// Polls per message before its state is reported as it stands.
     pub max_polls: u32,
@@ -33,6 +37,7 @@ impl Default for PollOptions {
 
 /// Counts of a report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReportSummary {
     /// Rows in the journal.
     pub rows: u64,

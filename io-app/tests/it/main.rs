@@ -46,15 +46,10 @@ pub(crate) async fn harness() -> Harness {
 }
 
 pub(crate) fn service(id: &str, primary: &str, secondary: &str, sandbox: bool) -> ServiceSetup {
-    ServiceSetup {
-        id: id.into(),
-        institution: INSTITUTION.into(),
-        primary_key: primary.into(),
-        secondary_key: secondary.into(),
-        sandbox,
-        max_allowed_payment_amount: 1_000_000,
-        payee_allowed: false,
-    }
+    let mut setup = ServiceSetup::new(id, INSTITUTION, primary);
+    secondary.clone_into(&mut setup.secondary_key);
+    setup.sandbox = sandbox;
+    setup
 }
 
 impl Harness {

@@ -60,6 +60,7 @@ pub const SANDBOX_FISCAL_CODE: &str = "AAAAAA00A00A000A";
 
 /// Whether a citizen can receive messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CitizenState {
     /// Registered, inbox on.
     Allowed,
@@ -77,6 +78,10 @@ struct Citizen {
 
 /// How a simulated message settles.
 #[derive(Debug, Clone, Copy)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct Lifecycle {
     /// Polls answered `ACCEPTED` before the final state.
     pub polls_before_final: u32,
@@ -95,6 +100,7 @@ impl Default for Lifecycle {
 
 /// A service to start the simulator with.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServiceSetup {
     /// Its id.
     pub id: String,
@@ -110,6 +116,24 @@ pub struct ServiceSetup {
     pub max_allowed_payment_amount: u64,
     /// Whether it may name another payee.
     pub payee_allowed: bool,
+}
+
+impl ServiceSetup {
+    /// An approved (not sandbox) service `id` of `institution`, with
+    /// `primary_key` and `primary_key` + `-secondary` as keys, notices up
+    /// to € 10,000 and no other payee; change the fields for other set-ups.
+    #[must_use]
+    pub fn new(id: &str, institution: &str, primary_key: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            institution: institution.to_owned(),
+            primary_key: primary_key.to_owned(),
+            secondary_key: format!("{primary_key}-secondary"),
+            sandbox: false,
+            max_allowed_payment_amount: 1_000_000,
+            payee_allowed: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

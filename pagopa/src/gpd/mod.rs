@@ -129,6 +129,10 @@ impl GpdEnvironment {
 
 /// Filters of a list of positions.
 #[derive(Debug, Clone, Default)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct ListFilter {
     /// Due on or after this date.
     pub due_date_from: Option<Date>,
@@ -140,6 +144,10 @@ pub struct ListFilter {
 
 /// Filters of a list of receipts.
 #[derive(Debug, Clone, Default)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
 pub struct ReceiptsFilter {
     /// Paid on or after this date (GPD looks back 30 days at most).
     pub from: Option<Date>,

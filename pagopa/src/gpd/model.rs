@@ -16,6 +16,10 @@ use crate::{Iupd, Iuv, NoticeNumber, TaxonomyCode};
 /// A debt position to create or replace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct DebtPosition {
     /// The creditor's own id of the position.
     pub iupd: Iupd,
@@ -46,6 +50,10 @@ pub struct DebtPosition {
 /// The debtor of a position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct Debtor {
     /// Natural (`F`) or legal (`G`) person.
     #[serde(rename = "type")]
@@ -110,6 +118,7 @@ impl Debtor {
 
 /// Natural or legal person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(clippy::exhaustive_enums, reason = "closed by GPD's schema: F or G")]
 pub enum DebtorKind {
     /// A natural person (`F`, *fisica*).
     #[serde(rename = "F")]
@@ -122,6 +131,10 @@ pub enum DebtorKind {
 /// One way to pay a position: the whole amount, or one installment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct PaymentOption {
     /// The notice number; GPD derives `3` + IUV when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,6 +170,10 @@ pub struct PaymentOption {
 /// A share of a payment option credited to one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct Transfer {
     /// 1 to 5, unique within the option.
     #[serde(rename = "idTransfer", serialize_with = "id_as_text")]
@@ -181,6 +198,10 @@ pub struct Transfer {
 /// An account or a digital revenue stamp, never both (GPD rule).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed by GPD's schema: an account or a digital stamp"
+)]
 pub enum TransferDestination {
     /// A bank account, with an optional postal account beside it.
     #[serde(rename_all = "camelCase")]
@@ -201,6 +222,10 @@ pub enum TransferDestination {
 /// A digital revenue stamp.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct Stamp {
     /// Base64 SHA-256 of the stamped document (≤ 72 characters).
     pub hash_document: String,
@@ -212,6 +237,10 @@ pub struct Stamp {
 
 /// A key/value pair attached to an option or a transfer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct Metadata {
     /// ≤ 140 characters; `NOTIFICATION_FEE` is reserved.
     pub key: String,

@@ -20,6 +20,10 @@ pub const MAX_V3_ITEMS: usize = 100;
 /// A v3 debt position to create or replace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct DebtPositionV3 {
     /// The creditor's own id of the position.
     pub iupd: Iupd,
@@ -38,6 +42,10 @@ pub struct DebtPositionV3 {
 /// One way to pay a v3 position: a single installment, or a plan of several.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct InstallmentPlan {
     /// What this option is (≤ 140 characters; GPD does not return it).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +73,10 @@ pub struct InstallmentPlan {
 /// One installment of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a request body built by callers, field for field as the spec has it"
+)]
 pub struct Installment {
     /// The notice number; GPD derives `3` + IUV when absent.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -79,7 +79,7 @@ fn the_metadata_of_public_and_private_sps_is_schema_valid() {
         phone: Some("+390612345678".into()),
         billing: match private_contact() {
             Contact::Private { billing, .. } => billing,
-            Contact::Public { .. } => unreachable!(),
+            _ => unreachable!("the private contact"),
         },
     };
     let metadata = crate::metadata::sp(by_fiscal_code)
