@@ -27,11 +27,6 @@
     clippy::panic
 )]
 
-#[path = "../tests/it/fixture_sp.rs"]
-mod fixture_sp;
-#[path = "support/resign.rs"]
-mod resign;
-
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -51,7 +46,8 @@ use aws_lc_rs::signature::{
 use base64::Engine as _;
 use peak_alloc::PeakAlloc;
 
-use fixture_sp::{FIXTURES_NOW, pending, sp};
+use abilita_spid::testing::fixture_sp::{FIXTURES_NOW, pending, sp};
+use abilita_spid::testing::resign;
 
 #[global_allocator]
 static HEAP: PeakAlloc = PeakAlloc;

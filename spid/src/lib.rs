@@ -101,6 +101,8 @@ pub mod registry;
 mod response;
 mod signing_key;
 pub mod state;
+#[cfg(feature = "test-util")]
+pub mod testing;
 pub mod web;
 pub mod xml;
 

@@ -5,14 +5,10 @@
 
 #![no_main]
 
-// The shared test SP; its pending login is not needed here.
-#[allow(dead_code)]
-#[path = "../../tests/it/fixture_sp.rs"]
-mod fixture_sp;
-
 use std::sync::LazyLock;
 
 use abilita_spid::dsig::TrustedKey;
+use abilita_spid::testing::fixture_sp;
 use abilita_spid::{DEFAULT_CLOCK_SKEW, ServiceProvider};
 use libfuzzer_sys::fuzz_target;
 

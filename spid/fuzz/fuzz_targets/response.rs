@@ -4,12 +4,10 @@
 
 #![no_main]
 
-#[path = "../../tests/it/fixture_sp.rs"]
-mod fixture_sp;
-
 use std::sync::LazyLock;
 
 use abilita_spid::dsig::TrustedKey;
+use abilita_spid::testing::fixture_sp;
 use abilita_spid::{DEFAULT_CLOCK_SKEW, Expectations, PendingRequest, ServiceProvider};
 use libfuzzer_sys::fuzz_target;
 

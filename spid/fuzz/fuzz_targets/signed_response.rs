@@ -7,11 +7,6 @@
 
 #![no_main]
 
-#[path = "../../tests/it/fixture_sp.rs"]
-mod fixture_sp;
-#[path = "../../benches/support/resign.rs"]
-mod resign;
-
 use std::pin::pin;
 use std::sync::LazyLock;
 use std::task::{Context, Poll, Waker};
@@ -19,6 +14,7 @@ use std::task::{Context, Poll, Waker};
 use abilita_core::PrivateKeyPem;
 use abilita_spid::dsig::TrustedKey;
 use abilita_spid::state::{MemoryReplayCache, PendingLogin, ReturnPath};
+use abilita_spid::testing::{fixture_sp, resign};
 use abilita_spid::{AcsForm, DEFAULT_CLOCK_SKEW, ServiceProvider, SigningKey};
 use libfuzzer_sys::fuzz_target;
 

@@ -15,7 +15,6 @@ use base64::Engine as _;
 mod attacks;
 mod authn;
 mod conformance;
-mod fixture_sp;
 mod fixtures;
 mod hardening;
 mod keys;
@@ -23,12 +22,12 @@ mod login;
 mod logout;
 mod metadata;
 mod registry;
-#[path = "../../benches/support/resign.rs"]
-mod resign;
 mod robustness;
 mod web;
 mod xmlsec;
 mod xsd;
+
+use abilita_spid::testing::{fixture_sp, resign};
 
 /// The XML an auto-submitting form (`page`) posts as `field`
 /// (`SAMLRequest` or `SAMLResponse`).

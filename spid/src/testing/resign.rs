@@ -1,14 +1,14 @@
 //! A SPID Response signed again by a key of ours, standing in for an IdP's,
 //! so that a changed Response still passes the signature checks and
-//! reaches the rules behind them. Included (`#[path]`) by the bench, which
-//! pads case 1 to a size, and by the `signed_response` fuzz target, which
-//! signs whatever the fuzzer wrote.
+//! reaches the rules behind them: for tests that change a fixture, the
+//! bench, which pads case 1 to a size, and the `signed_response` fuzz
+//! target, which signs whatever the fuzzer wrote.
 
-use abilita_spid::SigningKey;
-use abilita_spid::dsig::{sign_template, signature_template};
+use crate::SigningKey;
+use crate::dsig::{sign_template, signature_template};
 
 /// `xml` without its `ds:Signature` elements.
-pub(crate) fn strip_signatures(xml: &str) -> String {
+pub fn strip_signatures(xml: &str) -> String {
     let mut xml = xml.to_owned();
     let mut from = 0;
     while let Some(start) = xml.get(from..).and_then(|rest| rest.find("<ds:Signature")) {
@@ -33,7 +33,7 @@ pub(crate) fn strip_signatures(xml: &str) -> String {
 /// signed, then the Response, by `key` (`certificate_pem` in `KeyInfo`),
 /// each signature right after the element's Issuer. `None` when the text
 /// lacks that shape or the signer refuses it.
-pub(crate) fn resign(unsigned: &str, key: &SigningKey, certificate_pem: &str) -> Option<String> {
+pub fn resign(unsigned: &str, key: &SigningKey, certificate_pem: &str) -> Option<String> {
     let assertion = unsigned.find("<saml:Assertion")?;
     let signed = sign_after_issuer(unsigned, assertion, key, certificate_pem)?;
     sign_after_issuer(&signed, 0, key, certificate_pem)

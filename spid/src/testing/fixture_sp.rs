@@ -1,9 +1,9 @@
 //! The SP and the AuthnRequest spid-sp-test's Response fixtures were made
-//! for. Included by the integration tests and by the bench (`#[path]`), so
-//! it names nothing of the test crate.
+//! for (the Responses themselves are in `tests/data/responses`).
 
 use abilita_core::PrivateKeyPem;
-use abilita_spid::{
+
+use crate::{
     AttributeSet, Comparison, Contact, Organization, PendingRequest, ServiceProvider,
     SpidAttribute, SpidLevel,
 };
@@ -11,10 +11,10 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 /// An instant at which the fixtures are valid.
-pub(crate) const FIXTURES_NOW: OffsetDateTime = datetime!(2026-11-26 08:05:30 UTC);
+pub const FIXTURES_NOW: OffsetDateTime = datetime!(2026-11-26 08:05:30 UTC);
 
 /// The municipality of every test SP.
-pub(crate) fn organization() -> Organization {
+pub fn organization() -> Organization {
     Organization {
         name: "Comune di Esempio".into(),
         display_name: "Comune di Esempio".into(),
@@ -23,7 +23,7 @@ pub(crate) fn organization() -> Organization {
 }
 
 /// The one AttributeConsumingService of every test SP.
-pub(crate) fn attributes() -> Vec<AttributeSet> {
+pub fn attributes() -> Vec<AttributeSet> {
     vec![AttributeSet {
         service_name: "Servizi online del Comune".into(),
         attributes: vec![
@@ -36,12 +36,12 @@ pub(crate) fn attributes() -> Vec<AttributeSet> {
 }
 
 /// The SP the fixtures were made for (its floor: SpidL2).
-pub(crate) fn sp() -> ServiceProvider {
+pub fn sp() -> ServiceProvider {
     sp_at(SpidLevel::L2)
 }
 
 /// That SP with the floor `min_level`.
-pub(crate) fn sp_at(min_level: SpidLevel) -> ServiceProvider {
+pub fn sp_at(min_level: SpidLevel) -> ServiceProvider {
     ServiceProvider::new(
         "http://127.0.0.1:8000/metadata",
         "http://127.0.0.1:8000",
@@ -52,15 +52,15 @@ pub(crate) fn sp_at(min_level: SpidLevel) -> ServiceProvider {
             phone: None,
         },
         attributes(),
-        &PrivateKeyPem::new(include_str!("../data/sp.key")),
-        include_str!("../data/sp.cert"),
+        &PrivateKeyPem::new(include_str!("../../tests/data/sp.key")),
+        include_str!("../../tests/data/sp.cert"),
         min_level,
     )
-    .unwrap()
+    .unwrap_or_else(|error| panic!("the fixtures' SP: {error}"))
 }
 
 /// The AuthnRequest the fixtures answer (`authn-request.xml`).
-pub(crate) fn pending() -> PendingRequest {
+pub fn pending() -> PendingRequest {
     PendingRequest {
         id: "_74ca5abb2bfc40da9871a7e15481862c".into(),
         idp_entity_id: "https://localhost:8443".into(),

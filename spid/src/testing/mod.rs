@@ -1,0 +1,14 @@
+//! Fixtures and harnesses for tests of SPID code, this crate's and an
+//! app's (feature `test-util`): the SP and request that spid-sp-test's
+//! Response fixtures answer, and a re-signer that stands in for an IdP.
+//! Never for production: the keys are public test keys.
+
+// Test support states its assumptions by panicking.
+#![allow(
+    clippy::panic,
+    clippy::arithmetic_side_effects,
+    reason = "test support, never reached by production code"
+)]
+
+pub mod fixture_sp;
+pub mod resign;
