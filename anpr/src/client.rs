@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use abilita_core::http::{HeaderName, HeaderValue};
 use abilita_core::{
-    ApiRequest, BaseUrl, CodiceFiscale, Error, InvalidInput, RetryPolicy, Transport,
+    ApiRequest, BaseUrl, BoxFuture, CodiceFiscale, Error, InvalidInput, Operation, RetryPolicy,
+    Transport,
 };
 use serde_json::Value;
 use time::Date;
@@ -23,9 +24,17 @@ use crate::voucher::VoucherClient;
 /// The longest `idOperazioneClient` ANPR accepts.
 pub const MAX_OPERATION_ID: usize = 30;
 
-/// Tries of one consultation (each with fresh tokens) when ANPR or PDND
-/// fail or throttle.
-const ATTEMPTS: u32 = 3;
+/// ANPR's retry rules: three attempts of a consultation, each signed afresh
+/// with its own voucher (ANPR and PDND refuse a token seen before), when
+/// ANPR or PDND fail or throttle; backoff from 500 ms, waits up to 30 s.
+/// Give them to the `anpr` transport of [`AnprClient::with_transports`].
+#[must_use]
+pub fn default_retry_policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(3)
+        .base_delay(Duration::from_millis(500))
+        .max_delay(Duration::from_secs(30))
+}
 
 /// Why and as of when a subject is consulted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,16 +131,20 @@ impl AnprClient {
     /// Unusable URLs, key or TLS material.
     pub fn new(config: AnprConfig) -> Result<Self, Error> {
         let build = |url: &str| -> Result<Transport, Error> {
-            let mut builder = Transport::builder(BaseUrl::parse(url)?).platform(PDND);
+            let mut builder = Transport::builder(BaseUrl::parse(url)?)
+                .platform(PDND)
+                .retry_policy(RetryPolicy::never());
             if let Some(pem) = &config.extra_root_certificates {
                 builder = builder.add_root_certificates_pem(pem);
             }
             builder.build()
         };
+        // A retried token request would send its assertion's `jti` again:
+        // the consultation retries instead, signing a new assertion.
         let token = build(&config.endpoints.token_url)?;
         let anpr = Transport::builder(BaseUrl::parse(&config.endpoints.anpr_prefix)?)
             .platform(ANPR)
-            .retry_policy(RetryPolicy::never());
+            .retry_policy(default_retry_policy());
         let anpr = match &config.extra_root_certificates {
             Some(pem) => anpr.add_root_certificates_pem(pem),
             None => anpr,
@@ -141,10 +154,12 @@ impl AnprClient {
     }
 
     /// A client over transports of the caller's: `token` at PDND's token
-    /// URL, `anpr` at ANPR's call prefix (a simulator's, say). Give `anpr`
-    /// no retries ([`RetryPolicy::never`]): the client retries itself, with
-    /// fresh tokens, since ANPR refuses a token seen before. Time is read
-    /// from `anpr`'s clock.
+    /// URL, `anpr` at ANPR's call prefix (a simulator's, say). `anpr`'s
+    /// retry policy governs a consultation's attempts, each signed afresh
+    /// with its own voucher ([`default_retry_policy`] is ANPR's); give
+    /// `token` no retries ([`RetryPolicy::never`]), as a retried token
+    /// request would send its assertion's `jti` again, which PDND may
+    /// refuse. Time is read from `anpr`'s clock.
     ///
     /// # Errors
     /// An unusable private key.
@@ -195,50 +210,55 @@ impl AnprClient {
             )
             .into());
         }
-        let mut attempt = 1;
-        loop {
-            match self.call_once(service, purpose, subject, query).await {
-                Err(error) if attempt < ATTEMPTS && error.is_retryable() => {
-                    let wait = error
-                        .response()
-                        .and_then(abilita_core::RawResponse::retry_after)
-                        .unwrap_or(Duration::from_millis(500) * 2u32.pow(attempt - 1));
-                    if wait > Duration::from_secs(30) {
-                        return Err(error);
-                    }
-                    tracing::warn!(service = service.code(), attempt, "retrying: {error}");
-                    self.anpr.clock().sleep(wait).await;
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
+        let consultation = Consultation {
+            client: self,
+            service,
+            purpose,
+            subject,
+            query,
+        };
+        self.anpr.call(&consultation).await?.json()
     }
+}
 
-    async fn call_once(
-        &self,
-        service: EService,
-        purpose: &str,
-        subject: &Subject,
-        query: &Query,
-    ) -> Result<Response, Error<AnprError>> {
+/// One consultation: each attempt gets a new operation id, new ModI
+/// tokens and a new voucher, so no token is ever sent twice.
+struct Consultation<'a> {
+    client: &'a AnprClient,
+    service: EService,
+    purpose: &'a str,
+    subject: &'a Subject,
+    query: &'a Query,
+}
+
+impl Operation<AnprError> for Consultation<'_> {
+    fn request(&self, _attempt: u32) -> BoxFuture<'_, Result<ApiRequest, Error<AnprError>>> {
+        Box::pin(self.signed_request())
+    }
+}
+
+impl Consultation<'_> {
+    async fn signed_request(&self) -> Result<ApiRequest, Error<AnprError>> {
+        let client = self.client;
+        let service = self.service;
         let now_millis =
-            u64::try_from(self.anpr.clock().now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+            u64::try_from(client.anpr.clock().now().unix_timestamp_nanos() / 1_000_000)
+                .unwrap_or(0);
         let request = Request {
-            id_operazione_client: self.ids.next(now_millis),
-            criteri_ricerca: subject.into(),
+            id_operazione_client: client.ids.next(now_millis),
+            criteri_ricerca: self.subject.into(),
             dati_richiesta: RequestData {
-                data_riferimento_richiesta: query.reference_date,
-                motivo_richiesta: query.reason.clone(),
+                data_riferimento_richiesta: self.query.reference_date,
+                motivo_richiesta: self.query.reason.clone(),
                 caso_uso: service.code().to_owned(),
             },
         };
         let body = serde_json::to_vec(&request).map_err(|e| InvalidInput::new("request", e))?;
-        let prepared = self
+        let prepared = client
             .signer
-            .prepare(&self.config.audience_of(service), purpose, &body)
+            .prepare(&client.config.audience_of(service), self.purpose, &body)
             .map_err(|e| InvalidInput::new("private_key", e))?;
-        let voucher = self
+        let voucher = client
             .vouchers
             .voucher(&prepared.client_assertion, None)
             .await?;
@@ -246,7 +266,7 @@ impl AnprClient {
             |value: &str| HeaderValue::from_str(value).map_err(|e| InvalidInput::new("header", e));
         let mut bearer = header(&format!("Bearer {}", voucher.expose_secret()))?;
         bearer.set_sensitive(true);
-        let call = ApiRequest::post("/{service}/v1/anpr-service-e002")
+        Ok(ApiRequest::post("/{service}/v1/anpr-service-e002")
             .operation(service.segment())
             .path_param("service", service.segment())
             .header(abilita_core::http::header::AUTHORIZATION, bearer)
@@ -254,11 +274,12 @@ impl AnprClient {
             .header(AGID_TRACKING, header(&prepared.tracking_evidence)?)
             .header(DIGEST, header(&prepared.digest)?)
             .body(HeaderValue::from_static("application/json"), body)
-            // A consultation reads: safe to resend (the client re-signs anyway).
-            .retry_safe();
-        self.anpr.send(call).await?.json()
+            // A consultation reads: safe to resend (each attempt re-signs).
+            .retry_safe())
     }
+}
 
+impl AnprClient {
     /// C030: the national unique id (idANPR) of a codice fiscale, the first
     /// step of every other consultation.
     ///

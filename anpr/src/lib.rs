@@ -59,7 +59,9 @@ mod modi;
 mod service;
 mod voucher;
 
-pub use client::{ANPR, AnprClient, Answer, LifeStatus, MAX_OPERATION_ID, PDND, Query};
+pub use client::{
+    ANPR, AnprClient, Answer, LifeStatus, MAX_OPERATION_ID, PDND, Query, default_retry_policy,
+};
 pub use config::{
     AnprConfig, AuditIdentity, ConfigRule, DEFAULT_SKEW_MARGIN, Endpoints, MAX_AUDIT_LEN,
     SETTING_ANPR_URL, SETTING_ASSERTION_AUDIENCE, SETTING_AUDIT_LOA, SETTING_AUDIT_USER_ID,

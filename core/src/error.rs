@@ -311,13 +311,20 @@ impl<E> Error<E> {
         self
     }
 
-    /// Whether the platform may have acted on the request.
+    /// Whether the platform may have acted on the request. A gateway's
+    /// 502 or 504 is [`RequestOutcome::Unknown`]: the gateway got no
+    /// (timely) answer from the platform behind it, which may have acted.
     #[must_use]
     pub fn outcome(&self) -> RequestOutcome {
         match self {
             Self::InvalidInput(_) => RequestOutcome::NotSent,
             Self::Timeout(f) | Self::Dispatch(f) => f.outcome,
-            Self::UnparseableResponse(_) | Self::Service { .. } => RequestOutcome::Answered,
+            Self::UnparseableResponse(_) | Self::Service { .. } => {
+                match self.status().map(|s| s.as_u16()) {
+                    Some(502 | 504) => RequestOutcome::Unknown,
+                    _ => RequestOutcome::Answered,
+                }
+            }
         }
     }
 

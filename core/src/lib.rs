@@ -83,7 +83,8 @@ pub use secret::{AccessToken, ApiKey, PrivateKeyPem};
 pub use settings::Settings;
 pub use transport::{
     ApiRequest, ApiResponse, BaseUrl, BaseUrlError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY,
-    DEFAULT_REQUEST_TIMEOUT, RetryPolicy, Transport, TransportBuilder,
+    DEFAULT_REQUEST_TIMEOUT, Decision, MAX_ATTEMPTS, Operation, RetryPolicy, Transport,
+    TransportBuilder,
 };
 
 /// Used by [`string_identifier!`]; not part of the API.

@@ -2,13 +2,13 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use abilita_core::http::{HeaderMap, HeaderName};
 use abilita_core::{
-    ApiKey, ApiRequest, ApiResponse, BaseUrl, Error, InvalidInput, Rule, Settings, Transport,
-    TransportBuilder,
+    ApiKey, ApiRequest, ApiResponse, BaseUrl, BoxFuture, Decision, Error, InvalidInput, Operation,
+    RequestOutcome, RetryPolicy, Rule, Settings, Transport, TransportBuilder,
 };
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
@@ -54,15 +54,28 @@ pub(crate) fn transport_from(settings: &Settings) -> Result<Transport, Error> {
         .build()
 }
 
-/// A transport builder set up for IO: its 429 wait header is honoured, and
-/// errors name App IO. Start from it to change timeouts, retries or the
-/// clock.
+/// IO's retry rules: four attempts a call (a bulk run used to make as many
+/// itself), backoff from 500 ms, waits up to 10 s or as IO's
+/// `x-rate-limit-retry-after` says. Change IO's retries in one place:
+/// [`transport_builder`] applies them, `retry_policy` on the builder
+/// replaces them.
+#[must_use]
+pub fn default_retry_policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(4)
+        .base_delay(Duration::from_millis(500))
+}
+
+/// A transport builder set up for IO: its 429 wait header is honoured,
+/// errors name App IO, and IO's [`default_retry_policy`] applies. Start
+/// from it to change timeouts, retries or the clock.
 ///
 /// # Errors
 /// For a base URL that is not HTTPS (or loopback).
 pub fn transport_builder(base_url: &str) -> Result<TransportBuilder, Error> {
     Ok(Transport::builder(BaseUrl::parse(base_url)?)
         .platform(PLATFORM)
+        .retry_policy(default_retry_policy())
         .retry_hint_header(RETRY_AFTER_HEADER))
 }
 
@@ -285,34 +298,20 @@ impl IoClient {
 
     /// Sends `build()` under the institution's limit with the primary key,
     /// and once more with the secondary if the primary is refused.
-    async fn send(&self, build: impl Fn() -> ApiRequest) -> Result<ApiResponse, Error<IoError>> {
-        let mut result = self.attempt(build(), &self.keys.primary).await;
-        if let (
-            Err(Error::Service {
-                error: IoError::Unauthorized,
-                ..
-            }),
-            Some(secondary),
-        ) = (&result, &self.keys.secondary)
-        {
-            tracing::warn!("primary key refused: trying the secondary");
-            result = self.attempt(build(), secondary).await;
-        }
-        result
-    }
-
-    async fn attempt(
+    /// Runs a call through the transport's one attempt loop (see
+    /// [`IoCall`]), then keeps the gateway's count of calls left.
+    async fn send(
         &self,
-        request: ApiRequest,
-        key: &ApiKey,
+        build: impl Fn() -> ApiRequest + Send + Sync,
     ) -> Result<ApiResponse, Error<IoError>> {
-        if let Some(limit) = &self.limit {
-            limit.wait().await;
-        }
-        let result = self
-            .transport
-            .send::<IoError>(request.api_key_header(KEY_HEADER, key))
-            .await;
+        let call = IoCall {
+            limit: self.limit.as_ref(),
+            primary: &self.keys.primary,
+            secondary: self.keys.secondary.as_ref(),
+            build,
+            on_secondary: AtomicBool::new(false),
+        };
+        let result = self.transport.call(&call).await;
         let headers = match &result {
             Ok(response) => Some(response.headers()),
             Err(error) => error.response().map(abilita_core::RawResponse::headers),
@@ -321,6 +320,60 @@ impl IoClient {
             self.remaining.store(remaining, Ordering::Relaxed);
         }
         result
+    }
+}
+
+/// One IO call. Before each attempt it takes a permit of the institution's
+/// rate limit (IO counts attempts, not calls) and puts the service's key
+/// in; a 401 on the primary key, with a secondary key configured, is tried
+/// again at once with the secondary (keys are rotated one at a time). A
+/// 5xx that IO's own functions answered (a ProblemJson, not the gateway's
+/// 502 or 504) means IO did not act: even a message send is retried then.
+pub(crate) struct IoCall<'a, F> {
+    pub(crate) limit: Option<&'a InstitutionRateLimit>,
+    pub(crate) primary: &'a ApiKey,
+    pub(crate) secondary: Option<&'a ApiKey>,
+    pub(crate) build: F,
+    pub(crate) on_secondary: AtomicBool,
+}
+
+impl<F: Fn() -> ApiRequest + Send + Sync> Operation<IoError> for IoCall<'_, F> {
+    fn request(&self, _attempt: u32) -> BoxFuture<'_, Result<ApiRequest, Error<IoError>>> {
+        Box::pin(async move {
+            if let Some(limit) = self.limit {
+                limit.wait().await;
+            }
+            let key = match self.secondary {
+                Some(secondary) if self.on_secondary.load(Ordering::Relaxed) => secondary,
+                _ => self.primary,
+            };
+            Ok((self.build)().api_key_header(KEY_HEADER, key))
+        })
+    }
+
+    fn after_failure(&self, error: &Error<IoError>, _attempt: u32) -> Decision {
+        let refused = matches!(
+            error,
+            Error::Service {
+                error: IoError::Unauthorized,
+                ..
+            }
+        );
+        if refused && self.secondary.is_some() && !self.on_secondary.swap(true, Ordering::Relaxed) {
+            tracing::warn!("primary key refused: trying the secondary");
+            return Decision::RetryNow;
+        }
+        let answered_by_io = matches!(
+            error,
+            Error::Service {
+                error: IoError::Server { .. },
+                ..
+            }
+        ) && error.outcome() == RequestOutcome::Answered;
+        if answered_by_io {
+            return Decision::NotActedOn;
+        }
+        Decision::Policy
     }
 }
 

@@ -56,7 +56,7 @@ pub mod model;
 pub use client::{
     InstitutionRateLimit, IoClient, MessageId, PRODUCTION_URL, REMAINING_HEADER,
     RETRY_AFTER_HEADER, SETTING_API_KEY, SETTING_API_KEY_SECONDARY, SETTING_MANAGE_KEY,
-    SETTING_URL, ServiceKeys, transport_builder,
+    SETTING_URL, ServiceKeys, default_retry_policy, transport_builder,
 };
 pub use error::IoError;
 pub use manage::ManageClient;

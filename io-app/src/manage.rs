@@ -6,7 +6,7 @@ use abilita_core::{
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{InstitutionRateLimit, KEY_HEADER};
+use crate::client::InstitutionRateLimit;
 use crate::error::IoError;
 
 /// A service as the creditor describes it (`CmsServicePayload`).
@@ -271,13 +271,20 @@ impl ManageClient {
         ))
     }
 
-    async fn send(&self, request: ApiRequest) -> Result<ApiResponse, Error<IoError>> {
-        if let Some(limit) = &self.limit {
-            limit.wait().await;
-        }
-        self.transport
-            .send(request.api_key_header(KEY_HEADER, &self.key))
-            .await
+    /// Runs a call through the transport's one attempt loop, a rate-limit
+    /// permit taken before each attempt.
+    async fn send(
+        &self,
+        build: impl Fn() -> ApiRequest + Send + Sync,
+    ) -> Result<ApiResponse, Error<IoError>> {
+        let call = crate::client::IoCall {
+            limit: self.limit.as_ref(),
+            primary: &self.key,
+            secondary: None,
+            build,
+            on_secondary: std::sync::atomic::AtomicBool::new(false),
+        };
+        self.transport.call(&call).await
     }
 
     /// Creates a service (as a draft, in sandbox).
@@ -285,11 +292,11 @@ impl ManageClient {
     /// # Errors
     /// IO's refusals as [`IoError`].
     pub async fn create(&self, service: &ServicePayload) -> Result<Service, Error<IoError>> {
-        self.send(
+        self.send(|| {
             ApiRequest::post("/manage/services")
                 .operation("create service")
-                .json(service),
-        )
+                .json(service)
+        })
         .await?
         .json()
     }
@@ -299,10 +306,12 @@ impl ManageClient {
     /// # Errors
     /// IO's refusals as [`IoError`].
     pub async fn list(&self, limit: u32, offset: u32) -> Result<ServicePage, Error<IoError>> {
-        let request = ApiRequest::get("/manage/services")
-            .operation("list services")
-            .query("limit", limit.to_string())
-            .query("offset", offset.to_string());
+        let request = || {
+            ApiRequest::get("/manage/services")
+                .operation("list services")
+                .query("limit", limit.to_string())
+                .query("offset", offset.to_string())
+        };
         self.send(request).await?.json()
     }
 
@@ -311,11 +320,11 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`], and the other errors.
     pub async fn get(&self, id: &str) -> Result<Service, Error<IoError>> {
-        self.send(
+        self.send(|| {
             ApiRequest::get("/manage/services/{id}")
                 .operation("read service")
-                .path_param("id", id),
-        )
+                .path_param("id", id)
+        })
         .await?
         .json()
     }
@@ -329,12 +338,12 @@ impl ManageClient {
         id: &str,
         service: &ServicePayload,
     ) -> Result<Service, Error<IoError>> {
-        self.send(
+        self.send(|| {
             ApiRequest::put("/manage/services/{id}")
                 .operation("update service")
                 .path_param("id", id)
-                .json(service),
-        )
+                .json(service)
+        })
         .await?
         .json()
     }
@@ -344,11 +353,11 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`], and the other errors.
     pub async fn delete(&self, id: &str) -> Result<(), Error<IoError>> {
-        self.send(
+        self.send(|| {
             ApiRequest::delete("/manage/services/{id}")
                 .operation("delete service")
-                .path_param("id", id),
-        )
+                .path_param("id", id)
+        })
         .await
         .map(drop)
     }
@@ -359,10 +368,12 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::Conflict`] unless the service is a draft.
     pub async fn submit_review(&self, id: &str, auto_publish: bool) -> Result<(), Error<IoError>> {
-        let request = ApiRequest::put("/manage/services/{id}/review")
-            .operation("submit service for review")
-            .path_param("id", id)
-            .json(&serde_json::json!({ "auto_publish": auto_publish }));
+        let request = || {
+            ApiRequest::put("/manage/services/{id}/review")
+                .operation("submit service for review")
+                .path_param("id", id)
+                .json(&serde_json::json!({ "auto_publish": auto_publish }))
+        };
         self.send(request).await.map(drop)
     }
 
@@ -371,12 +382,12 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::Conflict`] unless the service is approved.
     pub async fn publish(&self, id: &str) -> Result<(), Error<IoError>> {
-        self.send(
+        self.send(|| {
             ApiRequest::post("/manage/services/{id}/release")
                 .operation("publish service")
                 .path_param("id", id)
-                .retry_safe(),
-        )
+                .retry_safe()
+        })
         .await
         .map(drop)
     }
@@ -386,11 +397,11 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`] when it was never published.
     pub async fn publication(&self, id: &str) -> Result<Publication, Error<IoError>> {
-        self.send(
+        self.send(|| {
             ApiRequest::get("/manage/services/{id}/release")
                 .operation("read published service")
-                .path_param("id", id),
-        )
+                .path_param("id", id)
+        })
         .await?
         .json()
     }
@@ -400,11 +411,11 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`] when it was never published.
     pub async fn unpublish(&self, id: &str) -> Result<(), Error<IoError>> {
-        self.send(
+        self.send(|| {
             ApiRequest::delete("/manage/services/{id}/release")
                 .operation("unpublish service")
-                .path_param("id", id),
-        )
+                .path_param("id", id)
+        })
         .await
         .map(drop)
     }
@@ -415,11 +426,11 @@ impl ManageClient {
     /// [`IoError::NotFound`], and the other errors.
     pub async fn keys(&self, id: &str) -> Result<Keys, Error<IoError>> {
         let body: KeysBody = self
-            .send(
+            .send(|| {
                 ApiRequest::get("/manage/services/{id}/keys")
                     .operation("read service keys")
-                    .path_param("id", id),
-            )
+                    .path_param("id", id)
+            })
             .await?
             .json()?;
         Ok(body.into())
@@ -434,10 +445,12 @@ impl ManageClient {
             KeyType::Primary => "primary",
             KeyType::Secondary => "secondary",
         };
-        let request = ApiRequest::put("/manage/services/{id}/keys/{key_type}")
-            .operation("regenerate service key")
-            .path_param("id", id)
-            .path_param("key_type", which);
+        let request = || {
+            ApiRequest::put("/manage/services/{id}/keys/{key_type}")
+                .operation("regenerate service key")
+                .path_param("id", id)
+                .path_param("key_type", which)
+        };
         let body: KeysBody = self.send(request).await?.json()?;
         Ok(body.into())
     }
@@ -458,10 +471,12 @@ impl ManageClient {
             .into());
         }
         let logo = base64::engine::general_purpose::STANDARD.encode(png);
-        let request = ApiRequest::put("/manage/services/{id}/logo")
-            .operation("upload service logo")
-            .path_param("id", id)
-            .json(&serde_json::json!({ "logo": logo }));
+        let request = || {
+            ApiRequest::put("/manage/services/{id}/logo")
+                .operation("upload service logo")
+                .path_param("id", id)
+                .json(&serde_json::json!({ "logo": logo }))
+        };
         self.send(request).await.map(drop)
     }
 }

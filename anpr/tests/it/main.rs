@@ -11,6 +11,7 @@
 )]
 
 mod independent;
+mod retries;
 mod services;
 mod strictness;
 
@@ -35,6 +36,22 @@ pub(crate) const NOW: OffsetDateTime = datetime!(2026-11-26 09:00 UTC);
 /// One purpose per service: `00000000-0000-4000-8000-0000000000NN`.
 pub(crate) fn purpose(service: EService) -> String {
     format!("00000000-0000-4000-8000-0000000000{}", &service.code()[2..])
+}
+
+/// The test client's configuration, for `endpoints`.
+pub(crate) fn config_at(endpoints: Endpoints) -> AnprConfig {
+    let mut config = AnprConfig::new(
+        endpoints,
+        CLIENT_ID,
+        KID,
+        PrivateKeyPem::new(CLIENT_KEY),
+        AuditIdentity::new("operatore.42", "Ufficio Anagrafe", "SpidL2").unwrap(),
+    )
+    .unwrap();
+    for service in EService::ALL {
+        config = config.purpose(service, &purpose(service)).unwrap();
+    }
+    config
 }
 
 pub(crate) struct Harness {
@@ -80,24 +97,13 @@ impl Harness {
     }
 
     pub(crate) fn config(&self) -> AnprConfig {
-        let mut config = AnprConfig::new(
-            self.endpoints(),
-            CLIENT_ID,
-            KID,
-            PrivateKeyPem::new(CLIENT_KEY),
-            AuditIdentity::new("operatore.42", "Ufficio Anagrafe", "SpidL2").unwrap(),
-        )
-        .unwrap();
-        for service in EService::ALL {
-            config = config.purpose(service, &purpose(service)).unwrap();
-        }
-        config
+        config_at(self.endpoints())
     }
 
-    pub(crate) fn transport(&self, url: &str) -> Transport {
+    pub(crate) fn transport(&self, url: &str, policy: RetryPolicy) -> Transport {
         Transport::builder(BaseUrl::parse(url).unwrap())
             .clock(Arc::new(self.client_clock.clone()))
-            .retry_policy(RetryPolicy::never())
+            .retry_policy(policy)
             .build()
             .unwrap()
     }
@@ -106,8 +112,8 @@ impl Harness {
         let endpoints = self.endpoints();
         AnprClient::with_transports(
             config,
-            self.transport(&endpoints.token_url),
-            self.transport(&endpoints.anpr_prefix),
+            self.transport(&endpoints.token_url, RetryPolicy::never()),
+            self.transport(&endpoints.anpr_prefix, abilita_anpr::default_retry_policy()),
         )
         .unwrap()
     }

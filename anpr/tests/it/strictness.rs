@@ -27,7 +27,10 @@ fn signer(h: &Harness) -> ModiSigner {
 }
 
 async fn voucher(h: &Harness, assertion: &str) -> Result<String, Error<abilita_anpr::AnprError>> {
-    let vouchers = VoucherClient::new(h.transport(&h.endpoints().token_url), super::CLIENT_ID);
+    let vouchers = VoucherClient::new(
+        h.transport(&h.endpoints().token_url, abilita_core::RetryPolicy::never()),
+        super::CLIENT_ID,
+    );
     Ok(vouchers
         .voucher(assertion, None)
         .await?

@@ -29,10 +29,12 @@
 //! with `.retry_hint_header(HeaderName::from_static("x-rate-limit-retry-after"))`.
 
 mod base_url;
+mod operation;
 mod request;
 mod retry;
 
 pub use base_url::{BaseUrl, BaseUrlError};
+pub use operation::{Decision, MAX_ATTEMPTS, Operation};
 pub use request::{ApiRequest, ApiResponse};
 pub use retry::RetryPolicy;
 
@@ -141,6 +143,74 @@ impl Transport {
         mut request: ApiRequest,
     ) -> Result<ApiResponse, Error<E>> {
         request.check()?;
+        self.call(&operation::Fixed(request)).await
+    }
+
+    /// Runs `operation`: builds its request afresh for each attempt (where
+    /// the platform signs, takes a permit, chooses a key) and retries as the
+    /// [`RetryPolicy`], each request's retry safety, the server's hints and
+    /// the operation's [`Operation::after_failure`] allow. The one attempt
+    /// loop of every abilita client.
+    ///
+    /// # Errors
+    /// See [`Error`]; the last attempt's error is returned.
+    pub async fn call<E: PlatformError>(
+        &self,
+        operation: &dyn Operation<E>,
+    ) -> Result<ApiResponse, Error<E>> {
+        let inner = &self.inner;
+        let started = inner.clock.now();
+        let mut attempt = 1;
+        loop {
+            let (error, retry_safe) = match operation.request(attempt).await {
+                Ok(mut request) => {
+                    request.check()?;
+                    let retry_safe = request.is_retry_safe();
+                    match self.attempt_traced::<E>(&request, attempt).await {
+                        Ok(response) => return Ok(response),
+                        Err(error) => (error, retry_safe),
+                    }
+                }
+                // Nothing reached this platform: building the request is
+                // safe to repeat.
+                Err(error) => (error, true),
+            };
+            let wait = match operation.after_failure(&error, attempt) {
+                Decision::Stop => None,
+                Decision::RetryNow => {
+                    (attempt < operation::MAX_ATTEMPTS).then_some(std::time::Duration::ZERO)
+                }
+                Decision::Policy if attempt < operation::MAX_ATTEMPTS => {
+                    self.next_wait(retry_safe, &error, attempt, started)
+                }
+                Decision::NotActedOn if attempt < operation::MAX_ATTEMPTS => {
+                    self.next_wait(true, &error, attempt, started)
+                }
+                Decision::Policy | Decision::NotActedOn => None,
+            };
+            let Some(wait) = wait else {
+                tracing::debug!(class = ?error.class(), attempt, "failed: {error}");
+                return Err(error);
+            };
+            tracing::warn!(
+                class = ?error.class(),
+                attempt,
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "retrying: {error}"
+            );
+            if !wait.is_zero() {
+                inner.clock.sleep(wait).await;
+            }
+            attempt += 1;
+        }
+    }
+
+    /// One attempt of `request`, in its span, its error naming the call.
+    async fn attempt_traced<E: PlatformError>(
+        &self,
+        request: &ApiRequest,
+        attempt: u32,
+    ) -> Result<ApiResponse, Error<E>> {
         let inner = &self.inner;
         let platform = match inner.platform {
             Some(name) => std::borrow::Cow::Borrowed(name),
@@ -152,55 +222,43 @@ impl Transport {
             request.method.clone(),
             request.template,
         );
-        let started = inner.clock.now();
-        let mut attempt = 1;
-        loop {
-            // OpenTelemetry's HTTP client conventions, so that an OTel
-            // subscriber (tracing-opentelemetry) exports the span as it is:
-            // `otel.name` is "{method} {url.template}"; the template, never
-            // the path, so no codice fiscale or id reaches a trace.
-            let span = tracing::info_span!(
-                "abilita.http",
-                otel.name = %format_args!("{} {}", request.method, request.template),
-                otel.kind = "client",
-                otel.status_code = tracing::field::Empty,
-                http.request.method = %request.method,
-                server.address = inner.base_url.host(),
-                url.template = request.template,
-                http.request.resend_count = i64::from(attempt - 1),
-                http.response.status_code = tracing::field::Empty,
-                error.type = tracing::field::Empty,
-                abilita.platform = %context.platform(),
-                abilita.operation = context.operation(),
-                attempt,
-                latency_ms = tracing::field::Empty,
-            );
-            let error = match self.attempt::<E>(&request).instrument(span.clone()).await {
-                Ok(response) => return Ok(response),
-                Err(error) => error.in_context(context.clone()),
-            };
+        // OpenTelemetry's HTTP client conventions, so that an OTel
+        // subscriber (tracing-opentelemetry) exports the span as it is:
+        // `otel.name` is "{method} {url.template}"; the template, never
+        // the path, so no codice fiscale or id reaches a trace.
+        let span = tracing::info_span!(
+            "abilita.http",
+            otel.name = %format_args!("{} {}", request.method, request.template),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            http.request.method = %request.method,
+            server.address = inner.base_url.host(),
+            url.template = request.template,
+            http.request.resend_count = i64::from(attempt - 1),
+            http.response.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+            abilita.platform = %context.platform(),
+            abilita.operation = context.operation(),
+            attempt,
+            latency_ms = tracing::field::Empty,
+        );
+        let result = self
+            .attempt::<E>(request)
+            .instrument(span.clone())
+            .await
+            .map_err(|error| error.in_context(context));
+        if let Err(error) = &result {
             span.record("otel.status_code", "ERROR");
-            span.record("error.type", error_type(&error));
-            let Some(wait) = self.next_wait(&request, &error, attempt, started) else {
-                span.in_scope(|| tracing::debug!(class = ?error.class(), "failed: {error}"));
-                return Err(error);
-            };
-            span.in_scope(|| {
-                tracing::warn!(
-                    class = ?error.class(),
-                    wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                    "retrying: {error}"
-                );
-            });
-            inner.clock.sleep(wait).await;
-            attempt += 1;
+            span.record("error.type", error_type(error));
+            span.in_scope(|| tracing::debug!(class = ?error.class(), "attempt failed: {error}"));
         }
+        result
     }
 
     /// The wait before another attempt, or `None` to give up.
     fn next_wait<E: PlatformError>(
         &self,
-        request: &ApiRequest,
+        retry_safe: bool,
         error: &Error<E>,
         attempt: u32,
         started: time::OffsetDateTime,
@@ -213,7 +271,7 @@ impl Transport {
         // platform certainly did not act on it.
         let not_acted_on =
             error.outcome() == RequestOutcome::NotSent || error.class() == ErrorClass::Throttling;
-        if !request.is_retry_safe() && !not_acted_on {
+        if !retry_safe && !not_acted_on {
             return None;
         }
         let wait = error

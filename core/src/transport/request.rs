@@ -246,6 +246,22 @@ impl ApiRequest {
     }
 
     /// The builder's first mistake, if any, or a placeholder left unfilled.
+    /// A copy for another attempt. Only a request that passed
+    /// [`check`](Self::check) is copied, so no builder mistake is lost.
+    pub(crate) fn duplicate(&self) -> Self {
+        Self {
+            method: self.method.clone(),
+            template: self.template,
+            operation: self.operation,
+            path: self.path.clone(),
+            query: self.query.clone(),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+            retry_safe: self.retry_safe,
+            error: None,
+        }
+    }
+
     pub(crate) fn check(&mut self) -> Result<(), InvalidInput> {
         if let Some(error) = self.error.take() {
             return Err(error);

@@ -668,3 +668,133 @@ async fn secrets_and_personal_data_stay_out_of_debug_and_traces() {
         assert!(!shown.contains(secret), "{secret} leaked: {shown}");
     }
 }
+
+/// A call whose request carries its attempt number and a key chosen per
+/// attempt, and that retries a 401 at once when a second key is left: the
+/// per-attempt hooks a platform crate plugs into the one attempt loop.
+struct Rotating {
+    keys: [&'static str; 2],
+    built: AtomicUsize,
+}
+
+impl abilita_core::Operation<Problem> for Rotating {
+    fn request(
+        &self,
+        attempt: u32,
+    ) -> abilita_core::BoxFuture<'_, Result<ApiRequest, Error<Problem>>> {
+        self.built.fetch_add(1, Ordering::SeqCst);
+        let key = self.keys[usize::try_from(attempt - 1).unwrap().min(1)];
+        Box::pin(async move {
+            Ok(ApiRequest::post("/x")
+                .header(
+                    HeaderName::from_static("x-attempt"),
+                    abilita_core::http::HeaderValue::from(attempt),
+                )
+                .api_key_header(HeaderName::from_static("x-key"), &ApiKey::new(key)))
+        })
+    }
+
+    fn after_failure(&self, error: &Error<Problem>, attempt: u32) -> abilita_core::Decision {
+        if error.status() == Some(StatusCode::UNAUTHORIZED) && attempt == 1 {
+            abilita_core::Decision::RetryNow
+        } else {
+            abilita_core::Decision::Policy
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_operation_builds_each_attempt_afresh_and_may_retry_a_401_with_another_key() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(header("x-key", "primary"))
+        .and(header("x-attempt", "1"))
+        .respond_with(ResponseTemplate::new(401))
+        .expect(1)
+        .named("the primary key refused")
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(header("x-key", "secondary"))
+        .and(header("x-attempt", "2"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .named("the secondary key, on a request built again")
+        .mount(&server)
+        .await;
+    let clock = clock();
+    let transport = builder(&server, &clock).build().unwrap();
+    let operation = Rotating {
+        keys: ["primary", "secondary"],
+        built: AtomicUsize::new(0),
+    };
+    // A POST, not retry-safe, and a 401, not retryable: only the hook's
+    // decision resends it.
+    transport.call(&operation).await.unwrap();
+    assert_eq!(operation.built.load(Ordering::SeqCst), 2);
+    assert!(clock.sleeps().is_empty(), "RetryNow waits for nothing");
+}
+
+/// Fails to build its first request (a token it could not get), then sends.
+struct TokenFirst(AtomicUsize);
+
+impl abilita_core::Operation<Problem> for TokenFirst {
+    fn request(
+        &self,
+        _attempt: u32,
+    ) -> abilita_core::BoxFuture<'_, Result<ApiRequest, Error<Problem>>> {
+        let first = self.0.fetch_add(1, Ordering::SeqCst) == 0;
+        Box::pin(async move {
+            if first {
+                // What a token endpoint's 503 looks like to the operation.
+                let refusal =
+                    abilita_core::Transport::builder(BaseUrl::parse("http://127.0.0.1:9").unwrap())
+                        .connect_timeout(std::time::Duration::from_millis(200))
+                        .retry_policy(RetryPolicy::never())
+                        .build()
+                        .unwrap()
+                        .send::<Problem>(ApiRequest::get("/token"))
+                        .await;
+                return Err(refusal.unwrap_err());
+            }
+            Ok(ApiRequest::post("/x"))
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_could_not_be_built_is_built_again_when_retryable() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .named("the call, once its request could be built")
+        .mount(&server)
+        .await;
+    let clock = clock();
+    let transport = builder(&server, &clock).build().unwrap();
+    let operation = TokenFirst(AtomicUsize::new(0));
+    transport.call(&operation).await.unwrap();
+    assert_eq!(operation.0.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_gateways_502_on_a_post_is_an_unknown_outcome_and_not_resent() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(502).set_body_raw("<html>bad gateway</html>", "text/html"),
+        )
+        .expect(1)
+        .named("a gateway that lost the platform's answer")
+        .mount(&server)
+        .await;
+    let clock = clock();
+    let transport = builder(&server, &clock).build().unwrap();
+    let error = transport
+        .send::<Problem>(ApiRequest::post("/messages"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.outcome(), abilita_core::RequestOutcome::Unknown);
+    assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
+}

@@ -26,9 +26,8 @@ pub use report::{PollOptions, ReportSummary};
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use abilita_core::{Error, RequestOutcome};
+use abilita_core::{Error, ErrorChain, RequestOutcome};
 use tokio::task::JoinSet;
 
 use crate::client::IoClient;
@@ -66,10 +65,6 @@ pub struct BulkOptions {
     /// Sync the journal to disk before each send, surviving power loss, not
     /// just a crash of the process (default false).
     pub fsync: bool,
-    /// Tries per row when IO fails or throttles (default 4).
-    pub max_attempts: u32,
-    /// The wait between those tries when IO names none (default 2 s).
-    pub retry_delay: Duration,
 }
 
 impl Default for BulkOptions {
@@ -79,8 +74,6 @@ impl Default for BulkOptions {
             check_profile: true,
             delivery: Delivery::AtMostOnce,
             fsync: false,
-            max_attempts: 4,
-            retry_delay: Duration::from_secs(2),
         }
     }
 }
@@ -302,11 +295,7 @@ async fn deliver(
     message: &NewMessage,
 ) -> Result<Event, JournalError> {
     if options.check_profile {
-        match retrying(client, options, Repeat::Safe, || {
-            client.profile(&message.fiscal_code)
-        })
-        .await
-        {
+        match client.profile(&message.fiscal_code).await {
             Ok(profile) if profile.sender_allowed => {}
             Ok(_) => {
                 return Ok(Event::Failed {
@@ -314,29 +303,29 @@ async fn deliver(
                     reason: IoError::SenderNotAllowed.to_string(),
                 });
             }
-            Err(Failure::Retryable(reason)) => return Ok(Event::Deferred { row, reason }),
-            Err(Failure::Final(reason) | Failure::Unknown(reason)) => {
-                return Ok(Event::Failed { row, reason });
+            Err(error) => {
+                return Ok(match settle_failure(&error, Repeat::Safe) {
+                    Failure::Retryable(reason) => Event::Deferred { row, reason },
+                    Failure::Final(reason) | Failure::Unknown(reason) => {
+                        Event::Failed { row, reason }
+                    }
+                });
             }
         }
     }
     record(journal, &Event::Started { row, fingerprint })?;
-    Ok(
-        match retrying(client, options, Repeat::OnlyIfNotReceived, || {
-            client.submit(message)
-        })
-        .await
-        {
-            Ok(id) => Event::Sent {
-                row,
-                fiscal_code: message.fiscal_code.as_str().to_owned(),
-                message_id: id.as_str().to_owned(),
-            },
-            Err(Failure::Retryable(reason)) => Event::Deferred { row, reason },
-            Err(Failure::Final(reason)) => Event::Failed { row, reason },
-            Err(Failure::Unknown(reason)) => Event::Unknown { row, reason },
+    Ok(match client.submit(message).await {
+        Ok(id) => Event::Sent {
+            row,
+            fiscal_code: message.fiscal_code.as_str().to_owned(),
+            message_id: id.as_str().to_owned(),
         },
-    )
+        Err(error) => match settle_failure(&error, Repeat::OnlyIfNotReceived) {
+            Failure::Retryable(reason) => Event::Deferred { row, reason },
+            Failure::Final(reason) => Event::Failed { row, reason },
+            Failure::Unknown(reason) => Event::Unknown { row, reason },
+        },
+    })
 }
 
 enum Failure {
@@ -354,57 +343,20 @@ enum Repeat {
     OnlyIfNotReceived,
 }
 
-/// Runs `call` until it succeeds, fails for good, or `max_attempts` pass,
-/// waiting IO's hint (or the configured delay) between tries on the
-/// transport's clock. An unknown outcome of a send comes back at once.
-async fn retrying<T, F, Fut>(
-    client: &IoClient,
-    options: &BulkOptions,
-    repeat: Repeat,
-    call: F,
-) -> Result<T, Failure>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<T, Error<IoError>>>,
-{
-    let mut attempt = 1;
-    loop {
-        let error = match call().await {
-            Ok(value) => return Ok(value),
-            Err(error) => error,
-        };
-        let reason = describe(&error);
-        let gateway_timeout = error
-            .status()
-            .is_some_and(|s| s.as_u16() == 502 || s.as_u16() == 504);
-        let unknown = error.outcome() == RequestOutcome::Unknown || gateway_timeout;
-        if unknown && repeat == Repeat::OnlyIfNotReceived {
-            return Err(Failure::Unknown(reason));
-        }
-        if !unknown && !error.is_retryable() {
-            return Err(Failure::Final(reason));
-        }
-        if attempt >= options.max_attempts {
-            return Err(Failure::Retryable(reason));
-        }
-        let wait = error
-            .response()
-            .and_then(abilita_core::RawResponse::retry_after)
-            .unwrap_or(options.retry_delay);
-        client.clock().sleep(wait).await;
-        attempt += 1;
+/// What a call's last error means for its row. The client's transport has
+/// already retried what its policy allows (IO's retry rules are the
+/// transport's: one attempt loop for every call); the journal records what
+/// is left: a send whose outcome is unknown (a timeout, a gateway's 502 or
+/// 504) is never resent, a refusal is final, and anything that may pass
+/// later is deferred to the next run.
+fn settle_failure(error: &Error<IoError>, repeat: Repeat) -> Failure {
+    let reason = ErrorChain(error).to_string();
+    let unknown = error.outcome() == RequestOutcome::Unknown;
+    if unknown && repeat == Repeat::OnlyIfNotReceived {
+        return Failure::Unknown(reason);
     }
-}
-
-/// The error and its causes, in one line (no personal data: IO's details
-/// name fields, not values).
-fn describe(error: &Error<IoError>) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+    if !unknown && !error.is_retryable() {
+        return Failure::Final(reason);
     }
-    text
+    Failure::Retryable(reason)
 }

@@ -67,12 +67,14 @@ async fn ten_thousand_rows_with_faults_and_an_interruption_are_each_settled_once
     }
     h.io.faults().set_server_error_share(0.05);
     h.io.faults().throttle_next(40);
+    // Retries are the client's (its transport's policy), not the bulk
+    // sender's: six attempts a call here.
     let client = h.client_with("key-1", None, |b| {
         b.request_timeout(Duration::from_millis(500))
+            .retry_policy(abilita_core::RetryPolicy::default().max_attempts(6))
     });
     let options = BulkOptions {
         concurrency: 16,
-        max_attempts: 6,
         ..BulkOptions::default()
     };
     let sender = BulkSender::new(client, options);

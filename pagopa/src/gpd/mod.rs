@@ -73,6 +73,15 @@ use validate::Operation;
 /// GPD's subscription-key header.
 const KEY_HEADER: HeaderName = HeaderName::from_static("ocp-apim-subscription-key");
 
+/// GPD's retry rules (the transport's defaults: three attempts, backoff from
+/// 200 ms, a 60 s budget); [`GpdClient::new`] and
+/// [`GpdClient::from_settings`] apply them. Creating a position is safe to
+/// retry (a 409 is reconciled), publishing and invalidating too.
+#[must_use]
+pub fn default_retry_policy() -> abilita_core::RetryPolicy {
+    abilita_core::RetryPolicy::default()
+}
+
 /// The setting that chooses GPD (see [`GpdClient::from_settings`]).
 pub const SETTING_URL: &str = "ABILITA_GPD_URL";
 /// The setting of the receipts service's URL.
@@ -174,9 +183,11 @@ impl GpdClient {
     pub fn new(environment: GpdEnvironment, key: ApiKey) -> Result<Self, Error> {
         let positions = Transport::builder(BaseUrl::parse(environment.debt_positions_url())?)
             .platform(PLATFORM)
+            .retry_policy(default_retry_policy())
             .build()?;
         let receipts = Transport::builder(BaseUrl::parse(environment.receipts_url())?)
             .platform(PLATFORM)
+            .retry_policy(default_retry_policy())
             .build()?;
         Ok(Self::from_transports(positions, receipts, key))
     }
@@ -213,7 +224,10 @@ impl GpdClient {
                     Rule("uat, production, or an https:// (or loopback) URL"),
                 )
             })?;
-            Transport::builder(base).platform(PLATFORM).build()
+            Transport::builder(base)
+                .platform(PLATFORM)
+                .retry_policy(default_retry_policy())
+                .build()
         };
         Ok(Self::from_transports(
             transport(SETTING_URL, &positions)?,
