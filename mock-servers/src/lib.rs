@@ -43,7 +43,10 @@ pub mod io;
 pub mod server;
 mod simulators;
 
-pub use simulators::{SIMULATED_CLIENT_ID, SIMULATED_CLIENT_KID, Simulators, simulated_purpose};
+pub use simulators::{
+    SIMULATED_CLIENT_ID, SIMULATED_CLIENT_KID, Simulators, register_simulated_client, settings_for,
+    simulated_client_key, simulated_purpose,
+};
 
 /// Locks a simulator's state, recovering from a poisoned lock: a handler
 /// that panicked must not turn every later request into a panic, and each

@@ -89,69 +89,97 @@ impl Simulators {
         )
         .await?;
         let anpr = start_anpr(any_port, clock).await?;
-        anpr.simulator
-            .register_client(
-                SIMULATED_CLIENT_ID,
-                SIMULATED_CLIENT_KID,
-                SIMULATED_CLIENT_PUBLIC,
-            )
-            .map_err(std::io::Error::other)?;
-        for (code, _) in crate::anpr::front::SERVICES {
-            anpr.simulator
-                .approve_purpose(SIMULATED_CLIENT_KID, &simulated_purpose(code), code);
-        }
+        register_simulated_client(&anpr.simulator)?;
         Ok(Self { gpd, io, anpr })
     }
 
     /// The settings that point every abilita client at these simulators.
     #[must_use]
     pub fn settings(&self) -> HashMap<String, String> {
-        let (gpd, io, anpr) = (
-            self.gpd.server.uri(),
-            self.io.server.uri(),
-            self.anpr.server.uri(),
-        );
-        let mut settings: HashMap<String, String> = [
-            ("ABILITA_GPD_URL", format!("{gpd}{DEBT_POSITIONS_PATH}")),
-            ("ABILITA_GPD_RECEIPTS_URL", format!("{gpd}{RECEIPTS_PATH}")),
-            ("ABILITA_GPD_API_KEY", DEFAULT_KEY.to_owned()),
-            ("ABILITA_IO_URL", format!("{io}{IO_PATH}")),
-            ("ABILITA_IO_API_KEY", DEFAULT_KEY.to_owned()),
-            (
-                "ABILITA_IO_API_KEY_SECONDARY",
-                format!("{DEFAULT_KEY}-secondary"),
-            ),
-            ("ABILITA_IO_MANAGE_KEY", DEFAULT_MANAGE_KEY.to_owned()),
-            ("ABILITA_ANPR_ENVIRONMENT", "custom".to_owned()),
-            ("ABILITA_PDND_TOKEN_URL", format!("{anpr}{TOKEN_PATH}")),
-            (
-                "ABILITA_PDND_ASSERTION_AUDIENCE",
-                ASSERTION_AUDIENCE.to_owned(),
-            ),
-            ("ABILITA_ANPR_URL", format!("{anpr}{ANPR_PREFIX_PATH}")),
-            (
-                "ABILITA_ANPR_MODI_AUDIENCE",
-                format!("{anpr}{MODI_AUDIENCE_PATH}"),
-            ),
-            ("ABILITA_PDND_CLIENT_ID", SIMULATED_CLIENT_ID.to_owned()),
-            ("ABILITA_PDND_KEY_ID", SIMULATED_CLIENT_KID.to_owned()),
-            ("ABILITA_PDND_PRIVATE_KEY", SIMULATED_CLIENT_KEY.to_owned()),
-            ("ABILITA_ANPR_AUDIT_USER_ID", "operatore.1".to_owned()),
-            (
-                "ABILITA_ANPR_AUDIT_USER_LOCATION",
-                "Ufficio Anagrafe".to_owned(),
-            ),
-            ("ABILITA_ANPR_AUDIT_LOA", "SpidL2".to_owned()),
-        ]
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), value))
-        .collect();
-        for (code, _) in crate::anpr::front::SERVICES {
-            settings.insert(
-                format!("ABILITA_ANPR_PURPOSE_{code}"),
-                simulated_purpose(code),
-            );
-        }
-        settings
+        settings_for(
+            &self.gpd.server.uri(),
+            &self.io.server.uri(),
+            &self.anpr.server.uri(),
+            DEFAULT_KEY,
+            DEFAULT_MANAGE_KEY,
+        )
     }
+}
+
+/// Registers the simulated PDND client ([`SIMULATED_CLIENT_ID`]) on `anpr`,
+/// approved for every e-service with [`simulated_purpose`]s.
+///
+/// # Errors
+/// Never with the bundled key; a refusal comes as an I/O error.
+pub fn register_simulated_client(anpr: &AnprSimulator) -> std::io::Result<()> {
+    anpr.register_client(
+        SIMULATED_CLIENT_ID,
+        SIMULATED_CLIENT_KID,
+        SIMULATED_CLIENT_PUBLIC,
+    )
+    .map_err(std::io::Error::other)?;
+    for (code, _) in crate::anpr::front::SERVICES {
+        anpr.approve_purpose(SIMULATED_CLIENT_KID, &simulated_purpose(code), code);
+    }
+    Ok(())
+}
+
+/// The settings for simulators at the base URIs `gpd`, `io` and `anpr`
+/// (`http://127.0.0.1:PORT`), where `key` is GPD's and the IO service's key,
+/// `manage_key` the IO institution's, and the simulated PDND client is
+/// registered ([`register_simulated_client`]).
+#[must_use]
+pub fn settings_for(
+    gpd: &str,
+    io: &str,
+    anpr: &str,
+    key: &str,
+    manage_key: &str,
+) -> HashMap<String, String> {
+    let mut settings: HashMap<String, String> = [
+        ("ABILITA_GPD_URL", format!("{gpd}{DEBT_POSITIONS_PATH}")),
+        ("ABILITA_GPD_RECEIPTS_URL", format!("{gpd}{RECEIPTS_PATH}")),
+        ("ABILITA_GPD_API_KEY", key.to_owned()),
+        ("ABILITA_IO_URL", format!("{io}{IO_PATH}")),
+        ("ABILITA_IO_API_KEY", key.to_owned()),
+        ("ABILITA_IO_API_KEY_SECONDARY", format!("{key}-secondary")),
+        ("ABILITA_IO_MANAGE_KEY", manage_key.to_owned()),
+        ("ABILITA_ANPR_ENVIRONMENT", "custom".to_owned()),
+        ("ABILITA_PDND_TOKEN_URL", format!("{anpr}{TOKEN_PATH}")),
+        (
+            "ABILITA_PDND_ASSERTION_AUDIENCE",
+            ASSERTION_AUDIENCE.to_owned(),
+        ),
+        ("ABILITA_ANPR_URL", format!("{anpr}{ANPR_PREFIX_PATH}")),
+        (
+            "ABILITA_ANPR_MODI_AUDIENCE",
+            format!("{anpr}{MODI_AUDIENCE_PATH}"),
+        ),
+        ("ABILITA_PDND_CLIENT_ID", SIMULATED_CLIENT_ID.to_owned()),
+        ("ABILITA_PDND_KEY_ID", SIMULATED_CLIENT_KID.to_owned()),
+        ("ABILITA_PDND_PRIVATE_KEY", SIMULATED_CLIENT_KEY.to_owned()),
+        ("ABILITA_ANPR_AUDIT_USER_ID", "operatore.1".to_owned()),
+        (
+            "ABILITA_ANPR_AUDIT_USER_LOCATION",
+            "Ufficio Anagrafe".to_owned(),
+        ),
+        ("ABILITA_ANPR_AUDIT_LOA", "SpidL2".to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    for (code, _) in crate::anpr::front::SERVICES {
+        settings.insert(
+            format!("ABILITA_ANPR_PURPOSE_{code}"),
+            simulated_purpose(code),
+        );
+    }
+    settings
+}
+
+/// The simulated PDND client's private key (PEM), for a pipeline's env file:
+/// it protects nothing.
+#[must_use]
+pub fn simulated_client_key() -> &'static str {
+    SIMULATED_CLIENT_KEY
 }

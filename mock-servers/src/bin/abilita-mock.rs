@@ -5,6 +5,7 @@
 //! abilita-mock [--host 127.0.0.1] [--gpd-port 18081] [--io-port 18082] [--anpr-port 18083]
 //!              [--key KEY] [--manage-key KEY] [--creditor CF]...
 //!              [--io-citizens FILE.json] [--io-default-citizen allowed|not_registered|inbox_off]
+//!              [--env-file PATH]
 //! ```
 //!
 //! It prints one line per simulator, `NAME BASE_URL`, then `ready`. Each
@@ -14,8 +15,17 @@
 //! first creditor; the manage key manages that institution's IO services.
 //! Citizens come from a JSON file (`[{"fiscal_code", "state"}]`) or the
 //! control API `POST /__control/io/citizens`. PDND clients register with
-//! `POST /__control/anpr/clients` on the ANPR port; the ANPR subjects are
-//! ANPR's official UAT test subjects.
+//! `POST /__control/anpr/clients` on the ANPR port; one is registered
+//! already, approved for every e-service (`abilita_mock::SIMULATED_CLIENT_ID`).
+//! The ANPR subjects are ANPR's official UAT test subjects.
+//!
+//! `--env-file PATH` writes the settings that point every abilita client at
+//! the simulators (`ABILITA_GPD_URL=…`, one per line, as `Settings` reads
+//! them and a shell or a CI service definition loads them), the simulated
+//! PDND client's key beside it (`PATH.pdnd-client.key`, named by
+//! `ABILITA_PDND_PRIVATE_KEY_FILE`), before `ready` is printed. A pipeline
+//! waits for `ready` on stdout, or for `GET /health` to answer 200 on each
+//! port.
 
 // The base URLs on stdout are this program's interface.
 #![allow(clippy::print_stdout)]
@@ -30,9 +40,10 @@ use abilita_mock::io::{CitizenState, IO_PATH};
 use abilita_mock::server::{
     DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, start_anpr, start_gpd, start_io,
 };
+use abilita_mock::{register_simulated_client, settings_for, simulated_client_key};
 
 const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-port PORT] [--anpr-port PORT] [--key KEY] [--manage-key KEY] \
-                     [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off]";
+                     [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off] [--env-file PATH]";
 
 struct Options {
     host: IpAddr,
@@ -44,6 +55,7 @@ struct Options {
     creditors: Vec<String>,
     io_citizens: Option<String>,
     io_default_citizen: CitizenState,
+    env_file: Option<String>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -57,6 +69,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         creditors: Vec::new(),
         io_citizens: None,
         io_default_citizen: CitizenState::NotRegistered,
+        env_file: None,
     };
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -78,6 +91,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--manage-key" => options.manage_key = value()?,
             "--creditor" => options.creditors.push(value()?),
             "--io-citizens" => options.io_citizens = Some(value()?),
+            "--env-file" => options.env_file = Some(value()?),
             "--io-default-citizen" => {
                 options.io_default_citizen = match value()?.as_str() {
                     "allowed" => CitizenState::Allowed,
@@ -129,7 +143,19 @@ async fn run(options: Options) -> Result<(), String> {
     let anpr = start_anpr(anpr_address, Arc::new(SystemClock))
         .await
         .map_err(|e| format!("cannot serve ANPR on {anpr_address}: {e}"))?;
+    register_simulated_client(&anpr.simulator)
+        .map_err(|e| format!("cannot register the simulated PDND client: {e}"))?;
     let (gpd_uri, io_uri, anpr_uri) = (gpd.server.uri(), io.server.uri(), anpr.server.uri());
+    if let Some(path) = &options.env_file {
+        let settings = settings_for(
+            &gpd_uri,
+            &io_uri,
+            &anpr_uri,
+            &options.key,
+            &options.manage_key,
+        );
+        write_env_file(path, settings).map_err(|e| format!("--env-file {path}: {e}"))?;
+    }
     println!("gpd {gpd_uri}{DEBT_POSITIONS_PATH}");
     println!("gpd-receipts {gpd_uri}{RECEIPTS_PATH}");
     println!("io {io_uri}{IO_PATH}");
@@ -139,6 +165,28 @@ async fn run(options: Options) -> Result<(), String> {
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))
+}
+
+/// `NAME=VALUE` lines, sorted; the PDND key, which spans lines, in a file
+/// of its own beside them.
+fn write_env_file(
+    path: &str,
+    mut settings: std::collections::HashMap<String, String>,
+) -> std::io::Result<()> {
+    let key_path = format!("{path}.pdnd-client.key");
+    std::fs::write(&key_path, simulated_client_key())?;
+    settings.remove("ABILITA_PDND_PRIVATE_KEY");
+    let absolute = std::fs::canonicalize(&key_path)?;
+    settings.insert(
+        "ABILITA_PDND_PRIVATE_KEY_FILE".to_owned(),
+        absolute.display().to_string(),
+    );
+    let mut lines: Vec<String> = settings
+        .into_iter()
+        .map(|(name, value)| format!("{name}={value}\n"))
+        .collect();
+    lines.sort();
+    std::fs::write(path, lines.concat())
 }
 
 #[tokio::main]

@@ -24,17 +24,22 @@ async fn the_program_prints_its_urls_and_serves_health_gpd_and_io() {
         r#"[{"fiscal_code": "STTSGT90A01H501J", "state": "allowed"}]"#,
     )
     .unwrap();
+    let env_file = std::env::temp_dir().join(format!("abilita-mock-env-{}", std::process::id()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_abilita-mock"))
         .args([
             "--gpd-port",
             "0",
             "--io-port",
             "0",
+            "--anpr-port",
+            "0",
             "--key",
             "pipeline-key",
             "--io-citizens",
         ])
         .arg(&citizens)
+        .arg("--env-file")
+        .arg(&env_file)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -95,6 +100,24 @@ async fn the_program_prints_its_urls_and_serves_health_gpd_and_io() {
         Ok::<_, reqwest::Error>(())
     }
     .await;
+    // The settings that point every client at the program, before `ready`.
+    let settings: std::collections::HashMap<String, String> = std::fs::read_to_string(&env_file)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (name, value) = line.split_once('=').unwrap();
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    assert_eq!(settings["ABILITA_GPD_URL"], urls["gpd"]);
+    assert_eq!(settings["ABILITA_IO_URL"], urls["io"]);
+    assert_eq!(settings["ABILITA_PDND_TOKEN_URL"], urls["pdnd-token"]);
+    assert_eq!(settings["ABILITA_GPD_API_KEY"], "pipeline-key");
+    let key = std::fs::read_to_string(&settings["ABILITA_PDND_PRIVATE_KEY_FILE"]).unwrap();
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"), "{key}");
+    assert!(settings.contains_key("ABILITA_ANPR_PURPOSE_C030"));
+    let _ = std::fs::remove_file(&settings["ABILITA_PDND_PRIVATE_KEY_FILE"]);
+    let _ = std::fs::remove_file(&env_file);
     let _ = std::fs::remove_file(&citizens);
     result.unwrap();
 }
