@@ -104,8 +104,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             other => return Err(format!("unknown flag {other}\n{USAGE}")),
         }
     }
-    if !options.host.is_loopback() {
-        return Err("the simulators serve loopback addresses only".to_owned());
+    // Loopback, or every address inside a container (the recipe in
+    // mock-servers/Dockerfile): never one network of the host's.
+    if !(options.host.is_loopback() || options.host.is_unspecified()) {
+        return Err("the simulators serve loopback (or, in a container, 0.0.0.0) only".to_owned());
     }
     if options.creditors.is_empty() {
         options.creditors.push(DEFAULT_CREDITOR.to_owned());
