@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use abilita_core::http::HeaderValue;
-use abilita_core::{AccessToken, ApiRequest, Error, Transport};
+use abilita_core::{AccessToken, ApiRequest, Error, Transport, lock};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -54,11 +54,7 @@ impl VoucherClient {
     ) -> Result<AccessToken, Error<AnprError>> {
         let now = self.transport.clock().now();
         if let Some(key) = reuse_key
-            && let Some((token, expires)) = self
-                .cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(key)
+            && let Some((token, expires)) = lock(&self.cache).get(key)
             && *expires - RENEW_BEFORE > now
         {
             return Ok(token.clone());
@@ -84,10 +80,7 @@ impl VoucherClient {
         let token = AccessToken::new(body.access_token);
         if let Some(key) = reuse_key {
             let expires = now + time::Duration::seconds(body.expires_in.unwrap_or(0));
-            self.cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(key.to_owned(), (token.clone(), expires));
+            lock(&self.cache).insert(key.to_owned(), (token.clone(), expires));
         }
         Ok(token)
     }

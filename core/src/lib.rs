@@ -64,6 +64,7 @@ mod identifiers;
 mod keys;
 mod secret;
 mod settings;
+mod sync;
 mod transport;
 
 #[cfg(feature = "test-util")]
@@ -81,6 +82,7 @@ pub use identifiers::{
 pub use keys::RsaSigningKey;
 pub use secret::{AccessToken, ApiKey, PrivateKeyPem};
 pub use settings::Settings;
+pub use sync::lock;
 pub use transport::{
     ApiRequest, ApiResponse, BaseUrl, BaseUrlError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY,
     DEFAULT_REQUEST_TIMEOUT, Decision, MAX_ATTEMPTS, Operation, RetryPolicy, Transport,

@@ -48,13 +48,6 @@ pub use simulators::{
     simulated_client_key, simulated_purpose,
 };
 
-/// Locks a simulator's state, recovering from a poisoned lock: a handler
-/// that panicked must not turn every later request into a panic, and each
-/// mutation leaves the state whole before anything that could panic.
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use abilita_core::lock;
 
 pub use faults::{Faults, LOST_RESPONSE_DELAY};

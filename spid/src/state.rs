@@ -13,7 +13,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
-use abilita_core::InvalidInput;
+use abilita_core::{InvalidInput, lock};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -153,14 +153,6 @@ impl Expiring {
         self.by_expiry.insert((expires, key.to_owned()));
         Ok(true)
     }
-}
-
-/// Locks, recovering from a poisoned lock: every mutation above leaves the
-/// maps consistent before anything that could panic.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The in-memory [`ReplayCache`]: one process only.

@@ -25,9 +25,9 @@ pub use journal::{JournalError, Outcome};
 pub use report::{PollOptions, ReportSummary};
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
-use abilita_core::{Error, ErrorChain, RequestOutcome};
+use abilita_core::{Error, ErrorChain, RequestOutcome, lock};
 use tokio::task::JoinSet;
 
 use crate::client::IoClient;
@@ -132,10 +132,7 @@ pub struct BulkSender {
 type SharedJournal = Arc<Mutex<Journal>>;
 
 fn record(journal: &SharedJournal, event: &Event) -> Result<(), JournalError> {
-    journal
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .record(event)
+    lock(journal).record(event)
 }
 
 impl BulkSender {

@@ -237,3 +237,38 @@ async fn problem_gateway_and_empty_bodies_all_become_io_errors() {
         }
     }
 }
+
+/// IO's gateway counts attempts, not calls: a retried call takes a permit
+/// of the institution's limiter per attempt. Before, the limiter was waited
+/// on once per call, so retries ran past it.
+#[tokio::test]
+async fn every_attempt_takes_a_permit_of_the_institutions_limit() {
+    let h = harness().await;
+    let code = fiscal_code(7);
+    h.io.set_citizen(code.as_str(), CitizenState::Allowed, &[]);
+    let builder =
+        abilita_io::transport_builder(&format!("{}{}", h.server.uri(), abilita_mock::io::IO_PATH))
+            .unwrap()
+            .clock(std::sync::Arc::new(h.clock.clone()));
+    // Two permits an hour, both available at once.
+    let limit = abilita_io::InstitutionRateLimit::new(
+        std::num::NonZeroU32::new(2).unwrap(),
+        std::time::Duration::from_secs(3600),
+    );
+    let io = abilita_io::IoClient::from_transport(
+        builder.build().unwrap(),
+        abilita_io::ServiceKeys::new(abilita_core::ApiKey::new("key-1"), None),
+        Some(limit),
+    );
+    let citizen = Recipient::new(code).unwrap();
+    // Throttled once, then answered: two attempts, two permits.
+    h.io.faults().throttle_next(1);
+    assert!(io.profile(&citizen).await.unwrap().sender_allowed);
+    // The hour's permits are spent: the next call waits for one.
+    let next =
+        tokio::time::timeout(std::time::Duration::from_millis(300), io.profile(&citizen)).await;
+    assert!(
+        next.is_err(),
+        "a third attempt within the hour must wait: {next:?}"
+    );
+}
