@@ -2,7 +2,7 @@
 //! ANPR, and of ANPR itself, typed.
 
 use abilita_core::http::StatusCode;
-use abilita_core::{ErrorClass, PlatformError, RawResponse};
+use abilita_core::{ErrorClass, PlatformError, ProblemJson, RawResponse};
 use serde::Deserialize;
 
 use crate::model::Anomaly;
@@ -87,10 +87,8 @@ pub enum AnprError {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Body {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    detail: String,
+    #[serde(flatten)]
+    problem: ProblemJson,
     #[serde(default)]
     govway_id: Option<String>,
     #[serde(default)]
@@ -148,12 +146,12 @@ impl PlatformError for AnprError {
         }
         Some(match status.as_u16() {
             400 => Self::Interoperability {
-                title: body.title,
-                detail: body.detail,
+                title: body.problem.title,
+                detail: body.problem.detail,
                 govway_id: body.govway_id,
             },
             401 => Self::AuthenticationRequired {
-                detail: body.detail,
+                detail: body.problem.detail,
                 reason: response
                     .headers()
                     .get("www-authenticate")
@@ -162,10 +160,10 @@ impl PlatformError for AnprError {
                 govway_id: body.govway_id,
             },
             403 => Self::Forbidden {
-                detail: body.detail,
+                detail: body.problem.detail,
             },
             500..=599 => Self::Server {
-                detail: body.detail,
+                detail: body.problem.detail,
                 id_operazione_anpr: id,
             },
             _ => return None,

@@ -62,6 +62,7 @@ mod clock;
 mod error;
 mod identifiers;
 mod keys;
+mod problem;
 mod secret;
 mod settings;
 mod sync;
@@ -80,6 +81,7 @@ pub use identifiers::{
     InvalidReason, ItalianBban, PartitaIva, Sex, mask_codici_fiscali,
 };
 pub use keys::RsaSigningKey;
+pub use problem::ProblemJson;
 pub use secret::{AccessToken, ApiKey, PrivateKeyPem};
 pub use settings::Settings;
 pub use sync::lock;

@@ -1,7 +1,7 @@
 //! App IO's errors, typed.
 
 use abilita_core::http::StatusCode;
-use abilita_core::{ErrorClass, PlatformError, RawResponse};
+use abilita_core::{ErrorClass, PlatformError, ProblemJson, RawResponse};
 use serde::Deserialize;
 
 /// What IO (or its API gateway) answered instead of success.
@@ -88,10 +88,8 @@ pub enum IoError {
 
 #[derive(Deserialize, Default)]
 struct Body {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    detail: String,
+    #[serde(flatten)]
+    problem: ProblemJson,
     /// The gateway's shape.
     #[serde(default)]
     message: String,
@@ -104,12 +102,12 @@ impl PlatformError for IoError {
         } else {
             serde_json::from_slice(response.body()).ok()?
         };
-        let detail = if body.detail.is_empty() {
+        let detail = if body.problem.detail.is_empty() {
             body.message.clone()
         } else {
-            body.detail.clone()
+            body.problem.detail.clone()
         };
-        let title = body.title.to_ascii_lowercase();
+        let title = body.problem.title.to_ascii_lowercase();
         Some(match response.status() {
             StatusCode::UNAUTHORIZED => Self::Unauthorized,
             StatusCode::TOO_MANY_REQUESTS => Self::Throttled,
@@ -121,14 +119,14 @@ impl PlatformError for IoError {
             }
             StatusCode::FORBIDDEN if detail.contains("payee") => Self::PayeeNotAllowed,
             StatusCode::FORBIDDEN => Self::Forbidden {
-                title: body.title,
+                title: body.problem.title,
                 detail,
             },
             StatusCode::BAD_REQUEST if title.contains("payment metadata") => {
                 Self::AmountNotAllowed { detail }
             }
             StatusCode::BAD_REQUEST => Self::Validation {
-                title: body.title,
+                title: body.problem.title,
                 detail,
             },
             StatusCode::CONFLICT => Self::Conflict { detail },

@@ -1,8 +1,7 @@
 //! GPD's errors, typed.
 
 use abilita_core::http::StatusCode;
-use abilita_core::{ErrorClass, PlatformError, RawResponse};
-use serde::Deserialize;
+use abilita_core::{ErrorClass, PlatformError, ProblemJson, RawResponse};
 
 /// What GPD (or the API gateway in front of it) answered instead of success.
 ///
@@ -70,14 +69,6 @@ pub enum GpdError {
     },
 }
 
-#[derive(Deserialize)]
-struct ProblemJson {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    detail: String,
-}
-
 impl PlatformError for GpdError {
     fn from_response(response: &RawResponse) -> Option<Self> {
         match response.status() {
@@ -85,12 +76,8 @@ impl PlatformError for GpdError {
             StatusCode::TOO_MANY_REQUESTS => return Some(Self::Throttled),
             _ => {}
         }
-        let problem: ProblemJson = serde_json::from_slice(response.body()).ok()?;
-        let detail = if problem.detail.is_empty() {
-            problem.title.clone()
-        } else {
-            problem.detail
-        };
+        let problem = ProblemJson::parse(response.body())?;
+        let detail = problem.detail_or_title().to_owned();
         Some(match response.status().as_u16() {
             400 => Self::Validation { detail },
             403 => Self::Forbidden { detail },
