@@ -80,8 +80,13 @@ impl AuditIdentity {
             ("userLocation", user_location),
             ("LoA", loa),
         ] {
-            if value.is_empty() || value.chars().count() > MAX_AUDIT_LEN {
-                return Err(InvalidInput::new(field, ConfigRule("1 to 20 characters")));
+            let found = value.chars().count();
+            if found == 0 || found > MAX_AUDIT_LEN {
+                let rule = "1 to 20 characters";
+                return Err(InvalidInput::new(
+                    field,
+                    abilita_core::Length { rule, found },
+                ));
             }
         }
         Ok(Self {

@@ -637,3 +637,26 @@ impl fmt::Display for Detail<'_> {
 #[error("{0}")]
 #[allow(clippy::exhaustive_structs, reason = "a newtype built by value")]
 pub struct Rule(pub &'static str);
+
+/// A length rule a value broke, with the length found: `the subject must be
+/// 10 to 120 characters (UTF-16 code units), found 7`. The value itself is
+/// never repeated (it may be personal data).
+///
+/// ```
+/// use abilita_core::Length;
+///
+/// let refusal = Length { rule: "1 to 20 characters", found: 23 };
+/// assert_eq!(refusal.to_string(), "1 to 20 characters, found 23");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("{rule}, found {found}")]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a rule and a count, built by value"
+)]
+pub struct Length {
+    /// The rule, in the crate's words.
+    pub rule: &'static str,
+    /// The length found, in the rule's unit.
+    pub found: usize,
+}

@@ -73,7 +73,7 @@ pub mod testing;
 
 pub use clock::{BoxFuture, Clock, SystemClock};
 pub use error::{
-    CallContext, Detail, Error, ErrorChain, ErrorClass, InvalidInput, MAX_ERROR_BODY,
+    CallContext, Detail, Error, ErrorChain, ErrorClass, InvalidInput, Length, MAX_ERROR_BODY,
     PlatformError, RawResponse, RequestOutcome, Rule, TransportFailure, UnparseableResponse,
 };
 pub use identifiers::{

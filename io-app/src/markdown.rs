@@ -105,7 +105,7 @@ impl Ctas {
     ///
     /// # Errors
     /// When the whole is outside IO's length limits.
-    pub fn prepend_to(&self, body: &str) -> Result<Markdown, ContentRule> {
+    pub fn prepend_to(&self, body: &str) -> Result<Markdown, abilita_core::Length> {
         Markdown::new(format!("{}{body}", self.front_matter()))
     }
 }

@@ -35,13 +35,15 @@ macro_rules! bounded_text {
             /// Checks the length as IO counts it.
             ///
             /// # Errors
-            /// When the text is shorter or longer than IO accepts.
-            pub fn new(text: impl Into<String>) -> Result<Self, ContentRule> {
+            /// When the text is shorter or longer than IO accepts: the rule
+            /// and the length found.
+            pub fn new(text: impl Into<String>) -> Result<Self, abilita_core::Length> {
                 let text = text.into();
-                if (Self::MIN..=Self::MAX).contains(&io_length(&text)) {
+                let found = io_length(&text);
+                if (Self::MIN..=Self::MAX).contains(&found) {
                     Ok(Self(text))
                 } else {
-                    Err(ContentRule($rule))
+                    Err(abilita_core::Length { rule: $rule, found })
                 }
             }
 

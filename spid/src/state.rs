@@ -44,7 +44,12 @@ impl ReturnPath {
             return Err(refuse("must not hold control characters"));
         }
         if path.len() > 2048 {
-            return Err(refuse("must be at most 2048 bytes"));
+            let rule = "must be at most 2048 bytes";
+            let found = path.len();
+            return Err(InvalidInput::new(
+                "return_path",
+                abilita_core::Length { rule, found },
+            ));
         }
         Ok(Self(path.to_owned()))
     }

@@ -125,6 +125,19 @@ async fn a_missing_or_bad_setting_is_refused_by_its_name() {
         anpr_field(without(&all, "ABILITA_PDND_TOKEN_URL")),
         "ABILITA_PDND_TOKEN_URL"
     );
+    // The message names the setting, the rule and the length found.
+    let long =
+        AnprConfig::from_settings(&with(&all, "ABILITA_ANPR_AUDIT_USER_ID", &"x".repeat(23)))
+            .unwrap_err();
+    assert_eq!(
+        abilita_core::ErrorChain(&long).to_string(),
+        "invalid value for `ABILITA_ANPR_AUDIT_USER_ID`: 1 to 20 characters, found 23"
+    );
+    let subject = abilita_io::model::Subject::new("Corto").unwrap_err();
+    assert_eq!(
+        subject.to_string(),
+        "the subject must be 10 to 120 characters (UTF-16 code units), found 5"
+    );
     assert_eq!(
         anpr_field(without(&all, "ABILITA_PDND_PRIVATE_KEY")),
         "ABILITA_PDND_PRIVATE_KEY"

@@ -273,10 +273,12 @@ fn metadata(at: &str, pairs: &[Metadata]) -> Result<(), InvalidInput> {
 }
 
 pub(crate) fn text(field: &str, value: &str) -> Result<(), InvalidInput> {
-    if value.chars().count() > MAX_TEXT {
+    let found = value.chars().count();
+    if found > MAX_TEXT {
+        let rule = "at most 140 characters";
         return Err(InvalidInput::new(
             field.to_owned(),
-            Rule("at most 140 characters"),
+            abilita_core::Length { rule, found },
         ));
     }
     Ok(())
