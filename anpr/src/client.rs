@@ -85,21 +85,36 @@ pub enum LifeStatus {
     Unknown,
 }
 
-/// Increasing numeric operation ids (milliseconds × 1000 + a counter): C001
-/// wants them numeric and increasing, all services at most 30 characters.
-#[derive(Debug, Default)]
-struct OperationIds(AtomicU64);
+/// Operation ids unique across instances: a 16-digit sequence (milliseconds
+/// × 1000 + a counter, increasing in this client) followed by the 4-digit
+/// instance ([`AnprConfig::instance`]). Numeric and increasing, as C001
+/// wants; 20 characters, within every service's 30. Two instances with
+/// different numbers never send the same id, even in the same millisecond:
+/// ANPR answers a repeated id of C001 with the *earlier* answer, which may
+/// be about another citizen.
+#[derive(Debug)]
+struct OperationIds {
+    sequence: AtomicU64,
+    instance: u16,
+}
 
 impl OperationIds {
+    fn new(instance: u16) -> Self {
+        Self {
+            sequence: AtomicU64::new(0),
+            instance,
+        }
+    }
+
     fn next(&self, now_millis: u64) -> String {
         let candidate = now_millis.saturating_mul(1000);
         let previous = self
-            .0
+            .sequence
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
-                Some(candidate.max(last + 1))
+                Some(candidate.max(last.saturating_add(1)))
             });
-        let id = previous.map_or(candidate, |last| candidate.max(last + 1));
-        id.to_string()
+        let id = previous.map_or(candidate, |last| candidate.max(last.saturating_add(1)));
+        format!("{id:016}{:04}", self.instance)
     }
 }
 
@@ -170,12 +185,13 @@ impl AnprClient {
     ) -> Result<Self, Error> {
         let signer = ModiSigner::new(&config, anpr.clock().clone())?;
         let vouchers = VoucherClient::new(token, &config.client_id);
+        let ids = OperationIds::new(config.instance);
         Ok(Self {
             config,
             signer,
             vouchers,
             anpr,
-            ids: OperationIds::default(),
+            ids,
         })
     }
 
@@ -465,17 +481,17 @@ mod tests {
 
     #[test]
     fn operation_ids_increase_and_fit() {
-        let ids = OperationIds::default();
+        let ids = OperationIds::new(42);
         let (a, b, c) = (
             ids.next(1_764_000_000_000),
             ids.next(1_764_000_000_000),
             ids.next(1_763_000_000_000),
         );
-        let parse = |s: &str| s.parse::<u64>().unwrap();
+        let parse = |s: &str| s.parse::<u128>().unwrap();
         assert!(
             parse(&a) < parse(&b) && parse(&b) < parse(&c),
             "{a} {b} {c}"
         );
-        assert!(a.len() <= MAX_OPERATION_ID);
+        assert!(a.len() <= MAX_OPERATION_ID && a.ends_with("0042"), "{a}");
     }
 }

@@ -121,6 +121,7 @@ pub struct AnprConfig {
     pub(crate) audit: AuditIdentity,
     pub(crate) skew_margin: Duration,
     pub(crate) token_lifetime: Duration,
+    pub(crate) instance: u16,
     pub(crate) extra_root_certificates: Option<Vec<u8>>,
 }
 
@@ -128,13 +129,22 @@ pub struct AnprConfig {
 /// in the future" by even a second.
 pub const DEFAULT_SKEW_MARGIN: Duration = Duration::from_secs(5);
 
+/// A random instance number, 0 to 9999.
+fn random_instance() -> u16 {
+    let mut bytes = [0u8; 2];
+    // Without a random source the instance is 0: unique ids then rest on
+    // `AnprConfig::instance`, as they should in a deployment anyway.
+    let _ = aws_lc_rs::rand::fill(&mut bytes);
+    u16::from_be_bytes(bytes) % 10_000
+}
+
 fn is_uuid(text: &str) -> bool {
     uuid::Uuid::parse_str(text).is_ok_and(|_| text.len() == 36)
 }
 
 impl AnprConfig {
     /// A configuration for `endpoints`, with the PDND client's id (a UUID),
-    /// the `kid` PDND assigned to its public key (43 base64url characters),
+    /// the `kid` PDND assigned to its public key (`^[A-Za-z0-9_-]+$`),
     /// its private key, and the audit identity.
     ///
     /// # Errors
@@ -149,14 +159,16 @@ impl AnprConfig {
         if !is_uuid(client_id) {
             return Err(InvalidInput::new("client_id", ConfigRule("a UUID")));
         }
-        let kid_ok = key_id.len() == 43
+        // PDND's rule is `^[A-Za-z0-9_-]+$` (its manual's own example has
+        // 48 characters); 255 bounds what a header may carry.
+        let kid_ok = (1..=255).contains(&key_id.len())
             && key_id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !kid_ok {
             return Err(InvalidInput::new(
                 "key_id",
-                ConfigRule("43 base64url characters, as PDND assigns it"),
+                ConfigRule("1 to 255 characters of A-Z, a-z, 0-9, - and _, as PDND assigns it"),
             ));
         }
         Ok(Self {
@@ -168,6 +180,7 @@ impl AnprConfig {
             audiences: HashMap::new(),
             audit,
             skew_margin: DEFAULT_SKEW_MARGIN,
+            instance: random_instance(),
             token_lifetime: Duration::from_secs(120),
             extra_root_certificates: None,
         })
@@ -192,6 +205,22 @@ impl AnprConfig {
     pub fn audience(mut self, service: EService, audience: impl Into<String>) -> Self {
         self.audiences.insert(service, audience.into());
         self
+    }
+
+    /// This process's number (0 to 9999), the last four digits of every
+    /// operation id it sends: give each instance of a deployment its own,
+    /// and no two ever send the same id. By default a random number, which
+    /// makes a clash between two instances unlikely (1 in 10,000 for two
+    /// calls in one millisecond), not impossible.
+    ///
+    /// # Errors
+    /// A number over 9999.
+    pub fn instance(mut self, instance: u16) -> Result<Self, InvalidInput> {
+        if instance > 9999 {
+            return Err(InvalidInput::new("instance", Rule("0 to 9999")));
+        }
+        self.instance = instance;
+        Ok(self)
     }
 
     /// How far `iat`/`nbf` are back-dated (default 5 s).
@@ -257,6 +286,8 @@ pub const SETTING_AUDIT_USER_ID: &str = "ABILITA_ANPR_AUDIT_USER_ID";
 pub const SETTING_AUDIT_USER_LOCATION: &str = "ABILITA_ANPR_AUDIT_USER_LOCATION";
 /// The audit identity: the operator's login level.
 pub const SETTING_AUDIT_LOA: &str = "ABILITA_ANPR_AUDIT_LOA";
+/// This instance's number, 0 to 9999 (see [`AnprConfig::instance`]).
+pub const SETTING_INSTANCE: &str = "ABILITA_ANPR_INSTANCE";
 /// The prefix of the purpose settings: `ABILITA_ANPR_PURPOSE_C030` holds
 /// the purpose id PDND approved for C030, and so on for each e-service.
 pub const SETTING_PURPOSE_PREFIX: &str = "ABILITA_ANPR_PURPOSE_";
@@ -329,6 +360,14 @@ impl AnprConfig {
             };
             e.for_field(setting)
         })?;
+        if let Some(instance) = settings.optional(SETTING_INSTANCE) {
+            let instance = instance
+                .parse()
+                .map_err(|_| InvalidInput::new(SETTING_INSTANCE, Rule("0 to 9999")))?;
+            config = config
+                .instance(instance)
+                .map_err(|e| e.for_field(SETTING_INSTANCE))?;
+        }
         for service in EService::ALL {
             let name = format!("{SETTING_PURPOSE_PREFIX}{}", service.code());
             if let Some(purpose) = settings.optional(&name) {

@@ -136,6 +136,18 @@ struct TrackingClaims<'a> {
     user_location: &'a str,
     #[serde(rename = "LoA")]
     loa: &'a str,
+    /// A fresh 13-digit number per call, as ModI's AUDIT_REST_02 and ANPR's
+    /// official sample send it.
+    dnonce: u64,
+}
+
+/// A random 13-digit number (10^12 to 10^13 - 1).
+fn dnonce() -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without a random source the nonce is the smallest 13-digit number:
+    // still well-formed, and the `jti` keeps the evidence unique.
+    let _ = aws_lc_rs::rand::fill(&mut bytes);
+    1_000_000_000_000 + u64::from_be_bytes(bytes) % 9_000_000_000_000
 }
 
 #[derive(Serialize)]
@@ -237,6 +249,7 @@ impl ModiSigner {
             user_id: self.audit.user_id(),
             user_location: self.audit.user_location(),
             loa: self.audit.loa(),
+            dnonce: dnonce(),
         })
     }
 

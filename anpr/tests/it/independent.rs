@@ -98,6 +98,16 @@ async fn every_token_verifies_independently_with_the_expected_claims() {
             Some("SpidL2")
         )
     );
+    // ModI's AUDIT_REST_02 `dnonce`: 13 digits, fresh per call.
+    let dnonce = evidence["dnonce"].as_u64().unwrap();
+    assert_eq!(dnonce.to_string().len(), 13);
+    let (_, again) = verify(
+        &signer
+            .prepare(&audience, &purpose(EService::C030IdUnicoNazionale), b"{}")
+            .unwrap()
+            .tracking_evidence,
+    );
+    assert_ne!(again["dnonce"], evidence["dnonce"]);
 
     let (_, integrity) = verify(&prepared.integrity);
     assert_eq!(

@@ -150,3 +150,49 @@ async fn each_attempt_of_a_consultation_carries_tokens_never_seen() {
         .unwrap();
     assert!(id.value.is_some());
 }
+
+/// The operation ids ANPR received, in order.
+async fn operation_ids(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().contains("anpr-service-e002"))
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            body["idOperazioneClient"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// Two instances that call in the same millisecond: before, both sent
+/// `millis × 1000`, and ANPR answers a repeated C001 id with the earlier
+/// answer, about whichever citizen that was.
+#[tokio::test]
+async fn two_instances_on_one_clock_never_send_the_same_operation_id() {
+    let h = harness().await;
+    let first = h.client_with(h.config().instance(1).unwrap());
+    let second = h.client_with(h.config().instance(2).unwrap());
+    for client in [&first, &second, &first, &second] {
+        client
+            .id_anpr(&cf("STTSGT90A01H501J"), &query())
+            .await
+            .unwrap();
+    }
+    let ids = operation_ids(&h.server).await;
+    assert_eq!(ids.len(), 4);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 4, "{ids:?}");
+    for id in &ids {
+        assert!(
+            id.len() <= 30 && id.bytes().all(|b| b.is_ascii_digit()),
+            "{id}"
+        );
+    }
+    // Numeric and increasing within one instance, as C001 wants.
+    let as_number = |id: &String| id.parse::<u128>().unwrap();
+    assert!(as_number(&ids[2]) > as_number(&ids[0]));
+    assert!(as_number(&ids[3]) > as_number(&ids[1]));
+    assert!(ids[0].ends_with("0001") && ids[1].ends_with("0002"));
+    assert!(h.config().instance(10_000).is_err());
+}

@@ -237,10 +237,11 @@ async fn local_checks_come_before_any_call() {
         abilita_anpr::AuditIdentity::new("x", "Ufficio", "https://www.spid.gov.it/SpidL2").is_err(),
         "LoA as a URL is over 20"
     );
+    // Outside PDND's `^[A-Za-z0-9_-]+$` (a short kid is PDND's to give).
     let bad_kid = abilita_anpr::AnprConfig::new(
         h.endpoints(),
         super::CLIENT_ID,
-        "short",
+        "not a kid!",
         abilita_core::PrivateKeyPem::new(super::CLIENT_KEY),
         abilita_anpr::AuditIdentity::new("a", "b", "c").unwrap(),
     );

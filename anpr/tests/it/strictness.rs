@@ -227,3 +227,28 @@ async fn anpr_refuses_an_operation_id_over_30_characters() {
         "{ko}"
     );
 }
+
+/// PDND's `kid` is `^[A-Za-z0-9_-]+$`, the manual's own example 48
+/// characters long; the configuration took 43 characters only.
+#[test]
+fn any_kid_pdnd_can_assign_is_accepted_and_nothing_else() {
+    let config = |kid: &str| {
+        abilita_anpr::AnprConfig::new(
+            abilita_anpr::Endpoints::uat(),
+            super::CLIENT_ID,
+            kid,
+            abilita_core::PrivateKeyPem::new(super::CLIENT_KEY),
+            abilita_anpr::AuditIdentity::new("operatore.42", "Ufficio Anagrafe", "SpidL2").unwrap(),
+        )
+    };
+    for kid in [
+        "ZmYxZGE4OTYtMDY4Mi00NzljLWEyNjMtYjgzMmQxNzQ5MDM4",
+        "k",
+        "a_b-C9",
+    ] {
+        assert!(config(kid).is_ok(), "{kid}");
+    }
+    for kid in ["", "not a kid!", "kid/1", &"k".repeat(256)] {
+        assert_eq!(config(kid).unwrap_err().field(), "key_id", "{kid:?}");
+    }
+}

@@ -111,7 +111,7 @@ async fn a_missing_or_bad_setting_is_refused_by_its_name() {
     };
     for (name, value) in [
         ("ABILITA_PDND_CLIENT_ID", "not-a-uuid"),
-        ("ABILITA_PDND_KEY_ID", "short"),
+        ("ABILITA_PDND_KEY_ID", "not a kid!"),
         ("ABILITA_ANPR_PURPOSE_C030", "not-a-uuid"),
         (
             "ABILITA_ANPR_AUDIT_LOA",
