@@ -11,7 +11,7 @@ use abilita_core::{
 use serde_json::Value;
 use time::Date;
 
-use crate::config::{AnprConfig, ConfigRule};
+use crate::config::{AnprConfig, AuditIdentity, ConfigRule};
 use crate::error::AnprError;
 use crate::model::{
     Anomaly, Citizenship, PersonalDetails, Request, RequestData, Residence, Response, Subject,
@@ -44,6 +44,9 @@ pub struct Query {
     pub reason: String,
     /// The date the record is read as of.
     pub reference_date: Date,
+    /// Who acts, when not the configuration's audit identity (see
+    /// [`Query::on_behalf_of`]).
+    pub audit: Option<AuditIdentity>,
 }
 
 impl Query {
@@ -54,7 +57,18 @@ impl Query {
         Self {
             reason: reason.into(),
             reference_date,
+            audit: None,
         }
+    }
+
+    /// The consultation on behalf of `audit`, this call's operator: the
+    /// tracking evidence (AUDIT_REST_02) is per call, and a back office
+    /// with many operators names each one. Without it, the configuration's
+    /// audit identity acts.
+    #[must_use]
+    pub fn on_behalf_of(mut self, audit: AuditIdentity) -> Self {
+        self.audit = Some(audit);
+        self
     }
 }
 
@@ -270,9 +284,15 @@ impl Consultation<'_> {
             },
         };
         let body = serde_json::to_vec(&request).map_err(|e| InvalidInput::new("request", e))?;
+        let audit = self.query.audit.as_ref().unwrap_or(&client.config.audit);
         let prepared = client
             .signer
-            .prepare(&client.config.audience_of(service), self.purpose, &body)
+            .prepare_as(
+                &client.config.audience_of(service),
+                self.purpose,
+                &body,
+                audit,
+            )
             .map_err(|e| InvalidInput::new("private_key", e))?;
         let voucher = client
             .vouchers

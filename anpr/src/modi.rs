@@ -238,17 +238,31 @@ impl ModiSigner {
         })
     }
 
-    /// `Agid-JWT-TrackingEvidence` for a call to `audience`.
+    /// `Agid-JWT-TrackingEvidence` for a call to `audience`, on behalf of
+    /// the configuration's audit identity.
     ///
     /// # Errors
     /// When signing fails.
     pub fn tracking_evidence(&self, audience: &str, purpose_id: &str) -> Result<String, SignError> {
+        self.tracking_evidence_as(audience, purpose_id, &self.audit)
+    }
+
+    /// The same, on behalf of `audit`: the operator of this one call.
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn tracking_evidence_as(
+        &self,
+        audience: &str,
+        purpose_id: &str,
+        audit: &AuditIdentity,
+    ) -> Result<String, SignError> {
         self.sign(&TrackingClaims {
             call: self.call_claims(audience),
             purpose_id,
-            user_id: self.audit.user_id(),
-            user_location: self.audit.user_location(),
-            loa: self.audit.loa(),
+            user_id: audit.user_id(),
+            user_location: audit.user_location(),
+            loa: audit.loa(),
             dnonce: dnonce(),
         })
     }
@@ -283,7 +297,22 @@ impl ModiSigner {
         purpose_id: &str,
         body: &[u8],
     ) -> Result<PreparedCall, SignError> {
-        let tracking_evidence = self.tracking_evidence(audience, purpose_id)?;
+        self.prepare_as(audience, purpose_id, body, &self.audit)
+    }
+
+    /// The same, on behalf of `audit`: the operator of this one call (a
+    /// back office with many operators), not the configuration's default.
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn prepare_as(
+        &self,
+        audience: &str,
+        purpose_id: &str,
+        body: &[u8],
+        audit: &AuditIdentity,
+    ) -> Result<PreparedCall, SignError> {
+        let tracking_evidence = self.tracking_evidence_as(audience, purpose_id, audit)?;
         let client_assertion =
             self.client_assertion(purpose_id, Some(&sha256_hex(tracking_evidence.as_bytes())))?;
         let digest = digest_header(body);

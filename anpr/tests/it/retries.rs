@@ -196,3 +196,40 @@ async fn two_instances_on_one_clock_never_send_the_same_operation_id() {
     assert!(ids[0].ends_with("0001") && ids[1].ends_with("0002"));
     assert!(h.config().instance(10_000).is_err());
 }
+
+/// The `userID` of each tracking evidence ANPR received, in order.
+async fn operators(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.headers.get("agid-jwt-trackingevidence"))
+        .map(|evidence| {
+            let payload = evidence.to_str().unwrap().split('.').nth(1).unwrap();
+            let claims: serde_json::Value = serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .unwrap(),
+            )
+            .unwrap();
+            claims["userID"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// A back office with many operators names each call's: the tracking
+/// evidence is per call; the configuration's identity is the default.
+#[tokio::test]
+async fn a_consultation_can_be_made_on_behalf_of_its_own_operator() {
+    let h = harness().await;
+    let client = h.client();
+    let clerk = abilita_anpr::AuditIdentity::new("impiegato.7", "Sportello 3", "SpidL2").unwrap();
+    let cf = cf("STTSGT90A01H501J");
+    client.id_anpr(&cf, &query()).await.unwrap();
+    client
+        .id_anpr(&cf, &query().on_behalf_of(clerk))
+        .await
+        .unwrap();
+    assert_eq!(operators(&h.server).await, ["operatore.42", "impiegato.7"]);
+}
