@@ -12,7 +12,7 @@ use super::{harness, purpose};
 const PUBLIC_KEY_PKCS1: &[u8] = include_bytes!("../data/client.pub.pkcs1.der");
 
 /// Verifies an RS256 compact JWS with ring; returns header and claims.
-fn verify(token: &str) -> (Value, Value) {
+pub(crate) fn verify(token: &str) -> (Value, Value) {
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3, "a compact JWS");
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -7,12 +7,12 @@ use std::sync::Mutex;
 
 use abilita_anpr::{AnprClient, AnprError, Endpoints};
 use abilita_core::Error;
-use base64::Engine as _;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use abilita_core::CodiceFiscale;
 
+use crate::independent::verify;
 use crate::{config_at, harness, query};
 
 fn cf(code: &str) -> CodiceFiscale {
@@ -31,13 +31,7 @@ fn jti_of(request: &Request) -> String {
         .find(|(name, _)| name == "client_assertion")
         .map(|(_, value)| value.into_owned())
         .unwrap();
-    let payload = assertion.split('.').nth(1).unwrap();
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let (_, claims) = verify(&assertion);
     claims["jti"].as_str().unwrap().to_owned()
 }
 
@@ -206,13 +200,7 @@ async fn operators(server: &MockServer) -> Vec<String> {
         .iter()
         .filter_map(|r| r.headers.get("agid-jwt-trackingevidence"))
         .map(|evidence| {
-            let payload = evidence.to_str().unwrap().split('.').nth(1).unwrap();
-            let claims: serde_json::Value = serde_json::from_slice(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .decode(payload)
-                    .unwrap(),
-            )
-            .unwrap();
+            let (_, claims) = verify(evidence.to_str().unwrap());
             claims["userID"].as_str().unwrap().to_owned()
         })
         .collect()
