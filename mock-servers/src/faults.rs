@@ -5,7 +5,17 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use wiremock::ResponseTemplate;
+use serde_json::{Value, json};
+
+use crate::kit::Reply;
+
+fn count(value: &Value) -> Option<u32> {
+    value.as_u64().and_then(|n| u32::try_from(n).ok())
+}
+
+fn bad_faults(detail: &str) -> Reply {
+    Reply::new(400).json(&json!({ "detail": detail }))
+}
 
 /// Faults a simulator injects before (or, for lost responses, after) it
 /// handles a request. All settings can change while the simulator runs.
@@ -80,6 +90,44 @@ impl Faults {
         self.lose_next.store(count, Ordering::SeqCst);
     }
 
+    /// `POST /__control/{simulator}/faults`: any of `server_error_share`
+    /// (0.0 to 1.0), `latency_ms`, `throttle_next`, `lose_next`, applied at
+    /// once; a field absent leaves its setting as it is.
+    pub(crate) fn configure(&self, body: &[u8]) -> Reply {
+        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+            return bad_faults("the body is not a JSON object");
+        };
+        let share = fields.get("server_error_share").map(Value::as_f64);
+        let latency = fields.get("latency_ms").map(Value::as_u64);
+        let throttle = fields.get("throttle_next").map(count);
+        let lose = fields.get("lose_next").map(count);
+        if let Some(unknown) = fields.keys().find(|k| {
+            !["server_error_share", "latency_ms", "throttle_next", "lose_next"]
+                .contains(&k.as_str())
+        }) {
+            return bad_faults(&format!("unknown setting {unknown}"));
+        }
+        if share == Some(None) || share.flatten().is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+            return bad_faults("server_error_share must be a number from 0.0 to 1.0");
+        }
+        if latency == Some(None) || throttle == Some(None) || lose == Some(None) {
+            return bad_faults("latency_ms, throttle_next and lose_next must be whole numbers");
+        }
+        if let Some(share) = share.flatten() {
+            self.set_server_error_share(share);
+        }
+        if let Some(ms) = latency.flatten() {
+            self.set_latency(Duration::from_millis(ms));
+        }
+        if let Some(n) = throttle.flatten() {
+            self.throttle_next(n);
+        }
+        if let Some(n) = lose.flatten() {
+            self.lose_next_responses(n);
+        }
+        Reply::new(204)
+    }
+
     pub(crate) fn draw(&self) -> Option<Fault> {
         let take = |counter: &AtomicU32| {
             counter
@@ -98,13 +146,9 @@ impl Faults {
         })
     }
 
-    pub(crate) fn delay(&self, response: ResponseTemplate) -> ResponseTemplate {
+    pub(crate) fn delay(&self, reply: Reply) -> Reply {
         let latency = self.with(|s| s.latency);
-        if latency.is_zero() {
-            response
-        } else {
-            response.set_delay(latency)
-        }
+        reply.delayed(latency)
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Settings) -> T) -> T {

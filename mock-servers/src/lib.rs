@@ -40,6 +40,7 @@ pub mod anpr;
 mod faults;
 pub mod gpd;
 pub mod io;
+mod kit;
 pub mod server;
 mod simulators;
 

@@ -1,12 +1,24 @@
-//! Serving the simulators on fixed loopback ports, for the `abilita-mock`
-//! program and for tests that want a real socket.
+//! Serving the simulators on sockets of their own, for the `abilita-mock`
+//! program and [`crate::Simulators`]: a plain `hyper` server per simulator
+//! that dispatches through the same route table as the wiremock mounting.
 
-use std::net::{SocketAddr, TcpListener};
+use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use abilita_core::Clock;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::kit::{self, Call, Platform, Reply};
 
 use crate::anpr::AnprSimulator;
 use crate::gpd::GpdSimulator;
@@ -31,33 +43,167 @@ pub const DEFAULT_MANAGE_KEY: &str = "abilita-test-manage-key";
 #[non_exhaustive]
 pub struct Running<S> {
     /// The server; it stops when dropped.
-    pub server: MockServer,
+    pub server: Server,
     /// The simulator, for control from Rust.
     pub simulator: S,
 }
 
-/// A server on `address` (port 0: any free port) that answers `GET
-/// /health` with `{"status":"UP"}` and records no requests (a long-running
-/// simulator must not keep every request it served).
-///
-/// # Errors
-/// When the address cannot be bound.
-pub async fn serve(address: SocketAddr) -> std::io::Result<MockServer> {
-    let listener = TcpListener::bind(address)?;
-    let server = MockServer::builder()
-        .listener(listener)
-        .disable_request_recording()
-        .start()
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/health"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({ "status": "UP" })),
-        )
-        .named("health")
-        .mount(&server)
-        .await;
-    Ok(server)
+/// The largest request body the servers read (IO's service logos are the
+/// largest bodies the platforms take); a larger one gets 413 unread, so an
+/// anonymous caller cannot make the program hold more.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// How long [`Server::shutdown`] lets requests in flight finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// Anything the server can answer through: a simulator's route table.
+trait App: Send + Sync {
+    fn answer(&self, call: &Call<'_>) -> Reply;
+}
+
+impl<P: Platform> App for P {
+    fn answer(&self, call: &Call<'_>) -> Reply {
+        kit::serve(self, call)
+    }
+}
+
+/// An HTTP/1.1 server for one simulator, on `hyper`: it keeps nothing of a
+/// request once answered, so its memory is the simulator's state and the
+/// connections open. Besides the simulator's routes it answers `GET
+/// /health` with `{"status":"UP"}`.
+#[derive(Debug)]
+pub struct Server {
+    address: SocketAddr,
+    stop: watch::Sender<bool>,
+    accepting: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serves `platform` on `address` (port 0: any free port).
+    async fn start<P: Platform>(address: SocketAddr, platform: P) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(address).await?;
+        let address = listener.local_addr()?;
+        platform.served_at(&format!("http://{address}"));
+        let app: Arc<dyn App> = Arc::new(platform);
+        let (stop, stopped) = watch::channel(false);
+        let accepting = tokio::spawn(accept(listener, app, stopped));
+        Ok(Self {
+            address,
+            stop,
+            accepting: Some(accepting),
+        })
+    }
+
+    /// `http://IP:PORT`.
+    #[must_use]
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The address bound.
+    #[must_use]
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Stops accepting connections, lets the requests in flight finish for
+    /// up to [`SHUTDOWN_GRACE`], then closes every connection. A request is
+    /// applied to the simulator's state at once or not at all (handlers do
+    /// not wait on anything), so closing never leaves one half-applied; an
+    /// answer held back by a fault is dropped, as a lost response would be.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(accepting) = self.accepting.take() {
+            let _ = accepting.await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Accepts connections until told to stop, then drains them.
+async fn accept(listener: TcpListener, app: Arc<dyn App>, mut stopped: watch::Receiver<bool>) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        // Finished connections are reaped as we go: the set holds live ones.
+        while connections.try_join_next().is_some() {}
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let app = app.clone();
+                let stopped = stopped.clone();
+                connections.spawn(connection(stream, app, stopped));
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+    drop(listener);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drained).await.is_err() {
+        connections.shutdown().await;
+    }
+}
+
+/// Serves one connection; asked to stop, it finishes the request in
+/// flight and closes.
+async fn connection(stream: TcpStream, app: Arc<dyn App>, mut stopped: watch::Receiver<bool>) {
+    let service = service_fn(move |request| {
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(respond(app.as_ref(), request).await) }
+    });
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = stopped.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+async fn respond(app: &dyn App, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = Limited::new(body, MAX_BODY).collect().await else {
+        return response(&Reply::new(413).json(&json!({ "detail": "the body is too large or broken" })), Bytes::new());
+    };
+    let body = body.to_bytes();
+    let reply = if parts.method == http::Method::GET && parts.uri.path() == "/health" {
+        Reply::new(200).json(&json!({ "status": "UP" }))
+    } else {
+        let call = Call::new(
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query(),
+            &parts.headers,
+            &body,
+        );
+        app.answer(&call)
+    };
+    if !reply.delay().is_zero() {
+        tokio::time::sleep(reply.delay()).await;
+    }
+    let bytes = Bytes::from(reply.body().to_vec());
+    response(&reply, bytes)
+}
+
+fn response(reply: &Reply, body: Bytes) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(body));
+    *response.status_mut() =
+        http::StatusCode::from_u16(reply.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in reply.headers() {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
 }
 
 /// Starts a GPD simulator where `key` may act for `creditors`.
@@ -70,10 +216,9 @@ pub async fn start_gpd(
     key: &str,
     creditors: &[&str],
 ) -> std::io::Result<Running<GpdSimulator>> {
-    let server = serve(address).await?;
     let simulator = GpdSimulator::new(clock);
     simulator.grant(key, creditors, None);
-    simulator.mount(&server).await;
+    let server = Server::start(address, simulator.clone()).await?;
     Ok(Running { server, simulator })
 }
 
@@ -90,11 +235,10 @@ pub async fn start_io(
     manage_key: &str,
     institution: &str,
 ) -> std::io::Result<Running<IoSimulator>> {
-    let server = serve(address).await?;
     let simulator = IoSimulator::new(clock);
     simulator.add_service(&ServiceSetup::new(DEFAULT_IO_SERVICE, institution, key));
     simulator.add_manage_key(institution, manage_key);
-    simulator.mount(&server).await;
+    let server = Server::start(address, simulator.clone()).await?;
     Ok(Running { server, simulator })
 }
 
@@ -107,8 +251,7 @@ pub async fn start_anpr(
     address: SocketAddr,
     clock: Arc<dyn Clock>,
 ) -> std::io::Result<Running<AnprSimulator>> {
-    let server = serve(address).await?;
     let simulator = AnprSimulator::new(clock);
-    simulator.mount(&server).await;
+    let server = Server::start(address, simulator.clone()).await?;
     Ok(Running { server, simulator })
 }

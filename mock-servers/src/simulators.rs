@@ -118,8 +118,10 @@ pub fn register_simulated_client(anpr: &AnprSimulator) -> std::io::Result<()> {
         SIMULATED_CLIENT_PUBLIC,
     )
     .map_err(std::io::Error::other)?;
-    for (code, _) in crate::anpr::front::SERVICES {
-        anpr.approve_purpose(SIMULATED_CLIENT_KID, &simulated_purpose(code), code);
+    for service in crate::anpr::front::Service::ALL {
+        let code = service.code();
+        anpr.approve_purpose(SIMULATED_CLIENT_KID, &simulated_purpose(code), code)
+            .map_err(std::io::Error::other)?;
     }
     Ok(())
 }
@@ -168,7 +170,7 @@ pub fn settings_for(
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))
     .collect();
-    for (code, _) in crate::anpr::front::SERVICES {
+    for code in crate::anpr::front::Service::ALL.map(crate::anpr::front::Service::code) {
         settings.insert(
             format!("ABILITA_ANPR_PURPOSE_{code}"),
             simulated_purpose(code),

@@ -2,27 +2,72 @@
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use wiremock::{Request, ResponseTemplate};
+use super::{AnprSimulator, Token, govway, header_of, verify};
+use crate::kit::{Call, Reply};
 
-use super::{ANPR_PREFIX_PATH, AnprSimulator, Token, govway, header_of, verify};
-
-/// The e-services the simulator answers, by code and path segment.
-pub(crate) const SERVICES: [(&str, &str); 8] = [
-    ("C001", "C001-servizioNotifica"),
-    ("C015", "C015-servizioAccertamentoGeneralita"),
-    ("C017", "C017-servizioAccertamentoMatrimonio"),
-    ("C018", "C018-servizioAccertamentoCittadinanza"),
-    ("C019", "C019-servizioAccertamentoEsistenzaVita"),
-    ("C020", "C020-servizioAccertamentoResidenza"),
-    ("C021", "C021-servizioAccertamentoStatoFamiglia"),
-    ("C030", "C030-servizioAccertamentoIdUnicoNazionale"),
-];
-
-pub(super) fn segment_of(code: &str) -> Option<&'static str> {
-    SERVICES.iter().find(|(c, _)| *c == code).map(|(_, s)| *s)
+/// The e-services the simulator answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    C001,
+    C015,
+    C017,
+    C018,
+    C019,
+    C020,
+    C021,
+    C030,
 }
 
-fn invalid(detail: &str) -> ResponseTemplate {
+impl Service {
+    pub(crate) const ALL: [Self; 8] = [
+        Self::C001,
+        Self::C015,
+        Self::C017,
+        Self::C018,
+        Self::C019,
+        Self::C020,
+        Self::C021,
+        Self::C030,
+    ];
+
+    /// The code, as in `casoUso` and the purposes (`C030`).
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Self::C001 => "C001",
+            Self::C015 => "C015",
+            Self::C017 => "C017",
+            Self::C018 => "C018",
+            Self::C019 => "C019",
+            Self::C020 => "C020",
+            Self::C021 => "C021",
+            Self::C030 => "C030",
+        }
+    }
+
+    /// The path segment of the e-service on GovWay.
+    pub(crate) fn segment(self) -> &'static str {
+        match self {
+            Self::C001 => "C001-servizioNotifica",
+            Self::C015 => "C015-servizioAccertamentoGeneralita",
+            Self::C017 => "C017-servizioAccertamentoMatrimonio",
+            Self::C018 => "C018-servizioAccertamentoCittadinanza",
+            Self::C019 => "C019-servizioAccertamentoEsistenzaVita",
+            Self::C020 => "C020-servizioAccertamentoResidenza",
+            Self::C021 => "C021-servizioAccertamentoStatoFamiglia",
+            Self::C030 => "C030-servizioAccertamentoIdUnicoNazionale",
+        }
+    }
+
+    pub(crate) fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    fn from_segment(segment: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.segment() == segment)
+    }
+}
+
+fn invalid(detail: &str) -> Reply {
     govway(
         400,
         "InteroperabilityInvalidRequest",
@@ -32,16 +77,16 @@ fn invalid(detail: &str) -> ResponseTemplate {
     )
 }
 
-fn unauthenticated(reason: &str) -> ResponseTemplate {
-    govway(401, "AuthenticationRequired", reason).insert_header(
+fn unauthenticated(reason: &str) -> Reply {
+    govway(401, "AuthenticationRequired", reason).header(
         "www-authenticate",
         format!("Bearer realm=\"PDND\", error=\"invalid_token\", error_description=\"{reason}\"")
             .as_str(),
     )
 }
 
-fn ko(status: u16, id: u64, code: &str, text: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({
+fn ko(status: u16, id: u64, code: &str, text: &str) -> Reply {
+    Reply::new(status).json(&json!({
         "idOperazioneANPR": id.to_string(),
         "listaErrori": [{ "codiceErroreAnomalia": code, "tipoErroreAnomalia": "E", "testoErroreAnomalia": text }],
     }))
@@ -54,36 +99,22 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
 }
 
 impl AnprSimulator {
-    pub(super) fn anpr(&self, request: &Request) -> ResponseTemplate {
-        let path = request.url.path();
-        let segments: Vec<&str> = path
-            .strip_prefix(ANPR_PREFIX_PATH)
-            .unwrap_or_default()
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .collect();
-        let [segment, "v1", "anpr-service-e002"] = segments.as_slice() else {
-            return govway(404, "UnknownResource", "no such operation");
-        };
-        let Some((code, _)) = SERVICES.iter().find(|(_, s)| s == segment) else {
+    /// `POST …/{segment}/v1/anpr-service-e002`: GovWay's checks, then ANPR.
+    pub(super) fn anpr(&self, call: &Call<'_>, segment: &str) -> Reply {
+        let Some(service) = Service::from_segment(segment) else {
             return govway(404, "UnknownResource", "no such e-service");
         };
-        match self.modi(request, code, segment) {
-            Ok(consumer) => self.e002(request, code, &consumer),
+        match self.modi(call, service) {
+            Ok(consumer) => self.e002(call, service, &consumer),
             Err(response) => *response,
         }
     }
 
     /// GovWay's ModI checks; the consumer (client id) when they pass.
-    fn modi(
-        &self,
-        request: &Request,
-        code: &str,
-        segment: &str,
-    ) -> Result<String, Box<ResponseTemplate>> {
-        let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
+    fn modi(&self, call: &Call<'_>, service: Service) -> Result<String, Box<Reply>> {
+        let header = |name: &str| call.header(name);
         let (now, tolerance, _) = self.now_and_tolerance();
-        let audience = self.modi_audience(segment);
+        let audience = self.modi_audience(service.segment());
         let times_ok = |token: &Token| {
             let iat_ok = token.int("iat").is_some_and(|iat| iat <= now + tolerance);
             let nbf_ok = token.int("nbf").is_none_or(|nbf| nbf <= now + tolerance);
@@ -120,7 +151,7 @@ impl AnprSimulator {
         let purpose_ok = voucher
             .str("purposeId")
             .and_then(|p| client.purposes.get(p))
-            .is_some_and(|service| service == code);
+            .is_some_and(|approved| *approved == service);
         if !purpose_ok {
             return Err(Box::new(govway(
                 403,
@@ -211,7 +242,7 @@ impl AnprSimulator {
         // 4. The body against its Digest.
         let body_digest = format!(
             "SHA-256={}",
-            base64::engine::general_purpose::STANDARD.encode(sha256(&request.body))
+            base64::engine::general_purpose::STANDARD.encode(sha256(call.body()))
         );
         if header("digest") != Some(body_digest.as_str()) {
             return Err(Box::new(invalid(
@@ -230,14 +261,19 @@ impl AnprSimulator {
             return None;
         }
         let token = verify(text, &client.key)?;
-        let jti = token.str("jti")?.to_owned();
-        // A replayed token is refused: tokens are single-use.
-        self.with(|s| s.seen_jti.insert(jti)).then_some(token)
+        let jti = token.str("jti")?;
+        let exp = token.int("exp")?;
+        let (now, tolerance, _) = self.now_and_tolerance();
+        // A replayed token is refused while it could pass: tokens are single-use.
+        let until = exp.saturating_add(tolerance);
+        self.with(|s| s.seen.first_use(jti, until, now))
+            .then_some(token)
     }
 
     /// ANPR's application: body, use case, quota, subjects.
-    fn e002(&self, request: &Request, code: &str, consumer: &str) -> ResponseTemplate {
-        let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
+    fn e002(&self, call: &Call<'_>, service: Service, consumer: &str) -> Reply {
+        let code = service.code();
+        let Ok(body) = serde_json::from_slice::<Value>(call.body()) else {
             return govway(400, "InvalidRequestContent", "the body is not JSON");
         };
         let field = |pointer: &str| body.pointer(pointer).and_then(Value::as_str);
@@ -277,6 +313,8 @@ impl AnprSimulator {
         let today = self.clock.now().date();
         let quota = self.with_settings(|s| s.daily_quota);
         let over_quota = self.with(|s| {
+            // Counts of past days are never read again.
+            s.usage.retain(|(_, _, day), _| *day == today);
             let used = s
                 .usage
                 .entry((consumer.to_owned(), code.to_owned(), today))
@@ -285,15 +323,15 @@ impl AnprSimulator {
             quota.is_some_and(|q| *used > q)
         });
         if over_quota {
-            return ResponseTemplate::new(429)
-                .set_body_json(json!({ "idOperazioneANPR": id.to_string() }));
+            return Reply::new(429)
+                .json(&json!({ "idOperazioneANPR": id.to_string() }));
         }
         let (by_cf, key) = match (
             field("/criteriRicerca/codiceFiscale"),
             field("/criteriRicerca/idANPR"),
         ) {
             (Some(cf), None) => (true, cf.to_owned()),
-            (None, Some(id)) if code != "C030" => (false, id.to_owned()),
+            (None, Some(id)) if service != Service::C030 => (false, id.to_owned()),
             _ => {
                 return govway(
                     400,
@@ -321,14 +359,16 @@ impl AnprSimulator {
                 map.insert(key.to_owned(), value);
             }
         };
-        match code {
-            "C030" => {}
-            "C015" | "C017" | "C018" => details(&mut subject, "generalita", person.generalita()),
-            "C019" => {
+        match service {
+            Service::C030 => {}
+            Service::C015 | Service::C017 | Service::C018 => {
+                details(&mut subject, "generalita", person.generalita());
+            }
+            Service::C019 => {
                 details(&mut subject, "generalita", person.generalita());
                 details(&mut subject, "infoSoggettoEnte", person.life_info());
             }
-            "C021" => {
+            Service::C021 => {
                 details(&mut subject, "generalita", person.generalita());
                 details(
                     &mut subject,
@@ -336,13 +376,14 @@ impl AnprSimulator {
                     json!({ "codiceLegame": "1", "progressivoComponente": "1" }),
                 );
             }
-            _ => {
+            // Notification (C001) needs the residence as much as C020 does.
+            Service::C001 | Service::C020 => {
                 details(&mut subject, "generalita", person.generalita());
                 details(&mut subject, "residenza", person.residenza());
                 details(&mut subject, "infoSoggettoEnte", person.life_info());
             }
         }
-        if code == "C018" {
+        if service == Service::C018 {
             details(
                 &mut subject,
                 "cittadinanza",
@@ -351,7 +392,7 @@ impl AnprSimulator {
         }
         let mut answer = json!({ "idOperazioneANPR": id.to_string(), "listaSoggetti": { "datiSoggetto": [subject] } });
         if by_cf
-            && code != "C030"
+            && service != Service::C030
             && let Some(map) = answer.as_object_mut()
         {
             map.insert(
@@ -359,6 +400,6 @@ impl AnprSimulator {
                 json!([{ "codiceErroreAnomalia": "EN148", "tipoErroreAnomalia": "W", "testoErroreAnomalia": "Il D.M. 3 marzo 2023 prevede l'accesso tramite identificativo unico nazionale (ID ANPR)" }]),
             );
         }
-        ResponseTemplate::new(200).set_body_json(answer)
+        Reply::new(200).json(&answer)
     }
 }

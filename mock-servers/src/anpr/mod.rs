@@ -14,6 +14,7 @@
 //! | `GET /.well-known/jwks.json` | the key vouchers are signed with |
 //! | `POST /govway/rest/in/MinInternoPortaANPR-PDND/{Cxxx-name}/v1/anpr-service-e002` | ANPR |
 //! | `POST /__control/anpr/clients` | registers a PDND client: `{client_id, kid, public_key_pem, purposes: {"C030": "<uuid>", …}}` |
+//! | `POST /__control/anpr/reset` | forgets the tokens seen and the day's call counts |
 //!
 //! The front checks, in GovWay's order: the voucher (signature, audience,
 //! times, purpose ↔ service); the tracking evidence (signature by the
@@ -38,11 +39,10 @@ use abilita_core::Clock;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde_json::{Map, Value};
-use wiremock::matchers::path_regex;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::MockServer;
 
 use crate::Faults;
-use crate::faults::{Fault, LOST_RESPONSE_DELAY};
+use crate::kit::{Call, Handler, Params, Platform, Reply, Route};
 
 /// The token endpoint's path.
 pub const TOKEN_PATH: &str = "/token.oauth2";
@@ -64,8 +64,35 @@ const VOUCHER_JWKS: &str = include_str!("../../data/anpr/pdnd-simulator.jwks.jso
 struct Client {
     id: String,
     key: DecodingKey,
-    /// purposeId → e-service code.
-    purposes: HashMap<String, String>,
+    /// purposeId → e-service.
+    purposes: HashMap<String, front::Service>,
+}
+
+/// The `jti`s of the ModI tokens already used, each until its `exp`: a
+/// replay is refused while the token could still be accepted, and nothing
+/// is kept longer, so the set stays as large as the tokens alive.
+#[derive(Default)]
+struct SeenTokens {
+    expiry: HashMap<String, i64>,
+    /// The size after the last sweep; the next sweep runs at twice that.
+    swept_at: usize,
+}
+
+impl SeenTokens {
+    /// Records `jti` (alive until `exp`, seconds); false when seen already.
+    fn first_use(&mut self, jti: &str, exp: i64, now: i64) -> bool {
+        if self.expiry.len() >= self.swept_at.saturating_mul(2).max(1024) {
+            self.expiry.retain(|_, until| *until >= now);
+            self.swept_at = self.expiry.len();
+        }
+        match self.expiry.get(jti) {
+            Some(until) if *until >= now => false,
+            _ => {
+                self.expiry.insert(jti.to_owned(), exp);
+                true
+            }
+        }
+    }
 }
 
 struct State {
@@ -73,7 +100,7 @@ struct State {
     people: HashMap<String, data::Person>,
     /// (consumer, service, day) → calls.
     usage: HashMap<(String, String, time::Date), u32>,
-    seen_jti: HashSet<String>,
+    seen: SeenTokens,
     next_operation: u64,
 }
 
@@ -144,10 +171,10 @@ fn verify(token: &str, key: &DecodingKey) -> Option<Token> {
 }
 
 /// A GovWay problem body.
-fn govway(status: u16, title: &str, detail: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status)
-        .insert_header("content-type", "application/problem+json")
-        .set_body_json(serde_json::json!({
+fn govway(status: u16, title: &str, detail: &str) -> Reply {
+    Reply::new(status)
+        .header("content-type", "application/problem+json")
+        .json(&serde_json::json!({
             "type": format!("https://govway.org/handling-errors/{status}/{title}.html"),
             "title": title,
             "status": status,
@@ -192,7 +219,7 @@ impl AnprSimulator {
                 clients: HashMap::new(),
                 people: data::official_subjects(),
                 usage: HashMap::new(),
-                seen_jti: HashSet::new(),
+                seen: SeenTokens::default(),
                 next_operation: 2_147_483_647,
             })),
             settings: Arc::new(Mutex::new(Settings {
@@ -232,17 +259,22 @@ impl AnprSimulator {
 
     /// Approves `purpose_id` for the client with `kid`, on the e-service
     /// with code `service` (`C030`, …).
-    pub fn approve_purpose(&self, kid: &str, purpose_id: &str, service: &str) {
-        self.with(|s| {
-            if let Some(client) = s.clients.get_mut(kid) {
-                client
-                    .purposes
-                    .insert(purpose_id.to_owned(), service.to_owned());
+    ///
+    /// # Errors
+    /// An e-service the simulator does not serve, or a `kid` not registered.
+    pub fn approve_purpose(&self, kid: &str, purpose_id: &str, service: &str) -> Result<(), String> {
+        let service = front::Service::from_code(service)
+            .ok_or_else(|| format!("unknown e-service {service}"))?;
+        self.with(|s| match s.clients.get_mut(kid) {
+            Some(client) => {
+                client.purposes.insert(purpose_id.to_owned(), service);
+                Ok(())
             }
-        });
+            None => Err(format!("no client with kid {kid}")),
+        })
     }
 
-    fn register_from_json(&self, body: &[u8]) -> ResponseTemplate {
+    fn register_from_json(&self, body: &[u8]) -> Reply {
         let parsed = serde_json::from_slice::<Value>(body).ok();
         let field = |name: &str| {
             parsed
@@ -252,24 +284,28 @@ impl AnprSimulator {
         let (Some(client_id), Some(kid), Some(pem)) =
             (field("client_id"), field("kid"), field("public_key_pem"))
         else {
-            return ResponseTemplate::new(400).set_body_json(
+            return Reply::new(400).json(&
                 serde_json::json!({ "detail": "client_id, kid and public_key_pem are required" }),
             );
         };
         if let Err(detail) = self.register_client(&client_id, &kid, &pem) {
-            return ResponseTemplate::new(400)
-                .set_body_json(serde_json::json!({ "detail": detail }));
+            return Reply::new(400)
+                .json(&serde_json::json!({ "detail": detail }));
         }
         let purposes = parsed
             .as_ref()
             .and_then(|b| b.get("purposes")?.as_object().cloned())
             .unwrap_or_default();
         for (service, purpose) in &purposes {
-            if let Some(purpose) = purpose.as_str() {
-                self.approve_purpose(&kid, purpose, service);
+            let Some(purpose) = purpose.as_str() else {
+                return Reply::new(400)
+                    .json(&serde_json::json!({ "detail": format!("the purpose of {service} is not a string") }));
+            };
+            if let Err(detail) = self.approve_purpose(&kid, purpose, service) {
+                return Reply::new(400).json(&serde_json::json!({ "detail": detail }));
             }
         }
-        ResponseTemplate::new(204)
+        Reply::new(204)
     }
 
     /// How far clocks may disagree (default none).
@@ -304,14 +340,21 @@ impl AnprSimulator {
     /// Serves the simulator on `server`, whose URI becomes the base of the
     /// audiences it expects.
     pub async fn mount(&self, server: &MockServer) {
-        *crate::lock(&self.base) = server.uri();
-        Mock::given(path_regex(
-            r"^/(token\.oauth2|\.well-known/jwks\.json|govway/)",
-        ))
-        .respond_with(self.clone())
-        .named("PDND and ANPR simulator")
-        .mount(server)
-        .await;
+        crate::kit::mount::mount(self, server, "PDND and ANPR simulator").await;
+    }
+
+    /// The routes served, as `(method, path pattern)`.
+    pub fn routes() -> impl Iterator<Item = (&'static str, String)> {
+        crate::kit::route::table::<Self>()
+    }
+
+    /// Forgets the tokens seen and the calls counted for the daily quota;
+    /// clients and subjects stay.
+    pub fn reset(&self) {
+        self.with(|s| {
+            s.seen = SeenTokens::default();
+            s.usage.clear();
+        });
     }
 
     /// The ModI audience of a service's segment on this simulator.
@@ -331,34 +374,59 @@ impl AnprSimulator {
         f(&mut crate::lock(&self.settings))
     }
 
-    fn handle(&self, request: &Request) -> ResponseTemplate {
-        let path = request.url.path();
-        match (request.method.as_str(), path) {
-            ("POST", TOKEN_PATH) => self.token(request),
-            ("GET", "/.well-known/jwks.json") => {
-                ResponseTemplate::new(200).set_body_raw(VOUCHER_JWKS, "application/json")
-            }
-            ("POST", _) if path.starts_with(ANPR_PREFIX_PATH) => self.anpr(request),
-            ("POST", "/__control/anpr/clients") => self.register_from_json(&request.body),
-            _ => govway(404, "UnknownResource", "no such resource"),
-        }
-    }
 }
 
-impl Respond for AnprSimulator {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let response = match self.faults.draw() {
-            Some(Fault::Throttle) => ResponseTemplate::new(429).insert_header("retry-after", "1"),
-            Some(Fault::ServerError) => ResponseTemplate::new(503).set_body_json(serde_json::json!({
-                "idOperazioneANPR": "0",
-                "listaErrori": [
-                    {"codiceErroreAnomalia": "999", "tipoErroreAnomalia": "E", "testoErroreAnomalia": "Operazione non effettuabile"},
-                    {"codiceErroreAnomalia": "EN527", "tipoErroreAnomalia": "E", "testoErroreAnomalia": "Informazioni sull'operazione da fornire in caso di assistenza"}
-                ]
-            })),
-            Some(Fault::LoseResponse) => return self.handle(request).set_delay(LOST_RESPONSE_DELAY),
-            None => self.handle(request),
-        };
-        self.faults.delay(response)
+/// PDND's token endpoint and key, the GovWay front of ANPR, the control API.
+static ROUTES: &[Route<AnprSimulator>] = &[
+    Route { method: "POST", path: TOKEN_PATH, handler: Handler::Api(|s, _, c, _| Ok(s.token(c))) },
+    Route { method: "GET", path: "/.well-known/jwks.json",
+        handler: Handler::Api(|_, _, _, _| Ok(Reply::new(200).raw(VOUCHER_JWKS, "application/json"))) },
+    Route { method: "POST", path: "/govway/rest/in/MinInternoPortaANPR-PDND/{service}/v1/anpr-service-e002",
+        handler: Handler::Api(|s, _, c, p| Ok(s.anpr(c, p.get("service")))) },
+    Route { method: "POST", path: "/__control/anpr/clients",
+        handler: Handler::Control(|s, c, _| Ok(s.register_from_json(c.body()))) },
+    Route { method: "POST", path: "/__control/anpr/reset",
+        handler: Handler::Control(|s, _, _| { s.reset(); Ok(Reply::new(204)) }) },
+];
+
+impl Platform for AnprSimulator {
+    /// GovWay's checks differ per route; they run in the handlers.
+    type Caller = ();
+
+    const CONTROL: &'static str = "/__control/anpr";
+
+    fn routes() -> &'static [Route<Self>] {
+        ROUTES
+    }
+
+    fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    fn admit(&self, _: &Call<'_>, _: &Params<'_>) -> Result<(), Reply> {
+        Ok(())
+    }
+
+    fn not_found(&self) -> Reply {
+        govway(404, "UnknownResource", "no such resource")
+    }
+
+    fn throttled(&self) -> Reply {
+        Reply::new(429).header("retry-after", "1")
+    }
+
+    /// ANPR's answer when its back end fails.
+    fn unavailable(&self) -> Reply {
+        Reply::new(503).json(&serde_json::json!({
+            "idOperazioneANPR": "0",
+            "listaErrori": [
+                {"codiceErroreAnomalia": "999", "tipoErroreAnomalia": "E", "testoErroreAnomalia": "Operazione non effettuabile"},
+                {"codiceErroreAnomalia": "EN527", "tipoErroreAnomalia": "E", "testoErroreAnomalia": "Informazioni sull'operazione da fornire in caso di assistenza"}
+            ]
+        }))
+    }
+
+    fn served_at(&self, base_uri: &str) {
+        base_uri.clone_into(&mut crate::lock(&self.base));
     }
 }

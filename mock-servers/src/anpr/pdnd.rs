@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Value, json};
-use wiremock::{Request, ResponseTemplate};
+use crate::kit::{Call, Reply};
 
 use super::{ASSERTION_AUDIENCE, AnprSimulator, VOUCHER_KID, header_of, verify};
 
@@ -26,9 +26,9 @@ const VOUCHER_LIFETIME: i64 = 600;
 
 /// Every refusal looks the same from outside, as on PDND; the reason goes
 /// to the simulator's log (PDND's "Debug client assertion" tool).
-fn masked(reason: &str) -> ResponseTemplate {
+fn masked(reason: &str) -> Reply {
     tracing::info!(reason, "PDND simulator refused a client assertion");
-    ResponseTemplate::new(400).set_body_json(json!({
+    Reply::new(400).json(&json!({
         "title": "The request contains bad syntax or cannot be fulfilled.",
         "type": "about:blank",
         "status": 400,
@@ -38,11 +38,11 @@ fn masked(reason: &str) -> ResponseTemplate {
     }))
 }
 
-fn rate_headers(response: ResponseTemplate) -> ResponseTemplate {
+fn rate_headers(response: Reply) -> Reply {
     response
-        .insert_header("x-rate-limit-limit", "1000")
-        .insert_header("x-rate-limit-remaining", "999")
-        .insert_header("x-rate-limit-interval", "1000")
+        .header("x-rate-limit-limit", "1000")
+        .header("x-rate-limit-remaining", "999")
+        .header("x-rate-limit-interval", "1000")
 }
 
 fn is_uuid(text: &str) -> bool {
@@ -57,15 +57,15 @@ fn is_uuid(text: &str) -> bool {
 }
 
 impl AnprSimulator {
-    pub(super) fn token(&self, request: &Request) -> ResponseTemplate {
-        rate_headers(match self.issue(request) {
+    pub(super) fn token(&self, call: &Call<'_>) -> Reply {
+        rate_headers(match self.issue(call) {
             Ok(response) => response,
             Err(reason) => masked(reason),
         })
     }
 
-    fn issue(&self, request: &Request) -> Result<ResponseTemplate, &'static str> {
-        let form: HashMap<String, String> = url::form_urlencoded::parse(&request.body)
+    fn issue(&self, call: &Call<'_>) -> Result<Reply, &'static str> {
+        let form: HashMap<String, String> = url::form_urlencoded::parse(call.body())
             .into_owned()
             .collect();
         if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
@@ -140,11 +140,7 @@ impl AnprSimulator {
         if !is_uuid(purpose) {
             return Err("invalidPurposeIdClaimFormat");
         }
-        let service = client
-            .purposes
-            .get(purpose)
-            .ok_or("invalidPurposeState")?
-            .clone();
+        let service = *client.purposes.get(purpose).ok_or("invalidPurposeState")?;
         let digest = match token.claims.get("digest") {
             None => None,
             Some(digest) => {
@@ -161,7 +157,7 @@ impl AnprSimulator {
                 Some(json!({ "alg": "SHA256", "value": value }))
             }
         };
-        let segment = crate::anpr::front::segment_of(&service).ok_or("invalidEServiceState")?;
+        let segment = service.segment();
         let mut claims = json!({
             "iss": "abilita-mock.interop",
             "aud": self.modi_audience(segment),
@@ -181,9 +177,9 @@ impl AnprSimulator {
         header.kid = Some(VOUCHER_KID.into());
         let voucher = jsonwebtoken::encode(&header, &claims, &self.voucher_key)
             .map_err(|_| "signing failed")?;
-        Ok(ResponseTemplate::new(200)
-            .insert_header("cache-control", "no-cache, no-store")
-            .set_body_json(json!({ "access_token": voucher, "token_type": "Bearer", "expires_in": VOUCHER_LIFETIME })))
+        Ok(Reply::new(200)
+            .header("cache-control", "no-cache, no-store")
+            .json(&json!({ "access_token": voucher, "token_type": "Bearer", "expires_in": VOUCHER_LIFETIME })))
     }
 
     /// The clock in seconds, the tolerance in seconds, and the optional

@@ -5,16 +5,19 @@
 //! abilita-mock [--host 127.0.0.1] [--gpd-port 18081] [--io-port 18082] [--anpr-port 18083]
 //!              [--key KEY] [--manage-key KEY] [--creditor CF]...
 //!              [--io-citizens FILE.json] [--io-default-citizen allowed|not_registered|inbox_off]
-//!              [--env-file PATH]
+//!              [--io-rate-limit COUNT/SECONDS|off] [--env-file PATH]
 //! ```
 //!
 //! It prints one line per simulator, `NAME BASE_URL`, then `ready`. Each
-//! server answers `GET /health`. The key (default `abilita-test-key`) may act
+//! server answers `GET /health`. It stops on Ctrl-C or SIGTERM within a
+//! second; its memory stays flat under load (see the README's figures). The key (default `abilita-test-key`) may act
 //! for every creditor given (default pagoPA's test creditor `77777777777`) on
 //! GPD, and is the primary key of the IO service `abilita-test-service` of the
 //! first creditor; the manage key manages that institution's IO services.
 //! Citizens come from a JSON file (`[{"fiscal_code", "state"}]`) or the
-//! control API `POST /__control/io/citizens`. PDND clients register with
+//! control API `POST /__control/io/citizens`. IO's rate limit per
+//! institution is 150 calls per 5 seconds, as on IO (`--io-rate-limit`
+//! changes it). PDND clients register with
 //! `POST /__control/anpr/clients` on the ANPR port; one is registered
 //! already, approved for every e-service (`abilita_mock::SIMULATED_CLIENT_ID`).
 //! The ANPR subjects are ANPR's official UAT test subjects.
@@ -32,6 +35,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use abilita_core::SystemClock;
 use abilita_mock::anpr::{ANPR_PREFIX_PATH, TOKEN_PATH};
@@ -43,7 +47,8 @@ use abilita_mock::server::{
 use abilita_mock::{register_simulated_client, settings_for, simulated_client_key};
 
 const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-port PORT] [--anpr-port PORT] [--key KEY] [--manage-key KEY] \
-                     [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off] [--env-file PATH]";
+                     [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off] \
+                     [--io-rate-limit COUNT/SECONDS|off] [--env-file PATH]";
 
 struct Options {
     host: IpAddr,
@@ -55,6 +60,7 @@ struct Options {
     creditors: Vec<String>,
     io_citizens: Option<String>,
     io_default_citizen: CitizenState,
+    io_rate_limit: Option<(usize, Duration)>,
     env_file: Option<String>,
 }
 
@@ -69,6 +75,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         creditors: Vec::new(),
         io_citizens: None,
         io_default_citizen: CitizenState::NotRegistered,
+        io_rate_limit: Some((150, Duration::from_secs(5))),
         env_file: None,
     };
     while let Some(flag) = args.next() {
@@ -92,6 +99,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--creditor" => options.creditors.push(value()?),
             "--io-citizens" => options.io_citizens = Some(value()?),
             "--env-file" => options.env_file = Some(value()?),
+            "--io-rate-limit" => options.io_rate_limit = rate_limit(&value()?)?,
             "--io-default-citizen" => {
                 options.io_default_citizen = match value()?.as_str() {
                     "allowed" => CitizenState::Allowed,
@@ -115,6 +123,24 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     Ok(options)
 }
 
+/// `off`, or `COUNT/SECONDS` with both above zero.
+fn rate_limit(text: &str) -> Result<Option<(usize, Duration)>, String> {
+    if text == "off" {
+        return Ok(None);
+    }
+    let parsed = text.split_once('/').and_then(|(count, seconds)| {
+        Some((count.parse::<usize>().ok()?, seconds.parse::<u64>().ok()?))
+    });
+    match parsed {
+        Some((count, seconds)) if count > 0 && seconds > 0 => {
+            Ok(Some((count, Duration::from_secs(seconds))))
+        }
+        _ => Err(format!(
+            "--io-rate-limit: {text} is not COUNT/SECONDS (both above zero) or off"
+        )),
+    }
+}
+
 async fn run(options: Options) -> Result<(), String> {
     let creditors: Vec<&str> = options.creditors.iter().map(String::as_str).collect();
     let clock = Arc::new(SystemClock);
@@ -134,6 +160,7 @@ async fn run(options: Options) -> Result<(), String> {
     .await
     .map_err(|e| format!("cannot serve IO on {io_address}: {e}"))?;
     io.simulator.set_default_citizen(options.io_default_citizen);
+    io.simulator.set_rate_limit(options.io_rate_limit);
     if let Some(file) = &options.io_citizens {
         let json =
             std::fs::read_to_string(file).map_err(|e| format!("--io-citizens {file}: {e}"))?;
@@ -164,6 +191,29 @@ async fn run(options: Options) -> Result<(), String> {
     println!("pdnd-token {anpr_uri}{TOKEN_PATH}");
     println!("anpr {anpr_uri}{ANPR_PREFIX_PATH}");
     println!("ready");
+    stop_signal().await?;
+    // Every server stops at once: under a second in all, whatever is in flight.
+    tokio::join!(
+        gpd.server.shutdown(),
+        io.server.shutdown(),
+        anpr.server.shutdown()
+    );
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM: how pipelines stop service containers.
+async fn stop_signal() -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate =
+            signal(SignalKind::terminate()).map_err(|e| format!("cannot wait for SIGTERM: {e}"))?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.map_err(|e| format!("cannot wait for Ctrl-C: {e}")),
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))

@@ -34,10 +34,10 @@ use std::sync::{Arc, Mutex};
 use abilita_core::Clock;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
-use wiremock::matchers::path_regex;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::MockServer;
 
 use crate::Faults;
+use crate::kit::{Call, Handler, Params, Platform, Reply, Route, apim, problem_body};
 
 mod json;
 mod render;
@@ -84,21 +84,24 @@ impl Version {
     }
 
     /// An answer carrying the position as this version shows it.
-    fn answer(self, status: u16, cf: &str, position: &Position) -> ResponseTemplate {
+    fn answer(self, status: u16, cf: &str, position: &Position) -> Reply {
         match self.view(cf, position) {
-            Ok(view) => ResponseTemplate::new(status).set_body_json(view),
+            Ok(view) => Reply::new(status).json(&view),
             Err(problem) => problem.into(),
         }
     }
 }
-use crate::faults::{Fault, LOST_RESPONSE_DELAY};
 
 /// The path of the debt-positions service, under which `/v1` and `/v3` live.
 pub const DEBT_POSITIONS_PATH: &str = "/gpd/debt-positions-service";
 /// The path prefix of the receipts API.
 pub const RECEIPTS_PATH: &str = "/gpd/payments-receipts-service/v1";
-const CONTROL_PATH: &str = "/__control/gpd";
-const KEY_HEADER: &str = "ocp-apim-subscription-key";
+
+/// How many debt positions the simulator holds by default, over all
+/// creditors. GPD keeps positions until deleted; the simulator refuses a
+/// creation beyond the limit (507, naming it) rather than forget one a test
+/// may still read, so a long run's memory stays bounded.
+pub const DEFAULT_MAX_POSITIONS: usize = 100_000;
 
 /// The GPD simulator. Cheap to clone; clones share state.
 #[derive(Debug, Clone)]
@@ -108,7 +111,7 @@ pub struct GpdSimulator {
     faults: Arc<Faults>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
     grants: HashMap<String, Grant>,
     /// Positions by creditor, then IUPD.
@@ -117,6 +120,19 @@ struct State {
     receipts: HashMap<String, BTreeMap<String, Receipt>>,
     /// The IUPD holding each IUV, by creditor: GPD's uniqueness index.
     iuvs: HashMap<String, HashMap<String, String>>,
+    max_positions: usize,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            grants: HashMap::new(),
+            positions: HashMap::new(),
+            receipts: HashMap::new(),
+            iuvs: HashMap::new(),
+            max_positions: DEFAULT_MAX_POSITIONS,
+        }
+    }
 }
 
 impl State {
@@ -139,7 +155,7 @@ impl State {
 }
 
 #[derive(Debug, Clone)]
-struct Grant {
+pub(crate) struct Grant {
     creditors: Vec<String>,
     segregation_codes: Option<Vec<String>>,
 }
@@ -171,10 +187,9 @@ struct Problem {
     detail: String,
 }
 
-impl From<Problem> for ResponseTemplate {
+impl From<Problem> for Reply {
     fn from(p: Problem) -> Self {
-        ResponseTemplate::new(p.status)
-            .set_body_json(json!({ "title": p.title, "status": p.status, "detail": p.detail }))
+        Reply::new(p.status).json(&problem_body(p.status, p.title, &p.detail))
     }
 }
 
@@ -222,6 +237,11 @@ impl GpdSimulator {
         &self.faults
     }
 
+    /// How many positions the simulator holds at most ([`DEFAULT_MAX_POSITIONS`]).
+    pub fn set_max_positions(&self, max: usize) {
+        self.with(|s| s.max_positions = max);
+    }
+
     /// How many positions `creditor` holds (whatever their state).
     #[must_use]
     pub fn position_count(&self, creditor: &str) -> usize {
@@ -230,90 +250,28 @@ impl GpdSimulator {
 
     /// Serves the simulator on `server`, beside anything else mounted there.
     pub async fn mount(&self, server: &MockServer) {
-        Mock::given(path_regex(r"^/(gpd|__control/gpd)/"))
-            .respond_with(self.clone())
-            .named("GPD simulator")
-            .mount(server)
-            .await;
+        crate::kit::mount::mount(self, server, "GPD simulator").await;
+    }
+
+    /// The routes served, as `(method, path pattern)`.
+    pub fn routes() -> impl Iterator<Item = (&'static str, String)> {
+        crate::kit::route::table::<Self>()
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         f(&mut crate::lock(&self.state))
     }
 
-    fn handle(&self, request: &Request) -> ResponseTemplate {
-        let path = request.url.path();
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let now = self.clock.now();
-        if let Some(rest) = path.strip_prefix(CONTROL_PATH) {
-            return self.control(request.method.as_str(), rest, request, now);
-        }
-        let Some(key) = request
-            .headers
-            .get(KEY_HEADER)
-            .and_then(|v| v.to_str().ok())
-        else {
-            return unauthorized("missing");
-        };
-        let Some(grant) = self.with(|s| s.grants.get(key).cloned()) else {
-            return unauthorized("invalid");
-        };
-        let method = request.method.as_str();
-        let query: HashMap<String, String> = request.url.query_pairs().into_owned().collect();
-        // ["gpd", service, version, "organizations"|"payments", cf, ...]
-        let (Some(&service), Some(&version), Some(&cf)) =
-            (segments.get(1), segments.get(2), segments.get(4))
-        else {
-            return problem(404, "Not Found", "unknown path").into();
-        };
-        if !grant.creditors.iter().any(|c| c == cf) {
-            return problem(
-                403,
-                "Forbidden",
-                "the subscription key may not act for this creditor",
-            )
-            .into();
-        }
-        let tail = segments.get(5..).unwrap_or_default();
-        let api = match (service, version) {
-            ("debt-positions-service", "v1") => Version::V1,
-            ("debt-positions-service", "v3") => Version::V3,
-            ("payments-receipts-service", "v1") => {
-                return match (method, tail) {
-                    ("GET", ["receipts"]) => self.list_receipts(cf, &query),
-                    ("GET", ["receipts", iuv]) => self.receipt(cf, iuv),
-                    _ => problem(404, "Not Found", "unknown path").into(),
-                };
-            }
-            _ => return problem(404, "Not Found", "unknown path").into(),
-        };
-        match (method, tail) {
-            ("POST", ["debtpositions"]) => self.create(api, cf, request, &query, &grant, now),
-            ("GET", ["debtpositions"]) => self.list(api, cf, &query, now),
-            ("GET", ["debtpositions", iupd]) => self.read(api, cf, iupd, now),
-            ("PUT", ["debtpositions", iupd]) => {
-                self.update(api, cf, iupd, request, &query, &grant, now)
-            }
-            ("DELETE", ["debtpositions", iupd]) => self.delete(cf, iupd, now),
-            ("POST", ["debtpositions", iupd, "publish"]) => self.publish(api, cf, iupd, now),
-            // v3 has no invalidate.
-            ("POST", ["debtpositions", iupd, "invalidate"]) if api == Version::V1 => {
-                self.invalidate(cf, iupd, now)
-            }
-            _ => problem(404, "Not Found", "unknown path").into(),
-        }
-    }
-
     fn create(
         &self,
         api: Version,
         cf: &str,
-        request: &Request,
+        call: &Call<'_>,
         query: &HashMap<String, String>,
         grant: &Grant,
         now: OffsetDateTime,
-    ) -> ResponseTemplate {
-        let body = match api.parse(&request.body, now, true) {
+    ) -> Reply {
+        let body = match api.parse(call.body(), now, true) {
             Ok(body) => body,
             Err(problem) => return problem.into(),
         };
@@ -332,6 +290,17 @@ impl GpdSimulator {
             }
             if s.iuv_taken(cf, &iupd, &body) {
                 return problem(409, UNIQUENESS, "an IUV is already in use").into();
+            }
+            let held: usize = s.positions.values().map(BTreeMap::len).sum();
+            if held >= s.max_positions {
+                return problem(
+                    507,
+                    "Insufficient Storage",
+                    format!(
+                        "the simulator holds {held} debt positions, its limit: delete some or POST /__control/gpd/reset"
+                    ),
+                )
+                .into();
             }
             s.reindex(cf, &iupd, Some(&body));
             let mut position = Position {
@@ -360,12 +329,12 @@ impl GpdSimulator {
         api: Version,
         cf: &str,
         iupd: &str,
-        request: &Request,
+        call: &Call<'_>,
         query: &HashMap<String, String>,
         grant: &Grant,
         now: OffsetDateTime,
-    ) -> ResponseTemplate {
-        let body = match api.parse(&request.body, now, false) {
+    ) -> Reply {
+        let body = match api.parse(call.body(), now, false) {
             Ok(body) => body,
             Err(problem) => return problem.into(),
         };
@@ -406,7 +375,7 @@ impl GpdSimulator {
         })
     }
 
-    fn read(&self, api: Version, cf: &str, iupd: &str, now: OffsetDateTime) -> ResponseTemplate {
+    fn read(&self, api: Version, cf: &str, iupd: &str, now: OffsetDateTime) -> Reply {
         self.with(
             |s| match s.positions.get_mut(cf).and_then(|p| p.get_mut(iupd)) {
                 Some(position) => {
@@ -418,7 +387,7 @@ impl GpdSimulator {
         )
     }
 
-    fn delete(&self, cf: &str, iupd: &str, now: OffsetDateTime) -> ResponseTemplate {
+    fn delete(&self, cf: &str, iupd: &str, now: OffsetDateTime) -> Reply {
         self.with(|s| {
             let Some(positions) = s.positions.get_mut(cf) else {
                 return problem(404, NOT_FOUND, format!("iupd {iupd}")).into();
@@ -437,11 +406,11 @@ impl GpdSimulator {
             }
             positions.remove(iupd);
             s.reindex(cf, iupd, None);
-            ResponseTemplate::new(200).set_body_json("OK")
+            Reply::new(200).json(&json!("OK"))
         })
     }
 
-    fn publish(&self, api: Version, cf: &str, iupd: &str, now: OffsetDateTime) -> ResponseTemplate {
+    fn publish(&self, api: Version, cf: &str, iupd: &str, now: OffsetDateTime) -> Reply {
         self.transition(api, cf, iupd, now, |position| {
             if position.status != "DRAFT" {
                 return Err(problem(
@@ -470,7 +439,7 @@ impl GpdSimulator {
         })
     }
 
-    fn invalidate(&self, cf: &str, iupd: &str, now: OffsetDateTime) -> ResponseTemplate {
+    fn invalidate(&self, cf: &str, iupd: &str, now: OffsetDateTime) -> Reply {
         self.transition(Version::V1, cf, iupd, now, |position| {
             if !matches!(position.status, "PUBLISHED" | "VALID") {
                 return Err(problem(
@@ -491,7 +460,7 @@ impl GpdSimulator {
         iupd: &str,
         now: OffsetDateTime,
         change: impl FnOnce(&mut Position) -> Result<(), Problem>,
-    ) -> ResponseTemplate {
+    ) -> Reply {
         self.with(|s| {
             let Some(position) = s.positions.get_mut(cf).and_then(|p| p.get_mut(iupd)) else {
                 return problem(404, NOT_FOUND, format!("iupd {iupd}")).into();
@@ -510,7 +479,7 @@ impl GpdSimulator {
         cf: &str,
         query: &HashMap<String, String>,
         now: OffsetDateTime,
-    ) -> ResponseTemplate {
+    ) -> Reply {
         let number =
             |name: &str, default: u64| query.get(name).map_or(Some(default), |v| v.parse().ok());
         let (Some(page), Some(limit)) = (number("page", 0), number("limit", 10)) else {
@@ -565,14 +534,14 @@ impl GpdSimulator {
             }
             let total = matching.len() as u64;
             let items: Vec<Value> = matching.into_iter().skip((page * limit) as usize).take(limit as usize).collect();
-            ResponseTemplate::new(200).set_body_json(json!({
+            Reply::new(200).json(&json!({
                 "payment_position_list": items,
                 "page_info": { "page": page, "limit": limit, "items_found": total, "total_pages": total.div_ceil(limit) },
             }))
         })
     }
 
-    fn list_receipts(&self, cf: &str, query: &HashMap<String, String>) -> ResponseTemplate {
+    fn list_receipts(&self, cf: &str, query: &HashMap<String, String>) -> Reply {
         let page: usize = query
             .get("pageNum")
             .and_then(|v| v.parse().ok())
@@ -597,7 +566,7 @@ impl GpdSimulator {
                 .take(size)
                 .map(|r| json!({ "organizationFiscalCode": cf, "iuv": r.iuv, "debtor": r.debtor, "paymentDateTime": format_time(r.paid_at) }))
                 .collect();
-            ResponseTemplate::new(200).set_body_json(json!({
+            Reply::new(200).json(&json!({
                 "currentPageNumber": page,
                 "length": results.len(),
                 "totalPages": all.len().div_ceil(size),
@@ -606,10 +575,10 @@ impl GpdSimulator {
         })
     }
 
-    fn receipt(&self, cf: &str, iuv: &str) -> ResponseTemplate {
+    fn receipt(&self, cf: &str, iuv: &str) -> Reply {
         self.with(|s| match s.receipts.get(cf).and_then(|r| r.get(iuv)) {
             Some(receipt) => {
-                ResponseTemplate::new(200).set_body_raw(receipt.xml.clone(), "application/xml")
+                Reply::new(200).raw(receipt.xml.clone(), "application/xml")
             }
             None => problem(
                 404,
@@ -620,21 +589,10 @@ impl GpdSimulator {
         })
     }
 
-    /// `POST /__control/gpd/organizations/{cf}/paymentoptions/{nav}/pay`
-    fn control(
-        &self,
-        method: &str,
-        rest: &str,
-        request: &Request,
-        now: OffsetDateTime,
-    ) -> ResponseTemplate {
-        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-        let ("POST", ["organizations", cf, "paymentoptions", nav, "pay"]) =
-            (method, segments.as_slice())
-        else {
-            return problem(404, "Not Found", "unknown control path").into();
-        };
-        let psp = serde_json::from_slice::<Value>(&request.body)
+    /// `POST /__control/gpd/organizations/{cf}/paymentoptions/{nav}/pay`:
+    /// a citizen pays, through a PSP named by `pspCompany` in the body.
+    fn control_pay(&self, call: &Call<'_>, params: &Params<'_>) -> Reply {
+        let psp = serde_json::from_slice::<Value>(call.body())
             .ok()
             .and_then(|b| {
                 b.get("pspCompany")
@@ -642,10 +600,19 @@ impl GpdSimulator {
                     .map(str::to_owned)
             })
             .unwrap_or_else(|| "Simulated PSP".to_owned());
-        self.pay(cf, nav, &psp, now)
+        self.pay(params.get("cf"), params.get("nav"), &psp, self.clock.now())
     }
 
-    fn pay(&self, cf: &str, nav: &str, psp: &str, now: OffsetDateTime) -> ResponseTemplate {
+    /// Forgets every position and receipt; keys stay.
+    pub fn reset(&self) {
+        self.with(|s| {
+            s.positions.clear();
+            s.receipts.clear();
+            s.iuvs.clear();
+        });
+    }
+
+    fn pay(&self, cf: &str, nav: &str, psp: &str, now: OffsetDateTime) -> Reply {
         self.with(|s| {
             let State {
                 positions,
@@ -709,33 +676,92 @@ impl GpdSimulator {
                     xml,
                 },
             );
-            ResponseTemplate::new(200)
-                .set_body_json(json!({ "receiptId": receipt_id, "status": position.status }))
+            Reply::new(200)
+                .json(&json!({ "receiptId": receipt_id, "status": position.status }))
         })
     }
 }
 
-impl Respond for GpdSimulator {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let is_control = request.url.path().starts_with(CONTROL_PATH);
-        let fault = if is_control { None } else { self.faults.draw() };
-        let response = match fault {
-            Some(Fault::Throttle) => ResponseTemplate::new(429)
-                .insert_header("Retry-After", "1")
-                .set_body_json(json!({ "statusCode": 429, "message": "Rate limit is exceeded. Try again in 1 seconds." })),
-            Some(Fault::ServerError) => problem(503, "Service Unavailable", "simulated failure").into(),
-            Some(Fault::LoseResponse) => return self.handle(request).set_delay(LOST_RESPONSE_DELAY),
-            None => self.handle(request),
-        };
-        self.faults.delay(response)
-    }
-}
+/// The production paths of GPD's two services, then the control API.
+static ROUTES: &[Route<GpdSimulator>] = &[
+    Route { method: "POST", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions",
+        handler: Handler::Api(|s, g, c, p| Ok(s.create(Version::V1, p.get("cf"), c, &c.query(), g, s.clock.now()))) },
+    Route { method: "GET", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions",
+        handler: Handler::Api(|s, _, c, p| Ok(s.list(Version::V1, p.get("cf"), &c.query(), s.clock.now()))) },
+    Route { method: "GET", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, _, _, p| Ok(s.read(Version::V1, p.get("cf"), p.get("iupd"), s.clock.now()))) },
+    Route { method: "PUT", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, g, c, p| Ok(s.update(Version::V1, p.get("cf"), p.get("iupd"), c, &c.query(), g, s.clock.now()))) },
+    Route { method: "DELETE", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, _, _, p| Ok(s.delete(p.get("cf"), p.get("iupd"), s.clock.now()))) },
+    Route { method: "POST", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}/publish",
+        handler: Handler::Api(|s, _, _, p| Ok(s.publish(Version::V1, p.get("cf"), p.get("iupd"), s.clock.now()))) },
+    Route { method: "POST", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}/invalidate",
+        handler: Handler::Api(|s, _, _, p| Ok(s.invalidate(p.get("cf"), p.get("iupd"), s.clock.now()))) },
+    // v3: installment plans; no invalidate.
+    Route { method: "POST", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions",
+        handler: Handler::Api(|s, g, c, p| Ok(s.create(Version::V3, p.get("cf"), c, &c.query(), g, s.clock.now()))) },
+    Route { method: "GET", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions",
+        handler: Handler::Api(|s, _, c, p| Ok(s.list(Version::V3, p.get("cf"), &c.query(), s.clock.now()))) },
+    Route { method: "GET", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, _, _, p| Ok(s.read(Version::V3, p.get("cf"), p.get("iupd"), s.clock.now()))) },
+    Route { method: "PUT", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, g, c, p| Ok(s.update(Version::V3, p.get("cf"), p.get("iupd"), c, &c.query(), g, s.clock.now()))) },
+    Route { method: "DELETE", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, _, _, p| Ok(s.delete(p.get("cf"), p.get("iupd"), s.clock.now()))) },
+    Route { method: "POST", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}/publish",
+        handler: Handler::Api(|s, _, _, p| Ok(s.publish(Version::V3, p.get("cf"), p.get("iupd"), s.clock.now()))) },
+    Route { method: "GET", path: "/gpd/payments-receipts-service/v1/payments/{cf}/receipts",
+        handler: Handler::Api(|s, _, c, p| Ok(s.list_receipts(p.get("cf"), &c.query()))) },
+    Route { method: "GET", path: "/gpd/payments-receipts-service/v1/payments/{cf}/receipts/{iuv}",
+        handler: Handler::Api(|s, _, _, p| Ok(s.receipt(p.get("cf"), p.get("iuv")))) },
+    Route { method: "POST", path: "/__control/gpd/organizations/{cf}/paymentoptions/{nav}/pay",
+        handler: Handler::Control(|s, c, p| Ok(s.control_pay(c, p))) },
+    Route { method: "POST", path: "/__control/gpd/reset",
+        handler: Handler::Control(|s, _, _| { s.reset(); Ok(Reply::new(204)) }) },
+];
 
-fn unauthorized(which: &str) -> ResponseTemplate {
-    ResponseTemplate::new(401).set_body_json(json!({
-        "statusCode": 401,
-        "message": format!("Access denied due to {which} subscription key. Make sure to include subscription key when making requests to an API."),
-    }))
+impl Platform for GpdSimulator {
+    type Caller = Grant;
+
+    const CONTROL: &'static str = "/__control/gpd";
+
+    fn routes() -> &'static [Route<Self>] {
+        ROUTES
+    }
+
+    fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// APIM's key check, then the creditors the key may act for.
+    fn admit(&self, call: &Call<'_>, params: &Params<'_>) -> Result<Grant, Reply> {
+        let key = apim::subscription_key(call)?;
+        let grant = self
+            .with(|s| s.grants.get(key).cloned())
+            .ok_or_else(apim::invalid_key)?;
+        if !grant.creditors.iter().any(|c| c == params.get("cf")) {
+            return Err(problem(
+                403,
+                "Forbidden",
+                "the subscription key may not act for this creditor",
+            )
+            .into());
+        }
+        Ok(grant)
+    }
+
+    fn not_found(&self) -> Reply {
+        apim::not_found()
+    }
+
+    fn throttled(&self) -> Reply {
+        apim::throttled(1, "retry-after")
+    }
+
+    fn unavailable(&self) -> Reply {
+        problem(503, "Service Unavailable", "simulated failure").into()
+    }
 }
 
 fn publish_now(position: &mut Position, now: OffsetDateTime) {

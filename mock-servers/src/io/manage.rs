@@ -4,11 +4,10 @@
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
-use wiremock::{Request, ResponseTemplate};
+use super::{Admitted, IoSimulator, SANDBOX_FISCAL_CODE, Service, problem};
+use crate::kit::{Call, Outcome, Params, Reply};
 
-use super::{IoSimulator, SANDBOX_FISCAL_CODE, Service, problem};
-
-fn not_found() -> ResponseTemplate {
+fn not_found() -> Reply {
     problem(
         404,
         "Not Found",
@@ -16,17 +15,17 @@ fn not_found() -> ResponseTemplate {
     )
 }
 
-fn conflict(detail: &str) -> ResponseTemplate {
+fn conflict(detail: &str) -> Reply {
     problem(409, "Conflict", detail)
 }
 
 /// A 400 for a bad service payload, boxed for `Result`s.
-fn bad_payload(status: u16, title: &str, detail: &str) -> Box<ResponseTemplate> {
+fn bad_payload(status: u16, title: &str, detail: &str) -> Box<Reply> {
     Box::new(problem(status, title, detail))
 }
 
 /// The required fields of `CmsServicePayload`, and the sandbox code added.
-fn payload(body: &[u8]) -> Result<Map<String, Value>, Box<ResponseTemplate>> {
+fn payload(body: &[u8]) -> Result<Map<String, Value>, Box<Reply>> {
     let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(body) else {
         return Err(bad_payload(
             400,
@@ -74,40 +73,40 @@ fn view(id: &str, service: &Service) -> Value {
 }
 
 impl IoSimulator {
-    pub(super) fn manage(
+    /// Runs `action` on the service `{id}` of the calling institution (IO's
+    /// 404 for another institution's or a deleted one).
+    pub(super) fn on_service(
         &self,
-        institution: &str,
-        method: &str,
-        segments: &[&str],
-        request: &Request,
-        now: OffsetDateTime,
-    ) -> ResponseTemplate {
-        match (method, segments) {
-            ("POST", ["services"]) => self.create_service(institution, &request.body, now),
-            ("GET", ["services"]) => self.list_services(institution, request),
-            (_, ["services", id, rest @ ..]) => self.with(|s| {
-                let owned = s.services.get(*id).is_some_and(|svc| {
-                    svc.institution == institution && svc.lifecycle != "deleted"
-                });
-                if !owned {
-                    return not_found();
-                }
-                let fresh = (Self::fresh_id(s, now), Self::fresh_id(s, now));
-                let Some(service) = s.services.get_mut(*id) else {
-                    return not_found();
-                };
-                service_action(id, service, method, rest, &request.body, fresh)
-            }),
-            _ => super::gateway(404, "Resource not found"),
-        }
+        admitted: &Admitted,
+        call: &Call<'_>,
+        params: &Params<'_>,
+        action: ServiceAction,
+    ) -> Outcome {
+        let institution = admitted.institution()?;
+        let id = params.get("id");
+        let now = self.clock.now();
+        Ok(self.with(|s| {
+            let owned = s
+                .services
+                .get(id)
+                .is_some_and(|svc| svc.institution == institution && svc.lifecycle != "deleted");
+            if !owned {
+                return not_found();
+            }
+            let fresh = Self::fresh_id(s, now);
+            let Some(service) = s.services.get_mut(id) else {
+                return not_found();
+            };
+            action(&mut Target { id, service, params, fresh }, call.body())
+        }))
     }
 
-    fn create_service(
+    pub(super) fn create_service(
         &self,
         institution: &str,
         body: &[u8],
         now: OffsetDateTime,
-    ) -> ResponseTemplate {
+    ) -> Reply {
         let body = match payload(body) {
             Ok(body) => body,
             Err(response) => return *response,
@@ -124,15 +123,14 @@ impl IoSimulator {
                 keys,
                 payee_allowed: false,
             };
-            let response = ResponseTemplate::new(201).set_body_json(view(&id, &service));
+            let response = Reply::new(201).json(&view(&id, &service));
             s.services.insert(id, service);
             response
         })
     }
 
-    fn list_services(&self, institution: &str, request: &Request) -> ResponseTemplate {
-        let query: std::collections::HashMap<String, String> =
-            request.url.query_pairs().into_owned().collect();
+    pub(super) fn list_services(&self, institution: &str, call: &Call<'_>) -> Reply {
+        let query = call.query();
         let limit: usize = query
             .get("limit")
             .and_then(|v| v.parse().ok())
@@ -150,96 +148,124 @@ impl IoSimulator {
             mine.sort_by_key(|(id, _)| (*id).clone());
             let count = mine.len();
             let value: Vec<Value> = mine.into_iter().skip(offset).take(limit).map(|(id, svc)| view(id, svc)).collect();
-            ResponseTemplate::new(200).set_body_json(json!({ "value": value, "pagination": { "offset": offset, "limit": limit, "count": count } }))
+            Reply::new(200).json(&json!({ "value": value, "pagination": { "offset": offset, "limit": limit, "count": count } }))
         })
     }
 }
 
-fn keys_body(service: &Service) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(json!({ "primary_key": service.keys.0, "secondary_key": service.keys.1 }))
+/// What a service route acts on.
+pub(super) struct Target<'t, 'a> {
+    id: &'t str,
+    service: &'t mut Service,
+    params: &'t Params<'a>,
+    /// A fresh id, for a regenerated key.
+    fresh: String,
 }
 
-fn service_action(
-    id: &str,
-    service: &mut Service,
-    method: &str,
-    rest: &[&str],
-    body: &[u8],
-    fresh: (String, String),
-) -> ResponseTemplate {
-    match (method, rest) {
-        ("GET", []) => ResponseTemplate::new(200).set_body_json(view(id, service)),
-        ("PUT", []) => {
-            if service.lifecycle == "submitted" {
-                return conflict("Service status is incompatible with update action");
-            }
-            match payload(body) {
-                Ok(body) => {
-                    service.body = body;
-                    service.lifecycle = "draft";
-                    ResponseTemplate::new(200).set_body_json(view(id, service))
-                }
-                Err(response) => *response,
-            }
+/// A route's work on one service: the target, the request body.
+pub(super) type ServiceAction = fn(&mut Target<'_, '_>, &[u8]) -> Reply;
+
+fn keys_body(service: &Service) -> Reply {
+    Reply::new(200)
+        .json(&json!({ "primary_key": service.keys.0, "secondary_key": service.keys.1 }))
+}
+
+/// `GET /manage/services/{id}`
+pub(super) fn get(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
+    Reply::new(200).json(&view(t.id, t.service))
+}
+
+/// `PUT /manage/services/{id}`: back to draft with the new payload.
+pub(super) fn update(t: &mut Target<'_, '_>, body: &[u8]) -> Reply {
+    if t.service.lifecycle == "submitted" {
+        return conflict("Service status is incompatible with update action");
+    }
+    match payload(body) {
+        Ok(body) => {
+            t.service.body = body;
+            t.service.lifecycle = "draft";
+            Reply::new(200).json(&view(t.id, t.service))
         }
-        ("DELETE", []) => {
-            service.lifecycle = "deleted";
-            ResponseTemplate::new(204)
+        Err(response) => *response,
+    }
+}
+
+/// `DELETE /manage/services/{id}`
+pub(super) fn delete(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
+    t.service.lifecycle = "deleted";
+    Reply::new(204)
+}
+
+/// `PUT /manage/services/{id}/review`
+pub(super) fn review(t: &mut Target<'_, '_>, body: &[u8]) -> Reply {
+    let auto_publish = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|b| b.get("auto_publish")?.as_bool());
+    let Some(auto_publish) = auto_publish else {
+        return problem(400, "Bad request", "auto_publish is required");
+    };
+    if t.service.lifecycle != "draft" {
+        return conflict("only a draft can be submitted for review");
+    }
+    t.service.lifecycle = "submitted";
+    t.service.auto_publish = auto_publish;
+    Reply::new(204)
+}
+
+/// `POST /manage/services/{id}/release`
+pub(super) fn release(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
+    if t.service.lifecycle != "approved" {
+        return conflict("only an approved service can be published");
+    }
+    t.service.publication = Some("published");
+    Reply::new(204)
+}
+
+/// `GET /manage/services/{id}/release`
+pub(super) fn get_release(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
+    match t.service.publication {
+        Some(status) => Reply::new(200).json(
+            &json!({ "id": t.id, "status": status, "name": t.service.body.get("name") }),
+        ),
+        None => not_found(),
+    }
+}
+
+/// `DELETE /manage/services/{id}/release`
+pub(super) fn unpublish(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
+    match t.service.publication {
+        Some(_) => {
+            t.service.publication = Some("unpublished");
+            Reply::new(204)
         }
-        ("PUT", ["review"]) => {
-            let auto_publish = serde_json::from_slice::<Value>(body)
-                .ok()
-                .and_then(|b| b.get("auto_publish")?.as_bool());
-            let Some(auto_publish) = auto_publish else {
-                return problem(400, "Bad request", "auto_publish is required");
-            };
-            if service.lifecycle != "draft" {
-                return conflict("only a draft can be submitted for review");
-            }
-            service.lifecycle = "submitted";
-            service.auto_publish = auto_publish;
-            ResponseTemplate::new(204)
-        }
-        ("POST", ["release"]) => {
-            if service.lifecycle != "approved" {
-                return conflict("only an approved service can be published");
-            }
-            service.publication = Some("published");
-            ResponseTemplate::new(204)
-        }
-        ("GET", ["release"]) => match service.publication {
-            Some(status) => ResponseTemplate::new(200).set_body_json(
-                json!({ "id": id, "status": status, "name": service.body.get("name") }),
-            ),
-            None => not_found(),
-        },
-        ("DELETE", ["release"]) => match service.publication {
-            Some(_) => {
-                service.publication = Some("unpublished");
-                ResponseTemplate::new(204)
-            }
-            None => not_found(),
-        },
-        ("GET", ["keys"]) => keys_body(service),
-        ("PUT", ["keys", which @ ("primary" | "secondary")]) => {
-            if *which == "primary" {
-                service.keys.0 = fresh.0;
-            } else {
-                service.keys.1 = fresh.1;
-            }
-            keys_body(service)
-        }
-        ("PUT", ["logo"]) => {
-            let logo = serde_json::from_slice::<Value>(body)
-                .ok()
-                .and_then(|b| b.get("logo")?.as_str().map(str::to_owned));
-            let png = logo.and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok());
-            match png {
-                Some(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") => ResponseTemplate::new(204),
-                _ => problem(400, "Bad request", "the logo is not a base64 PNG"),
-            }
-        }
-        _ => super::gateway(404, "Resource not found"),
+        None => not_found(),
+    }
+}
+
+/// `GET /manage/services/{id}/keys`
+pub(super) fn keys(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
+    keys_body(t.service)
+}
+
+/// `PUT /manage/services/{id}/keys/{primary|secondary}`
+pub(super) fn regenerate_key(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
+    let fresh = std::mem::take(&mut t.fresh);
+    match t.params.get("which") {
+        "primary" => t.service.keys.0 = fresh,
+        "secondary" => t.service.keys.1 = fresh,
+        _ => return crate::kit::apim::not_found(),
+    }
+    keys_body(t.service)
+}
+
+/// `PUT /manage/services/{id}/logo`: a base64 PNG.
+pub(super) fn logo(_: &mut Target<'_, '_>, body: &[u8]) -> Reply {
+    let logo = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|b| b.get("logo")?.as_str().map(str::to_owned));
+    let png = logo.and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok());
+    match png {
+        Some(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") => Reply::new(204),
+        _ => problem(400, "Bad request", "the logo is not a base64 PNG"),
     }
 }

@@ -2,14 +2,14 @@
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use wiremock::{Request, ResponseTemplate};
+use crate::kit::Reply;
 
 use super::{
     CitizenState, IoSimulator, Message, SANDBOX_FISCAL_CODE, State, format_time, is_io_fiscal_code,
     problem,
 };
 
-fn invalid(path: &str, detail: &str) -> ResponseTemplate {
+fn invalid(path: &str, detail: &str) -> Reply {
     problem(
         400,
         "Invalid message structure",
@@ -18,7 +18,7 @@ fn invalid(path: &str, detail: &str) -> ResponseTemplate {
 }
 
 /// The same refusal, boxed for `Result`s.
-fn reject(path: &str, detail: &str) -> Box<ResponseTemplate> {
+fn reject(path: &str, detail: &str) -> Box<Reply> {
     Box::new(invalid(path, detail))
 }
 
@@ -28,28 +28,7 @@ fn js_length(text: &str) -> usize {
 }
 
 impl IoSimulator {
-    pub(super) fn citizen_api(
-        &self,
-        service: &str,
-        method: &str,
-        segments: &[&str],
-        request: &Request,
-        now: OffsetDateTime,
-    ) -> ResponseTemplate {
-        match (method, segments) {
-            ("POST", ["profiles"]) => self.profile(service, &request.body),
-            ("POST", ["messages"]) => self.submit(service, &request.body, now),
-            ("POST", ["messages", _]) => problem(
-                400,
-                "Bad parameters",
-                "The fiscal_code must be specified in the path or in the payload but not in both",
-            ),
-            ("GET", ["messages", fiscal_code, id]) => self.read(service, fiscal_code, id, now),
-            _ => super::gateway(404, "Resource not found"),
-        }
-    }
-
-    fn profile(&self, service: &str, body: &[u8]) -> ResponseTemplate {
+    pub(super) fn profile(&self, service: &str, body: &[u8]) -> Reply {
         let code = serde_json::from_slice::<Value>(body)
             .ok()
             .and_then(|b| b.get("fiscal_code")?.as_str().map(str::to_owned));
@@ -57,19 +36,19 @@ impl IoSimulator {
             return invalid("fiscal_code", "FiscalCode");
         };
         self.with(|s| {
-            let Some(svc) = s.services.get(service) else { return super::gateway(401, "Access denied due to invalid subscription key.") };
+            let Some(svc) = s.services.get(service) else { return crate::kit::apim::invalid_key() };
             if svc.in_sandbox() && !svc.authorized(&code) {
                 return problem(403, "Recipient forbidden", "You are not allowed to issue requests for the recipient.");
             }
             match citizen_state(s, &code) {
                 (CitizenState::NotRegistered | CitizenState::InboxOff, _) => problem(404, "Profile not found", "The profile you requested was not found in the system."),
-                (CitizenState::Allowed, blocked) => ResponseTemplate::new(200)
-                    .set_body_json(json!({ "sender_allowed": !blocked.contains(&service.to_owned()), "preferred_languages": ["it_IT"] })),
+                (CitizenState::Allowed, blocked) => Reply::new(200)
+                    .json(&json!({ "sender_allowed": !blocked.contains(&service.to_owned()), "preferred_languages": ["it_IT"] })),
             }
         })
     }
 
-    fn submit(&self, service: &str, body: &[u8], now: OffsetDateTime) -> ResponseTemplate {
+    pub(super) fn submit(&self, service: &str, body: &[u8], now: OffsetDateTime) -> Reply {
         let Ok(message @ Value::Object(_)) = serde_json::from_slice::<Value>(body) else {
             return invalid("", "NewMessage");
         };
@@ -88,7 +67,7 @@ impl IoSimulator {
             return *response;
         }
         self.with(|s| {
-            let Some(svc) = s.services.get(service) else { return super::gateway(401, "Access denied due to invalid subscription key.") };
+            let Some(svc) = s.services.get(service) else { return crate::kit::apim::invalid_key() };
             if message.pointer("/content/payment_data/payee").is_some() && !svc.payee_allowed {
                 return problem(403, "You are not allowed here", "You do not have enough permissions to send a payment message with payee");
             }
@@ -110,20 +89,20 @@ impl IoSimulator {
             };
             let id = Self::fresh_id(s, now);
             let stored = Message { service: service.to_owned(), fiscal_code: code.clone(), created_at: now, body: message, final_status, polls: 0 };
-            s.messages.insert(id.clone(), stored);
-            ResponseTemplate::new(201)
-                .insert_header("location", format!("/api/v1/messages/{code}/{id}").as_str())
-                .set_body_json(json!({ "id": id }))
+            s.remember(id.clone(), stored);
+            Reply::new(201)
+                .header("location", format!("/api/v1/messages/{code}/{id}").as_str())
+                .json(&json!({ "id": id }))
         })
     }
 
-    fn read(
+    pub(super) fn read(
         &self,
         service: &str,
         fiscal_code: &str,
         id: &str,
         now: OffsetDateTime,
-    ) -> ResponseTemplate {
+    ) -> Reply {
         let lifecycle = self.with_settings(|s| s.lifecycle);
         self.with(|s| {
             let Some(message) = s.messages.get_mut(id).filter(|m| m.fiscal_code == fiscal_code) else {
@@ -148,7 +127,7 @@ impl IoSimulator {
             {
                 target.insert("content".into(), content.clone());
             }
-            ResponseTemplate::new(200).set_body_json(json!({ "message": stored, "status": status }))
+            Reply::new(200).json(&json!({ "message": stored, "status": status }))
         })
     }
 }
@@ -167,7 +146,7 @@ fn citizen_state(state: &State, code: &str) -> (CitizenState, Vec<String>) {
 }
 
 /// IO's `NewMessage` decoding, in the order the server checks.
-fn check_message(message: &Value, code: &str) -> Result<(), Box<ResponseTemplate>> {
+fn check_message(message: &Value, code: &str) -> Result<(), Box<Reply>> {
     if !is_io_fiscal_code(code) {
         return Err(reject("fiscal_code", "FiscalCode"));
     }

@@ -45,18 +45,19 @@ use std::time::Duration;
 use abilita_core::Clock;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use wiremock::matchers::path_regex;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::MockServer;
 
 use crate::Faults;
-use crate::faults::{Fault, LOST_RESPONSE_DELAY};
+use crate::kit::{Call, Handler, Params, Platform, Reply, Route, apim, problem_body};
 
 /// The path prefix of IO's API.
 pub const IO_PATH: &str = "/api/v1";
-const CONTROL_PATH: &str = "/__control/io";
-const KEY_HEADER: &str = "ocp-apim-subscription-key";
 /// IO's sandbox recipient.
 pub const SANDBOX_FISCAL_CODE: &str = "AAAAAA00A00A000A";
+/// How many messages the simulator keeps by default; beyond, the oldest
+/// are forgotten (their `GET` answers 404), so a long run's memory stays
+/// bounded. IO itself keeps messages for years; no test reads that far back.
+pub const DEFAULT_MAX_MESSAGES: usize = 100_000;
 
 /// Whether a citizen can receive messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,8 +187,24 @@ struct State {
     citizens: HashMap<String, Citizen>,
     default_citizen: CitizenState,
     messages: HashMap<String, Message>,
+    /// Message ids, oldest first: the order they are forgotten in.
+    message_order: VecDeque<String>,
     windows: HashMap<String, VecDeque<OffsetDateTime>>,
     next_id: u64,
+    max_messages: usize,
+}
+
+impl State {
+    /// Stores a message, forgetting the oldest beyond the limit.
+    fn remember(&mut self, id: String, message: Message) {
+        self.messages.insert(id.clone(), message);
+        self.message_order.push_back(id);
+        while self.message_order.len() > self.max_messages {
+            if let Some(oldest) = self.message_order.pop_front() {
+                self.messages.remove(&oldest);
+            }
+        }
+    }
 }
 
 /// The IO simulator. Cheap to clone; clones share state.
@@ -225,14 +242,14 @@ impl Caller {
     }
 }
 
-pub(super) fn problem(status: u16, title: &str, detail: impl Into<String>) -> ResponseTemplate {
-    ResponseTemplate::new(status)
-        .insert_header("content-type", "application/problem+json")
-        .set_body_json(json!({ "title": title, "status": status, "detail": detail.into(), "type": "about:blank" }))
-}
-
-fn gateway(status: u16, message: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({ "statusCode": status, "message": message }))
+pub(super) fn problem(status: u16, title: &str, detail: impl Into<String>) -> Reply {
+    let mut body = problem_body(status, title, &detail.into());
+    if let Some(map) = body.as_object_mut() {
+        map.insert("type".into(), json!("about:blank"));
+    }
+    Reply::new(status)
+        .header("content-type", "application/problem+json")
+        .json(&body)
 }
 
 impl IoSimulator {
@@ -247,8 +264,10 @@ impl IoSimulator {
                 citizens: HashMap::new(),
                 default_citizen: CitizenState::NotRegistered,
                 messages: HashMap::new(),
+                message_order: VecDeque::new(),
                 windows: HashMap::new(),
                 next_id: 0,
+                max_messages: DEFAULT_MAX_MESSAGES,
             })),
             clock,
             faults: Arc::new(Faults::default()),
@@ -268,6 +287,11 @@ impl IoSimulator {
     /// The rate limit per institution (`None`: off).
     pub fn set_rate_limit(&self, limit: Option<(usize, Duration)>) {
         self.with_settings(|s| s.rate_limit = limit);
+    }
+
+    /// How many messages to keep ([`DEFAULT_MAX_MESSAGES`]); the oldest go first.
+    pub fn set_max_messages(&self, max: usize) {
+        self.with(|s| s.max_messages = max.max(1));
     }
 
     /// How messages settle.
@@ -375,11 +399,22 @@ impl IoSimulator {
 
     /// Serves the simulator on `server`, beside anything else mounted there.
     pub async fn mount(&self, server: &MockServer) {
-        Mock::given(path_regex(r"^/(api/v1|__control/io)/"))
-            .respond_with(self.clone())
-            .named("IO simulator")
-            .mount(server)
-            .await;
+        crate::kit::mount::mount(self, server, "IO simulator").await;
+    }
+
+    /// The routes served, as `(method, path pattern)`.
+    pub fn routes() -> impl Iterator<Item = (&'static str, String)> {
+        crate::kit::route::table::<Self>()
+    }
+
+    /// Forgets every message and the rate-limit windows; services, keys
+    /// and citizens stay.
+    pub fn reset(&self) {
+        self.with(|s| {
+            s.messages.clear();
+            s.message_order.clear();
+            s.windows.clear();
+        });
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -393,55 +428,6 @@ impl IoSimulator {
     fn fresh_id(state: &mut State, now: OffsetDateTime) -> String {
         state.next_id += 1;
         ulid(now, state.next_id)
-    }
-
-    fn handle(&self, request: &Request) -> ResponseTemplate {
-        let now = self.clock.now();
-        let path = request.url.path().to_owned();
-        if let Some(rest) = path.strip_prefix(CONTROL_PATH) {
-            return self.control(request.method.as_str(), rest, request, now);
-        }
-        let Some(key) = request
-            .headers
-            .get(KEY_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-        else {
-            return gateway(
-                401,
-                "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.",
-            );
-        };
-        let caller = self.with(|s| {
-            if let Some(institution) = s.manage_keys.get(&key) {
-                return Some(Caller::Manage(institution.clone()));
-            }
-            s.services
-                .iter()
-                .find(|(_, svc)| svc.keys.0 == key || svc.keys.1 == key)
-                .map(|(id, _)| Caller::Service(id.clone()))
-        });
-        let Some(caller) = caller else {
-            return gateway(
-                401,
-                "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.",
-            );
-        };
-        let (limited, remaining) = self.count_call(&caller, now);
-        let response = match limited {
-            Some(wait) => gateway(
-                429,
-                &format!("Rate limit is exceeded. Try again in {wait} seconds."),
-            )
-            .insert_header("x-rate-limit-retry-after", wait.to_string().as_str()),
-            None => self.route(&caller, request, &path, now),
-        };
-        match remaining {
-            Some(remaining) => {
-                response.insert_header("x-rate-limit-remaining", remaining.to_string().as_str())
-            }
-            None => response,
-        }
     }
 
     /// Counts a call in its institution's window: the wait in seconds when
@@ -469,96 +455,172 @@ impl IoSimulator {
         })
     }
 
-    fn route(
-        &self,
-        caller: &Caller,
-        request: &Request,
-        path: &str,
-        now: OffsetDateTime,
-    ) -> ResponseTemplate {
-        let Some(rest) = path.strip_prefix(IO_PATH) else {
-            return gateway(404, "Resource not found");
-        };
-        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-        let method = request.method.as_str();
-        match (caller, segments.first().copied()) {
-            (Caller::Manage(institution), Some("manage")) => self.manage(
-                institution,
-                method,
-                segments.get(1..).unwrap_or_default(),
-                request,
-                now,
-            ),
-            (Caller::Service(service), Some("profiles" | "messages")) => {
-                self.citizen_api(service, method, &segments, request, now)
-            }
-            (Caller::Manage(_), _) | (Caller::Service(_), Some("manage")) => problem(
-                403,
-                "You are not allowed here",
-                "You do not have enough permission to complete the operation you requested",
-            ),
-            _ => gateway(404, "Resource not found"),
+    /// `POST /__control/io/citizens`
+    fn control_citizens(&self, call: &Call<'_>) -> Reply {
+        match self.seed_citizens(&String::from_utf8_lossy(call.body())) {
+            Ok(count) => Reply::new(200).json(&json!({ "seeded": count })),
+            Err(detail) => problem(400, "Bad citizens", detail),
         }
     }
 
-    fn control(
-        &self,
-        method: &str,
-        rest: &str,
-        request: &Request,
-        now: OffsetDateTime,
-    ) -> ResponseTemplate {
-        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-        match (method, segments.as_slice()) {
-            ("POST", ["citizens"]) => match self
-                .seed_citizens(&String::from_utf8_lossy(&request.body))
-            {
-                Ok(count) => ResponseTemplate::new(200).set_body_json(json!({ "seeded": count })),
-                Err(detail) => problem(400, "Bad citizens", detail),
-            },
-            ("GET", ["messages"]) => {
-                let list: Vec<Value> = self.with(|s| {
-                    s.messages
-                        .iter()
-                        .map(|(id, m)| json!({ "id": id, "fiscal_code": m.fiscal_code, "service": m.service, "created_at": format_time(m.created_at), "content": m.body.get("content") }))
-                        .collect()
-                });
-                ResponseTemplate::new(200).set_body_json(list)
-            }
-            ("POST", ["services", id, "approve"]) => self.with(|s| match s.services.get_mut(*id) {
-                Some(service) if service.lifecycle == "submitted" => {
-                    service.lifecycle = "approved";
-                    if service.auto_publish {
-                        service.publication = Some("published");
-                    }
-                    ResponseTemplate::new(204)
+    /// `GET /__control/io/messages`
+    fn control_messages(&self) -> Reply {
+        let list: Vec<Value> = self.with(|s| {
+            s.message_order
+                .iter()
+                .filter_map(|id| s.messages.get(id).map(|m| (id, m)))
+                .map(|(id, m)| json!({ "id": id, "fiscal_code": m.fiscal_code, "service": m.service, "created_at": format_time(m.created_at), "content": m.body.get("content") }))
+                .collect()
+        });
+        Reply::new(200).json(&Value::Array(list))
+    }
+
+    /// `POST /__control/io/services/{id}/approve`
+    fn control_approve(&self, id: &str) -> Reply {
+        self.with(|s| match s.services.get_mut(id) {
+            Some(service) if service.lifecycle == "submitted" => {
+                service.lifecycle = "approved";
+                if service.auto_publish {
+                    service.publication = Some("published");
                 }
-                Some(_) => problem(409, "Conflict", "only a submitted service can be approved"),
-                None => problem(404, "Not found", "no such service"),
-            }),
-            _ => {
-                let _ = now;
-                problem(404, "Not found", "unknown control path")
+                Reply::new(204)
             }
+            Some(_) => problem(409, "Conflict", "only a submitted service can be approved"),
+            None => problem(404, "Not found", "no such service"),
+        })
+    }
+}
+
+/// A caller APIM let through, and the calls its institution has left.
+pub(crate) struct Admitted {
+    caller: Caller,
+    remaining: Option<usize>,
+}
+
+impl Admitted {
+    /// The service calling, or IO's 403 for the manage key.
+    fn service(&self) -> Result<&str, Reply> {
+        match &self.caller {
+            Caller::Service(id) => Ok(id),
+            Caller::Manage(_) => Err(forbidden()),
+        }
+    }
+
+    /// The institution managing its services, or IO's 403 for a service key.
+    fn institution(&self) -> Result<&str, Reply> {
+        match &self.caller {
+            Caller::Manage(institution) => Ok(institution),
+            Caller::Service(_) => Err(forbidden()),
         }
     }
 }
 
-impl Respond for IoSimulator {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let is_control = request.url.path().starts_with(CONTROL_PATH);
-        let response = match if is_control { None } else { self.faults.draw() } {
-            Some(Fault::Throttle) => {
-                gateway(429, "Rate limit is exceeded. Try again in 1 seconds.")
-                    .insert_header("x-rate-limit-retry-after", "1")
-            }
-            Some(Fault::ServerError) => problem(503, "Service Unavailable", "simulated failure"),
-            Some(Fault::LoseResponse) => {
-                return self.handle(request).set_delay(LOST_RESPONSE_DELAY);
-            }
-            None => self.handle(request),
-        };
-        self.faults.delay(response)
+fn forbidden() -> Reply {
+    problem(
+        403,
+        "You are not allowed here",
+        "You do not have enough permission to complete the operation you requested",
+    )
+}
+
+/// IO's API under `/api/v1`, then the control API.
+static ROUTES: &[Route<IoSimulator>] = &[
+    Route { method: "POST", path: "/api/v1/profiles",
+        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.profile(a.service()?, c.body()))) },
+    Route { method: "POST", path: "/api/v1/messages",
+        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.submit(a.service()?, c.body(), s.clock.now()))) },
+    Route { method: "POST", path: "/api/v1/messages/{fiscal_code}",
+        handler: Handler::Api(|_, a: &Admitted, _, _| {
+            a.service()?;
+            Err(problem(400, "Bad parameters", "The fiscal_code must be specified in the path or in the payload but not in both"))
+        }) },
+    Route { method: "GET", path: "/api/v1/messages/{fiscal_code}/{id}",
+        handler: Handler::Api(|s, a: &Admitted, _, p| Ok(s.read(a.service()?, p.get("fiscal_code"), p.get("id"), s.clock.now()))) },
+    Route { method: "POST", path: "/api/v1/manage/services",
+        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.create_service(a.institution()?, c.body(), s.clock.now()))) },
+    Route { method: "GET", path: "/api/v1/manage/services",
+        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.list_services(a.institution()?, c))) },
+    Route { method: "GET", path: "/api/v1/manage/services/{id}",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::get)) },
+    Route { method: "PUT", path: "/api/v1/manage/services/{id}",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::update)) },
+    Route { method: "DELETE", path: "/api/v1/manage/services/{id}",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::delete)) },
+    Route { method: "PUT", path: "/api/v1/manage/services/{id}/review",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::review)) },
+    Route { method: "POST", path: "/api/v1/manage/services/{id}/release",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::release)) },
+    Route { method: "GET", path: "/api/v1/manage/services/{id}/release",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::get_release)) },
+    Route { method: "DELETE", path: "/api/v1/manage/services/{id}/release",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::unpublish)) },
+    Route { method: "GET", path: "/api/v1/manage/services/{id}/keys",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::keys)) },
+    Route { method: "PUT", path: "/api/v1/manage/services/{id}/keys/{which}",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::regenerate_key)) },
+    Route { method: "PUT", path: "/api/v1/manage/services/{id}/logo",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::logo)) },
+    Route { method: "POST", path: "/__control/io/citizens",
+        handler: Handler::Control(|s, c, _| Ok(s.control_citizens(c))) },
+    Route { method: "GET", path: "/__control/io/messages",
+        handler: Handler::Control(|s, _, _| Ok(s.control_messages())) },
+    Route { method: "POST", path: "/__control/io/services/{id}/approve",
+        handler: Handler::Control(|s, _, p| Ok(s.control_approve(p.get("id")))) },
+    Route { method: "POST", path: "/__control/io/reset",
+        handler: Handler::Control(|s, _, _| { s.reset(); Ok(Reply::new(204)) }) },
+];
+
+impl Platform for IoSimulator {
+    type Caller = Admitted;
+
+    const CONTROL: &'static str = "/__control/io";
+
+    fn routes() -> &'static [Route<Self>] {
+        ROUTES
+    }
+
+    fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// APIM's key check, then the institution's rate limit.
+    fn admit(&self, call: &Call<'_>, _: &Params<'_>) -> Result<Admitted, Reply> {
+        let key = apim::subscription_key(call)?;
+        let caller = self
+            .with(|s| {
+                if let Some(institution) = s.manage_keys.get(key) {
+                    return Some(Caller::Manage(institution.clone()));
+                }
+                s.services
+                    .iter()
+                    .find(|(_, svc)| svc.keys.0 == key || svc.keys.1 == key)
+                    .map(|(id, _)| Caller::Service(id.clone()))
+            })
+            .ok_or_else(apim::invalid_key)?;
+        match self.count_call(&caller, self.clock.now()) {
+            (Some(wait), _) => Err(apim::throttled(wait.unsigned_abs(), "x-rate-limit-retry-after")
+                .header("x-rate-limit-remaining", "0")),
+            (None, remaining) => Ok(Admitted { caller, remaining }),
+        }
+    }
+
+    fn finish(&self, admitted: &Admitted, reply: Reply) -> Reply {
+        match admitted.remaining {
+            Some(remaining) => reply.header("x-rate-limit-remaining", remaining.to_string()),
+            None => reply,
+        }
+    }
+
+    fn not_found(&self) -> Reply {
+        apim::not_found()
+    }
+
+    fn throttled(&self) -> Reply {
+        apim::throttled(1, "x-rate-limit-retry-after")
+    }
+
+    fn unavailable(&self) -> Reply {
+        problem(503, "Service Unavailable", "simulated failure")
     }
 }
 

@@ -1,0 +1,47 @@
+//! Azure API Management, the gateway in front of GPD and App IO: its
+//! subscription keys and the bodies of its own refusals (`{"statusCode",
+//! "message"}`, not a ProblemJson), as the platforms' gateways send them.
+
+use serde_json::json;
+
+use super::{Call, Reply};
+
+/// The header APIM reads the key from.
+const KEY_HEADER: &str = "ocp-apim-subscription-key";
+
+/// A refusal by the gateway itself.
+pub(crate) fn gateway(status: u16, message: &str) -> Reply {
+    Reply::new(status).json(&json!({ "statusCode": status, "message": message }))
+}
+
+/// The subscription key of `call`, or APIM's 401 for a missing one.
+pub(crate) fn subscription_key<'a>(call: &Call<'a>) -> Result<&'a str, Reply> {
+    call.header(KEY_HEADER).ok_or_else(|| {
+        gateway(
+            401,
+            "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.",
+        )
+    })
+}
+
+/// APIM's 401 for a key it does not know.
+pub(crate) fn invalid_key() -> Reply {
+    gateway(
+        401,
+        "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.",
+    )
+}
+
+/// APIM's 429, with the wait in seconds in the header the platform uses.
+pub(crate) fn throttled(wait_seconds: u64, retry_header: &str) -> Reply {
+    gateway(
+        429,
+        &format!("Rate limit is exceeded. Try again in {wait_seconds} seconds."),
+    )
+    .header(retry_header, wait_seconds.to_string())
+}
+
+/// APIM's 404 for a path no API or operation has.
+pub(crate) fn not_found() -> Reply {
+    gateway(404, "Resource not found")
+}
