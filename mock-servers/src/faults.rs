@@ -102,8 +102,13 @@ impl Faults {
         let throttle = fields.get("throttle_next").map(count);
         let lose = fields.get("lose_next").map(count);
         if let Some(unknown) = fields.keys().find(|k| {
-            !["server_error_share", "latency_ms", "throttle_next", "lose_next"]
-                .contains(&k.as_str())
+            ![
+                "server_error_share",
+                "latency_ms",
+                "throttle_next",
+                "lose_next",
+            ]
+            .contains(&k.as_str())
         }) {
             return bad_faults(&format!("unknown setting {unknown}"));
         }

@@ -8,7 +8,8 @@
 //!   [`wiremock::MockServer`] and point a client at the server's URI;
 //! - **as a program**, for pipelines in any language: `cargo run -p
 //!   abilita-mock` serves every simulator on fixed loopback ports, prints the
-//!   base URLs, and answers `GET /health` on each.
+//!   base URLs, and answers `GET /health` on each. [`Simulators::start`]
+//!   serves them the same way from Rust.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -29,9 +30,19 @@
 //! free loopback ports and hands out the settings that point every abilita
 //! client at them.
 //!
-//! Limits: wiremock keeps every request a mock matched (about 6 KB each),
-//! so a simulator's memory grows with the requests it serves: fine for tests
-//! and CI runs, not for soak tests.
+//! Both ways run the same code: each simulator's route table decides what
+//! it serves, and the program's `hyper` server ([`server`]) keeps nothing of
+//! a request once answered, so its memory stays flat under load (the
+//! README has the figures). wiremock itself keeps every request a mock
+//! matched: fine for a test, which is why the program does not use it.
+//!
+//! State that requests create is bounded: GPD holds at most
+//! [`gpd::DEFAULT_MAX_POSITIONS`] positions (creation beyond answers 507),
+//! IO the latest [`io::DEFAULT_MAX_MESSAGES`] messages, PDND + ANPR only the
+//! tokens still alive and today's call counts; `POST
+//! /__control/{gpd,io,anpr}/reset` forgets it. Every simulator takes
+//! `POST /__control/{gpd,io,anpr}/faults` (`server_error_share`,
+//! `latency_ms`, `throttle_next`, `lose_next`).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -169,7 +169,10 @@ async fn connection(stream: TcpStream, app: Arc<dyn App>, mut stopped: watch::Re
 async fn respond(app: &dyn App, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
     let Ok(body) = Limited::new(body, MAX_BODY).collect().await else {
-        return response(&Reply::new(413).json(&json!({ "detail": "the body is too large or broken" })), Bytes::new());
+        return response(
+            &Reply::new(413).json(&json!({ "detail": "the body is too large or broken" })),
+            Bytes::new(),
+        );
     };
     let body = body.to_bytes();
     let reply = if parts.method == http::Method::GET && parts.uri.path() == "/health" {
@@ -193,8 +196,8 @@ async fn respond(app: &dyn App, request: hyper::Request<Incoming>) -> hyper::Res
 
 fn response(reply: &Reply, body: Bytes) -> hyper::Response<Full<Bytes>> {
     let mut response = hyper::Response::new(Full::new(body));
-    *response.status_mut() =
-        http::StatusCode::from_u16(reply.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() = http::StatusCode::from_u16(reply.status())
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in reply.headers() {
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(name.as_bytes()),

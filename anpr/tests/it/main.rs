@@ -74,7 +74,9 @@ pub(crate) async fn harness_with_skew(behind: time::Duration) -> Harness {
         .register_client(CLIENT_ID, KID, CLIENT_PUB)
         .unwrap();
     for service in EService::ALL {
-        simulator.approve_purpose(KID, &purpose(service), service.code());
+        simulator
+            .approve_purpose(KID, &purpose(service), service.code())
+            .unwrap();
     }
     simulator.mount(&server).await;
     Harness {

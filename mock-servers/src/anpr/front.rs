@@ -1,9 +1,9 @@
 //! The GovWay front of ANPR (ModI checks), then ANPR's E002 services.
 
-use base64::Engine as _;
-use serde_json::{Value, json};
 use super::{AnprSimulator, Token, govway, header_of, verify};
 use crate::kit::{Call, Reply};
+use base64::Engine as _;
+use serde_json::{Value, json};
 
 /// The e-services the simulator answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -323,8 +323,7 @@ impl AnprSimulator {
             quota.is_some_and(|q| *used > q)
         });
         if over_quota {
-            return Reply::new(429)
-                .json(&json!({ "idOperazioneANPR": id.to_string() }));
+            return Reply::new(429).json(&json!({ "idOperazioneANPR": id.to_string() }));
         }
         let (by_cf, key) = match (
             field("/criteriRicerca/codiceFiscale"),

@@ -262,7 +262,12 @@ impl AnprSimulator {
     ///
     /// # Errors
     /// An e-service the simulator does not serve, or a `kid` not registered.
-    pub fn approve_purpose(&self, kid: &str, purpose_id: &str, service: &str) -> Result<(), String> {
+    pub fn approve_purpose(
+        &self,
+        kid: &str,
+        purpose_id: &str,
+        service: &str,
+    ) -> Result<(), String> {
         let service = front::Service::from_code(service)
             .ok_or_else(|| format!("unknown e-service {service}"))?;
         self.with(|s| match s.clients.get_mut(kid) {
@@ -284,13 +289,12 @@ impl AnprSimulator {
         let (Some(client_id), Some(kid), Some(pem)) =
             (field("client_id"), field("kid"), field("public_key_pem"))
         else {
-            return Reply::new(400).json(&
-                serde_json::json!({ "detail": "client_id, kid and public_key_pem are required" }),
+            return Reply::new(400).json(
+                &serde_json::json!({ "detail": "client_id, kid and public_key_pem are required" }),
             );
         };
         if let Err(detail) = self.register_client(&client_id, &kid, &pem) {
-            return Reply::new(400)
-                .json(&serde_json::json!({ "detail": detail }));
+            return Reply::new(400).json(&serde_json::json!({ "detail": detail }));
         }
         let purposes = parsed
             .as_ref()
@@ -373,20 +377,40 @@ impl AnprSimulator {
     fn with_settings<T>(&self, f: impl FnOnce(&mut Settings) -> T) -> T {
         f(&mut crate::lock(&self.settings))
     }
-
 }
 
 /// PDND's token endpoint and key, the GovWay front of ANPR, the control API.
 static ROUTES: &[Route<AnprSimulator>] = &[
-    Route { method: "POST", path: TOKEN_PATH, handler: Handler::Api(|s, _, c, _| Ok(s.token(c))) },
-    Route { method: "GET", path: "/.well-known/jwks.json",
-        handler: Handler::Api(|_, _, _, _| Ok(Reply::new(200).raw(VOUCHER_JWKS, "application/json"))) },
-    Route { method: "POST", path: "/govway/rest/in/MinInternoPortaANPR-PDND/{service}/v1/anpr-service-e002",
-        handler: Handler::Api(|s, _, c, p| Ok(s.anpr(c, p.get("service")))) },
-    Route { method: "POST", path: "/__control/anpr/clients",
-        handler: Handler::Control(|s, c, _| Ok(s.register_from_json(c.body()))) },
-    Route { method: "POST", path: "/__control/anpr/reset",
-        handler: Handler::Control(|s, _, _| { s.reset(); Ok(Reply::new(204)) }) },
+    Route {
+        method: "POST",
+        path: TOKEN_PATH,
+        handler: Handler::Api(|s, _, c, _| Ok(s.token(c))),
+    },
+    Route {
+        method: "GET",
+        path: "/.well-known/jwks.json",
+        handler: Handler::Api(|_, _, _, _| {
+            Ok(Reply::new(200).raw(VOUCHER_JWKS, "application/json"))
+        }),
+    },
+    Route {
+        method: "POST",
+        path: "/govway/rest/in/MinInternoPortaANPR-PDND/{service}/v1/anpr-service-e002",
+        handler: Handler::Api(|s, _, c, p| Ok(s.anpr(c, p.get("service")))),
+    },
+    Route {
+        method: "POST",
+        path: "/__control/anpr/clients",
+        handler: Handler::Control(|s, c, _| Ok(s.register_from_json(c.body()))),
+    },
+    Route {
+        method: "POST",
+        path: "/__control/anpr/reset",
+        handler: Handler::Control(|s, _, _| {
+            s.reset();
+            Ok(Reply::new(204))
+        }),
+    },
 ];
 
 impl Platform for AnprSimulator {

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
+use crate::kit::{Call, Reply};
 use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Value, json};
-use crate::kit::{Call, Reply};
 
 use super::{ASSERTION_AUDIENCE, AnprSimulator, VOUCHER_KID, header_of, verify};
 

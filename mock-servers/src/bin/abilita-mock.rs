@@ -5,7 +5,8 @@
 //! abilita-mock [--host 127.0.0.1] [--gpd-port 18081] [--io-port 18082] [--anpr-port 18083]
 //!              [--key KEY] [--manage-key KEY] [--creditor CF]...
 //!              [--io-citizens FILE.json] [--io-default-citizen allowed|not_registered|inbox_off]
-//!              [--io-rate-limit COUNT/SECONDS|off] [--env-file PATH]
+//!              [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N]
+//!              [--gpd-max-positions N] [--env-file PATH]
 //! ```
 //!
 //! It prints one line per simulator, `NAME BASE_URL`, then `ready`. Each
@@ -17,7 +18,11 @@
 //! Citizens come from a JSON file (`[{"fiscal_code", "state"}]`) or the
 //! control API `POST /__control/io/citizens`. IO's rate limit per
 //! institution is 150 calls per 5 seconds, as on IO (`--io-rate-limit`
-//! changes it). PDND clients register with
+//! changes it). State that requests create is bounded: at most 100,000
+//! debt positions (`--gpd-max-positions`; beyond, creation answers 507) and
+//! the latest 100,000 IO messages (`--io-max-messages`); PDND and ANPR keep
+//! only the tokens still alive and today's call counts.
+//! `POST /__control/{gpd,io,anpr}/reset` forgets it all. PDND clients register with
 //! `POST /__control/anpr/clients` on the ANPR port; one is registered
 //! already, approved for every e-service (`abilita_mock::SIMULATED_CLIENT_ID`).
 //! The ANPR subjects are ANPR's official UAT test subjects.
@@ -39,8 +44,8 @@ use std::time::Duration;
 
 use abilita_core::SystemClock;
 use abilita_mock::anpr::{ANPR_PREFIX_PATH, TOKEN_PATH};
-use abilita_mock::gpd::{DEBT_POSITIONS_PATH, RECEIPTS_PATH};
-use abilita_mock::io::{CitizenState, IO_PATH};
+use abilita_mock::gpd::{DEBT_POSITIONS_PATH, DEFAULT_MAX_POSITIONS, RECEIPTS_PATH};
+use abilita_mock::io::{CitizenState, DEFAULT_MAX_MESSAGES, IO_PATH};
 use abilita_mock::server::{
     DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, start_anpr, start_gpd, start_io,
 };
@@ -48,7 +53,7 @@ use abilita_mock::{register_simulated_client, settings_for, simulated_client_key
 
 const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-port PORT] [--anpr-port PORT] [--key KEY] [--manage-key KEY] \
                      [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off] \
-                     [--io-rate-limit COUNT/SECONDS|off] [--env-file PATH]";
+                     [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N] [--gpd-max-positions N] [--env-file PATH]";
 
 struct Options {
     host: IpAddr,
@@ -61,6 +66,8 @@ struct Options {
     io_citizens: Option<String>,
     io_default_citizen: CitizenState,
     io_rate_limit: Option<(usize, Duration)>,
+    io_max_messages: usize,
+    gpd_max_positions: usize,
     env_file: Option<String>,
 }
 
@@ -76,6 +83,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         io_citizens: None,
         io_default_citizen: CitizenState::NotRegistered,
         io_rate_limit: Some((150, Duration::from_secs(5))),
+        io_max_messages: DEFAULT_MAX_MESSAGES,
+        gpd_max_positions: DEFAULT_MAX_POSITIONS,
         env_file: None,
     };
     while let Some(flag) = args.next() {
@@ -100,6 +109,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--io-citizens" => options.io_citizens = Some(value()?),
             "--env-file" => options.env_file = Some(value()?),
             "--io-rate-limit" => options.io_rate_limit = rate_limit(&value()?)?,
+            "--io-max-messages" => {
+                options.io_max_messages = positive(&flag, &value()?)?;
+            }
+            "--gpd-max-positions" => {
+                options.gpd_max_positions = positive(&flag, &value()?)?;
+            }
             "--io-default-citizen" => {
                 options.io_default_citizen = match value()?.as_str() {
                     "allowed" => CitizenState::Allowed,
@@ -121,6 +136,14 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         options.creditors.push(DEFAULT_CREDITOR.to_owned());
     }
     Ok(options)
+}
+
+/// A count above zero.
+fn positive(flag: &str, text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{flag}: {text} is not a number above zero")),
+    }
 }
 
 /// `off`, or `COUNT/SECONDS` with both above zero.
@@ -161,6 +184,8 @@ async fn run(options: Options) -> Result<(), String> {
     .map_err(|e| format!("cannot serve IO on {io_address}: {e}"))?;
     io.simulator.set_default_citizen(options.io_default_citizen);
     io.simulator.set_rate_limit(options.io_rate_limit);
+    io.simulator.set_max_messages(options.io_max_messages);
+    gpd.simulator.set_max_positions(options.gpd_max_positions);
     if let Some(file) = &options.io_citizens {
         let json =
             std::fs::read_to_string(file).map_err(|e| format!("--io-citizens {file}: {e}"))?;

@@ -577,9 +577,7 @@ impl GpdSimulator {
 
     fn receipt(&self, cf: &str, iuv: &str) -> Reply {
         self.with(|s| match s.receipts.get(cf).and_then(|r| r.get(iuv)) {
-            Some(receipt) => {
-                Reply::new(200).raw(receipt.xml.clone(), "application/xml")
-            }
+            Some(receipt) => Reply::new(200).raw(receipt.xml.clone(), "application/xml"),
             None => problem(
                 404,
                 "Not found the receipt",
@@ -676,49 +674,140 @@ impl GpdSimulator {
                     xml,
                 },
             );
-            Reply::new(200)
-                .json(&json!({ "receiptId": receipt_id, "status": position.status }))
+            Reply::new(200).json(&json!({ "receiptId": receipt_id, "status": position.status }))
         })
     }
 }
 
 /// The production paths of GPD's two services, then the control API.
 static ROUTES: &[Route<GpdSimulator>] = &[
-    Route { method: "POST", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions",
-        handler: Handler::Api(|s, g, c, p| Ok(s.create(Version::V1, p.get("cf"), c, &c.query(), g, s.clock.now()))) },
-    Route { method: "GET", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions",
-        handler: Handler::Api(|s, _, c, p| Ok(s.list(Version::V1, p.get("cf"), &c.query(), s.clock.now()))) },
-    Route { method: "GET", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
-        handler: Handler::Api(|s, _, _, p| Ok(s.read(Version::V1, p.get("cf"), p.get("iupd"), s.clock.now()))) },
-    Route { method: "PUT", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
-        handler: Handler::Api(|s, g, c, p| Ok(s.update(Version::V1, p.get("cf"), p.get("iupd"), c, &c.query(), g, s.clock.now()))) },
-    Route { method: "DELETE", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
-        handler: Handler::Api(|s, _, _, p| Ok(s.delete(p.get("cf"), p.get("iupd"), s.clock.now()))) },
-    Route { method: "POST", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}/publish",
-        handler: Handler::Api(|s, _, _, p| Ok(s.publish(Version::V1, p.get("cf"), p.get("iupd"), s.clock.now()))) },
-    Route { method: "POST", path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}/invalidate",
-        handler: Handler::Api(|s, _, _, p| Ok(s.invalidate(p.get("cf"), p.get("iupd"), s.clock.now()))) },
+    Route {
+        method: "POST",
+        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions",
+        handler: Handler::Api(|s, g, c, p| {
+            Ok(s.create(Version::V1, p.get("cf"), c, &c.query(), g, s.clock.now()))
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions",
+        handler: Handler::Api(|s, _, c, p| {
+            Ok(s.list(Version::V1, p.get("cf"), &c.query(), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, _, _, p| {
+            Ok(s.read(Version::V1, p.get("cf"), p.get("iupd"), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "PUT",
+        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, g, c, p| {
+            Ok(s.update(
+                Version::V1,
+                p.get("cf"),
+                p.get("iupd"),
+                c,
+                &c.query(),
+                g,
+                s.clock.now(),
+            ))
+        }),
+    },
+    Route {
+        method: "DELETE",
+        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, _, _, p| Ok(s.delete(p.get("cf"), p.get("iupd"), s.clock.now()))),
+    },
+    Route {
+        method: "POST",
+        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}/publish",
+        handler: Handler::Api(|s, _, _, p| {
+            Ok(s.publish(Version::V1, p.get("cf"), p.get("iupd"), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "POST",
+        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}/invalidate",
+        handler: Handler::Api(|s, _, _, p| {
+            Ok(s.invalidate(p.get("cf"), p.get("iupd"), s.clock.now()))
+        }),
+    },
     // v3: installment plans; no invalidate.
-    Route { method: "POST", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions",
-        handler: Handler::Api(|s, g, c, p| Ok(s.create(Version::V3, p.get("cf"), c, &c.query(), g, s.clock.now()))) },
-    Route { method: "GET", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions",
-        handler: Handler::Api(|s, _, c, p| Ok(s.list(Version::V3, p.get("cf"), &c.query(), s.clock.now()))) },
-    Route { method: "GET", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
-        handler: Handler::Api(|s, _, _, p| Ok(s.read(Version::V3, p.get("cf"), p.get("iupd"), s.clock.now()))) },
-    Route { method: "PUT", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
-        handler: Handler::Api(|s, g, c, p| Ok(s.update(Version::V3, p.get("cf"), p.get("iupd"), c, &c.query(), g, s.clock.now()))) },
-    Route { method: "DELETE", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
-        handler: Handler::Api(|s, _, _, p| Ok(s.delete(p.get("cf"), p.get("iupd"), s.clock.now()))) },
-    Route { method: "POST", path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}/publish",
-        handler: Handler::Api(|s, _, _, p| Ok(s.publish(Version::V3, p.get("cf"), p.get("iupd"), s.clock.now()))) },
-    Route { method: "GET", path: "/gpd/payments-receipts-service/v1/payments/{cf}/receipts",
-        handler: Handler::Api(|s, _, c, p| Ok(s.list_receipts(p.get("cf"), &c.query()))) },
-    Route { method: "GET", path: "/gpd/payments-receipts-service/v1/payments/{cf}/receipts/{iuv}",
-        handler: Handler::Api(|s, _, _, p| Ok(s.receipt(p.get("cf"), p.get("iuv")))) },
-    Route { method: "POST", path: "/__control/gpd/organizations/{cf}/paymentoptions/{nav}/pay",
-        handler: Handler::Control(|s, c, p| Ok(s.control_pay(c, p))) },
-    Route { method: "POST", path: "/__control/gpd/reset",
-        handler: Handler::Control(|s, _, _| { s.reset(); Ok(Reply::new(204)) }) },
+    Route {
+        method: "POST",
+        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions",
+        handler: Handler::Api(|s, g, c, p| {
+            Ok(s.create(Version::V3, p.get("cf"), c, &c.query(), g, s.clock.now()))
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions",
+        handler: Handler::Api(|s, _, c, p| {
+            Ok(s.list(Version::V3, p.get("cf"), &c.query(), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, _, _, p| {
+            Ok(s.read(Version::V3, p.get("cf"), p.get("iupd"), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "PUT",
+        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, g, c, p| {
+            Ok(s.update(
+                Version::V3,
+                p.get("cf"),
+                p.get("iupd"),
+                c,
+                &c.query(),
+                g,
+                s.clock.now(),
+            ))
+        }),
+    },
+    Route {
+        method: "DELETE",
+        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
+        handler: Handler::Api(|s, _, _, p| Ok(s.delete(p.get("cf"), p.get("iupd"), s.clock.now()))),
+    },
+    Route {
+        method: "POST",
+        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}/publish",
+        handler: Handler::Api(|s, _, _, p| {
+            Ok(s.publish(Version::V3, p.get("cf"), p.get("iupd"), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/gpd/payments-receipts-service/v1/payments/{cf}/receipts",
+        handler: Handler::Api(|s, _, c, p| Ok(s.list_receipts(p.get("cf"), &c.query()))),
+    },
+    Route {
+        method: "GET",
+        path: "/gpd/payments-receipts-service/v1/payments/{cf}/receipts/{iuv}",
+        handler: Handler::Api(|s, _, _, p| Ok(s.receipt(p.get("cf"), p.get("iuv")))),
+    },
+    Route {
+        method: "POST",
+        path: "/__control/gpd/organizations/{cf}/paymentoptions/{nav}/pay",
+        handler: Handler::Control(|s, c, p| Ok(s.control_pay(c, p))),
+    },
+    Route {
+        method: "POST",
+        path: "/__control/gpd/reset",
+        handler: Handler::Control(|s, _, _| {
+            s.reset();
+            Ok(Reply::new(204))
+        }),
+    },
 ];
 
 impl Platform for GpdSimulator {

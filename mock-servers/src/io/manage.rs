@@ -1,11 +1,11 @@
 //! `/manage/services`: the service lifecycle (draft → submitted → approved
 //! or rejected), publication, keys and logo.
 
+use super::{Admitted, IoSimulator, SANDBOX_FISCAL_CODE, Service, problem};
+use crate::kit::{Call, Outcome, Params, Reply};
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
-use super::{Admitted, IoSimulator, SANDBOX_FISCAL_CODE, Service, problem};
-use crate::kit::{Call, Outcome, Params, Reply};
 
 fn not_found() -> Reply {
     problem(
@@ -97,7 +97,15 @@ impl IoSimulator {
             let Some(service) = s.services.get_mut(id) else {
                 return not_found();
             };
-            action(&mut Target { id, service, params, fresh }, call.body())
+            action(
+                &mut Target {
+                    id,
+                    service,
+                    params,
+                    fresh,
+                },
+                call.body(),
+            )
         }))
     }
 
@@ -166,8 +174,7 @@ pub(super) struct Target<'t, 'a> {
 pub(super) type ServiceAction = fn(&mut Target<'_, '_>, &[u8]) -> Reply;
 
 fn keys_body(service: &Service) -> Reply {
-    Reply::new(200)
-        .json(&json!({ "primary_key": service.keys.0, "secondary_key": service.keys.1 }))
+    Reply::new(200).json(&json!({ "primary_key": service.keys.0, "secondary_key": service.keys.1 }))
 }
 
 /// `GET /manage/services/{id}`
@@ -224,9 +231,8 @@ pub(super) fn release(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
 /// `GET /manage/services/{id}/release`
 pub(super) fn get_release(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
     match t.service.publication {
-        Some(status) => Reply::new(200).json(
-            &json!({ "id": t.id, "status": status, "name": t.service.body.get("name") }),
-        ),
+        Some(status) => Reply::new(200)
+            .json(&json!({ "id": t.id, "status": status, "name": t.service.body.get("name") })),
         None => not_found(),
     }
 }

@@ -1,8 +1,8 @@
 //! `POST /profiles`, `POST /messages`, `GET /messages/{fiscal_code}/{id}`.
 
+use crate::kit::Reply;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use crate::kit::Reply;
 
 use super::{
     CitizenState, IoSimulator, Message, SANDBOX_FISCAL_CODE, State, format_time, is_io_fiscal_code,

@@ -525,49 +525,129 @@ fn forbidden() -> Reply {
 
 /// IO's API under `/api/v1`, then the control API.
 static ROUTES: &[Route<IoSimulator>] = &[
-    Route { method: "POST", path: "/api/v1/profiles",
-        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.profile(a.service()?, c.body()))) },
-    Route { method: "POST", path: "/api/v1/messages",
-        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.submit(a.service()?, c.body(), s.clock.now()))) },
-    Route { method: "POST", path: "/api/v1/messages/{fiscal_code}",
+    Route {
+        method: "POST",
+        path: "/api/v1/profiles",
+        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.profile(a.service()?, c.body()))),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/messages",
+        handler: Handler::Api(|s, a: &Admitted, c, _| {
+            Ok(s.submit(a.service()?, c.body(), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/messages/{fiscal_code}",
         handler: Handler::Api(|_, a: &Admitted, _, _| {
             a.service()?;
-            Err(problem(400, "Bad parameters", "The fiscal_code must be specified in the path or in the payload but not in both"))
-        }) },
-    Route { method: "GET", path: "/api/v1/messages/{fiscal_code}/{id}",
-        handler: Handler::Api(|s, a: &Admitted, _, p| Ok(s.read(a.service()?, p.get("fiscal_code"), p.get("id"), s.clock.now()))) },
-    Route { method: "POST", path: "/api/v1/manage/services",
-        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.create_service(a.institution()?, c.body(), s.clock.now()))) },
-    Route { method: "GET", path: "/api/v1/manage/services",
-        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.list_services(a.institution()?, c))) },
-    Route { method: "GET", path: "/api/v1/manage/services/{id}",
-        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::get)) },
-    Route { method: "PUT", path: "/api/v1/manage/services/{id}",
-        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::update)) },
-    Route { method: "DELETE", path: "/api/v1/manage/services/{id}",
-        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::delete)) },
-    Route { method: "PUT", path: "/api/v1/manage/services/{id}/review",
-        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::review)) },
-    Route { method: "POST", path: "/api/v1/manage/services/{id}/release",
-        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::release)) },
-    Route { method: "GET", path: "/api/v1/manage/services/{id}/release",
-        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::get_release)) },
-    Route { method: "DELETE", path: "/api/v1/manage/services/{id}/release",
-        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::unpublish)) },
-    Route { method: "GET", path: "/api/v1/manage/services/{id}/keys",
-        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::keys)) },
-    Route { method: "PUT", path: "/api/v1/manage/services/{id}/keys/{which}",
-        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::regenerate_key)) },
-    Route { method: "PUT", path: "/api/v1/manage/services/{id}/logo",
-        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::logo)) },
-    Route { method: "POST", path: "/__control/io/citizens",
-        handler: Handler::Control(|s, c, _| Ok(s.control_citizens(c))) },
-    Route { method: "GET", path: "/__control/io/messages",
-        handler: Handler::Control(|s, _, _| Ok(s.control_messages())) },
-    Route { method: "POST", path: "/__control/io/services/{id}/approve",
-        handler: Handler::Control(|s, _, p| Ok(s.control_approve(p.get("id")))) },
-    Route { method: "POST", path: "/__control/io/reset",
-        handler: Handler::Control(|s, _, _| { s.reset(); Ok(Reply::new(204)) }) },
+            Err(problem(
+                400,
+                "Bad parameters",
+                "The fiscal_code must be specified in the path or in the payload but not in both",
+            ))
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/messages/{fiscal_code}/{id}",
+        handler: Handler::Api(|s, a: &Admitted, _, p| {
+            Ok(s.read(
+                a.service()?,
+                p.get("fiscal_code"),
+                p.get("id"),
+                s.clock.now(),
+            ))
+        }),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/manage/services",
+        handler: Handler::Api(|s, a: &Admitted, c, _| {
+            Ok(s.create_service(a.institution()?, c.body(), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/manage/services",
+        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.list_services(a.institution()?, c))),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/manage/services/{id}",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::get)),
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/manage/services/{id}",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::update)),
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/manage/services/{id}",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::delete)),
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/manage/services/{id}/review",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::review)),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/manage/services/{id}/release",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::release)),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/manage/services/{id}/release",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::get_release)),
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/manage/services/{id}/release",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::unpublish)),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/manage/services/{id}/keys",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::keys)),
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/manage/services/{id}/keys/{which}",
+        handler: Handler::Api(|s, a: &Admitted, c, p| {
+            s.on_service(a, c, p, manage::regenerate_key)
+        }),
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/manage/services/{id}/logo",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::logo)),
+    },
+    Route {
+        method: "POST",
+        path: "/__control/io/citizens",
+        handler: Handler::Control(|s, c, _| Ok(s.control_citizens(c))),
+    },
+    Route {
+        method: "GET",
+        path: "/__control/io/messages",
+        handler: Handler::Control(|s, _, _| Ok(s.control_messages())),
+    },
+    Route {
+        method: "POST",
+        path: "/__control/io/services/{id}/approve",
+        handler: Handler::Control(|s, _, p| Ok(s.control_approve(p.get("id")))),
+    },
+    Route {
+        method: "POST",
+        path: "/__control/io/reset",
+        handler: Handler::Control(|s, _, _| {
+            s.reset();
+            Ok(Reply::new(204))
+        }),
+    },
 ];
 
 impl Platform for IoSimulator {
@@ -598,8 +678,11 @@ impl Platform for IoSimulator {
             })
             .ok_or_else(apim::invalid_key)?;
         match self.count_call(&caller, self.clock.now()) {
-            (Some(wait), _) => Err(apim::throttled(wait.unsigned_abs(), "x-rate-limit-retry-after")
-                .header("x-rate-limit-remaining", "0")),
+            (Some(wait), _) => Err(apim::throttled(
+                wait.unsigned_abs(),
+                "x-rate-limit-retry-after",
+            )
+            .header("x-rate-limit-remaining", "0")),
             (None, remaining) => Ok(Admitted { caller, remaining }),
         }
     }

@@ -93,10 +93,7 @@ impl Reply {
     /// (`application/problem+json`, say).
     #[must_use]
     pub(crate) fn json(self, body: &Value) -> Self {
-        let content_type = self
-            .content_type()
-            .unwrap_or("application/json")
-            .to_owned();
+        let content_type = self.content_type().unwrap_or("application/json").to_owned();
         self.raw(body.to_string(), &content_type)
     }
 

@@ -8,5 +8,11 @@
     clippy::indexing_slicing
 )]
 
+mod anpr;
+#[path = "../support/driver.rs"]
+mod driver;
 mod gpd;
+mod io;
+mod load;
 mod program;
+mod routes;

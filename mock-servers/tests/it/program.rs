@@ -1,105 +1,124 @@
-//! The `abilita-mock` program, as a pipeline in another language uses it.
+//! The `abilita-mock` program, as a pipeline in another language uses it:
+//! every simulator on free ports, the control endpoints, the env file, and
+//! a prompt exit on SIGTERM.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
+use serde_json::{Value, json};
 
-use serde_json::Value;
-
-/// Stops the program however the test ends.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::driver::{Consultation, Program};
 
 #[tokio::test]
-async fn the_program_prints_its_urls_and_serves_health_gpd_and_io() {
-    let citizens =
-        std::env::temp_dir().join(format!("abilita-mock-citizens-{}.json", std::process::id()));
+async fn the_program_serves_every_simulator_and_its_control_api_then_stops_on_sigterm() {
+    let tag = std::process::id();
+    let citizens = std::env::temp_dir().join(format!("abilita-mock-citizens-{tag}.json"));
     std::fs::write(
         &citizens,
         r#"[{"fiscal_code": "STTSGT90A01H501J", "state": "allowed"}]"#,
     )
     .unwrap();
-    let env_file = std::env::temp_dir().join(format!("abilita-mock-env-{}", std::process::id()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_abilita-mock"))
-        .args([
-            "--gpd-port",
-            "0",
-            "--io-port",
-            "0",
-            "--anpr-port",
-            "0",
-            "--key",
-            "pipeline-key",
-            "--io-citizens",
-        ])
-        .arg(&citizens)
-        .arg("--env-file")
-        .arg(&env_file)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _program = KillOnDrop(child);
-    let mut urls = std::collections::HashMap::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if line == "ready" {
-            break;
-        }
-        let (name, url) = line.split_once(' ').unwrap();
-        urls.insert(name.to_owned(), url.to_owned());
-    }
+    let env_file = std::env::temp_dir().join(format!("abilita-mock-env-{tag}"));
+    let program = Program::start(&[
+        "--key",
+        "pipeline-key",
+        "--io-citizens",
+        citizens.to_str().unwrap(),
+        "--env-file",
+        env_file.to_str().unwrap(),
+    ]);
+    let urls = program.urls.clone();
     let http = reqwest::Client::new();
-    let result = async {
-        for name in ["gpd", "io"] {
-            let base = urls[name]
-                .split("/gpd/")
-                .next()
-                .unwrap()
-                .split("/api/")
-                .next()
-                .unwrap()
-                .to_owned();
-            let health: Value = http
-                .get(format!("{base}/health"))
-                .send()
-                .await?
-                .json()
-                .await?;
-            assert_eq!(health["status"], "UP", "{name}");
-        }
-        let profile: Value = http
-            .post(format!("{}/profiles", urls["io"]))
-            .header("Ocp-Apim-Subscription-Key", "pipeline-key")
-            .json(&serde_json::json!({"fiscal_code": "STTSGT90A01H501J"}))
+    for name in ["gpd", "io", "anpr"] {
+        let health: Value = http
+            .get(format!("{}/health", program.base(name)))
             .send()
-            .await?
+            .await
+            .unwrap()
             .json()
-            .await?;
-        assert_eq!(profile["sender_allowed"], true);
-        let list = http
-            .get(format!(
-                "{}/v1/organizations/77777777777/debtpositions",
-                urls["gpd"]
-            ))
-            .header("Ocp-Apim-Subscription-Key", "pipeline-key")
-            .send()
-            .await?;
-        assert_eq!(list.status(), 200);
-        let refused = http
-            .post(&urls["pdnd-token"])
-            .body("grant_type=client_credentials")
-            .send()
-            .await?;
-        assert_eq!(refused.status(), 400, "PDND's masked refusal");
-        Ok::<_, reqwest::Error>(())
+            .await
+            .unwrap();
+        assert_eq!(health["status"], "UP", "{name}");
     }
-    .await;
+
+    let profile: Value = http
+        .post(format!("{}/profiles", urls["io"]))
+        .header("Ocp-Apim-Subscription-Key", "pipeline-key")
+        .json(&json!({"fiscal_code": "STTSGT90A01H501J"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["sender_allowed"], true);
+    let list = http
+        .get(format!(
+            "{}/v1/organizations/77777777777/debtpositions",
+            urls["gpd"]
+        ))
+        .header("Ocp-Apim-Subscription-Key", "pipeline-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    let refused = http
+        .post(&urls["pdnd-token"])
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400, "PDND's masked refusal");
+
+    // The control endpoints the README gives pipelines, on every port.
+    let anpr = program.base("anpr");
+    let registration = http
+        .post(format!("{anpr}/__control/anpr/clients"))
+        .json(&json!({ "client_id": "9b2c7a4e-1f3d-4c8b-a6e5-2d1f0c9b8a76" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        registration.status(),
+        400,
+        "reaches the handler, which wants a kid and a key"
+    );
+    assert!(
+        registration
+            .text()
+            .await
+            .unwrap()
+            .contains("public_key_pem")
+    );
+    for (name, simulator) in [("gpd", "gpd"), ("io", "io"), ("anpr", "anpr")] {
+        let reset = http
+            .post(format!(
+                "{}/__control/{simulator}/reset",
+                program.base(name)
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reset.status(), 204, "{simulator}");
+    }
+    // A consultation by the client registered at start.
+    let consultation = Consultation::new(&anpr, "PRVGNN90R10H501Q", 7);
+    let token = consultation.token_request(&http).send().await.unwrap();
+    assert_eq!(token.status(), 200);
+    let voucher = token.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer: Value = consultation
+        .call(&http, &voucher)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["listaSoggetti"]["datiSoggetto"][0]["identificativi"]["idANPR"],
+        "UK79569LF"
+    );
+
     // The settings that point every client at the program, before `ready`.
     let settings: std::collections::HashMap<String, String> = std::fs::read_to_string(&env_file)
         .unwrap()
@@ -112,6 +131,7 @@ async fn the_program_prints_its_urls_and_serves_health_gpd_and_io() {
     assert_eq!(settings["ABILITA_GPD_URL"], urls["gpd"]);
     assert_eq!(settings["ABILITA_IO_URL"], urls["io"]);
     assert_eq!(settings["ABILITA_PDND_TOKEN_URL"], urls["pdnd-token"]);
+    assert_eq!(settings["ABILITA_ANPR_URL"], urls["anpr"]);
     assert_eq!(settings["ABILITA_GPD_API_KEY"], "pipeline-key");
     let key = std::fs::read_to_string(&settings["ABILITA_PDND_PRIVATE_KEY_FILE"]).unwrap();
     assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"), "{key}");
@@ -119,5 +139,11 @@ async fn the_program_prints_its_urls_and_serves_health_gpd_and_io() {
     let _ = std::fs::remove_file(&settings["ABILITA_PDND_PRIVATE_KEY_FILE"]);
     let _ = std::fs::remove_file(&env_file);
     let _ = std::fs::remove_file(&citizens);
-    result.unwrap();
+
+    let (took, clean) = program.terminate();
+    assert!(clean, "exit status 0 on SIGTERM");
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "SIGTERM took {took:?}"
+    );
 }

@@ -1,0 +1,271 @@
+//! The IO simulator over HTTP: citizens, messages, services, limits, reset.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use abilita_core::testing::ManualClock;
+use abilita_mock::Simulators;
+use abilita_mock::server::{DEFAULT_KEY, DEFAULT_MANAGE_KEY};
+use serde_json::{Value, json};
+use time::macros::datetime;
+
+const CITIZEN: &str = "STTSGT90A01H501J";
+const KEY: &str = "Ocp-Apim-Subscription-Key";
+
+fn message(subject: &str) -> Value {
+    json!({ "fiscal_code": CITIZEN, "content": {
+        "subject": subject,
+        "markdown": "La rata della TARI scade a fine mese. Può pagarla dall'app IO o presso qualsiasi prestatore aderente a pagoPA."
+    }})
+}
+
+#[tokio::test]
+async fn messages_settle_are_listed_forgotten_beyond_the_limit_and_reset() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let simulators = Simulators::start_with_clock(clock.clone()).await.unwrap();
+    simulators.io.simulator.set_max_messages(2);
+    let base = simulators.io.server.uri();
+    let http = reqwest::Client::new();
+
+    let seeded = http
+        .post(format!("{base}/__control/io/citizens"))
+        .json(&json!([{ "fiscal_code": CITIZEN, "state": "allowed" }]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seeded.status(), 200);
+    let profile = http
+        .post(format!("{base}/api/v1/profiles"))
+        .header(KEY, DEFAULT_KEY)
+        .json(&json!({ "fiscal_code": CITIZEN }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), 200);
+    assert!(profile.headers().contains_key("x-rate-limit-remaining"));
+    assert_eq!(
+        profile.json::<Value>().await.unwrap()["sender_allowed"],
+        true
+    );
+
+    let mut locations = Vec::new();
+    for subject in [
+        "Primo avviso TARI",
+        "Secondo avviso TARI",
+        "Terzo avviso TARI",
+    ] {
+        let sent = http
+            .post(format!("{base}/api/v1/messages"))
+            .header(KEY, DEFAULT_KEY)
+            .json(&message(subject))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 201);
+        locations.push(sent.headers()["location"].to_str().unwrap().to_owned());
+    }
+    let read = |location: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            let answer = http
+                .get(format!("{base}{location}"))
+                .header(KEY, DEFAULT_KEY)
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            (status, answer.json::<Value>().await.unwrap())
+        }
+    };
+    // The oldest is forgotten beyond the limit of two.
+    assert_eq!(read(locations[0].clone()).await.0, 404);
+    assert_eq!(read(locations[2].clone()).await.1["status"], "ACCEPTED");
+    clock.advance(time::Duration::seconds(61));
+    let (_, settled) = read(locations[2].clone()).await;
+    assert_eq!(settled["status"], "PROCESSED");
+    assert_eq!(
+        settled["message"]["content"]["subject"],
+        "Terzo avviso TARI"
+    );
+
+    let listed: Value = http
+        .get(format!("{base}/__control/io/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let subjects: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"]["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["Secondo avviso TARI", "Terzo avviso TARI"],
+        "oldest first"
+    );
+
+    let reset = http
+        .post(format!("{base}/__control/io/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 204);
+    assert_eq!(read(locations[2].clone()).await.0, 404);
+    assert!(simulators.io.simulator.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_service_goes_from_draft_to_published_and_keys_change() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let simulators = Simulators::start_with_clock(clock).await.unwrap();
+    let base = simulators.io.server.uri();
+    let manage = format!("{base}/api/v1/manage/services");
+    let http = reqwest::Client::new();
+    let send = |method: reqwest::Method, url: String, body: Value| {
+        let http = http.clone();
+        async move {
+            let answer = http
+                .request(method, url)
+                .header(KEY, DEFAULT_MANAGE_KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            (status, answer.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let payload = json!({
+        "name": "Tributi", "description": "Avvisi dei tributi comunali",
+        "organization": { "name": "Comune di Prova", "fiscal_code": "77777777777" },
+        "metadata": { "scope": "LOCAL", "topic_id": 3 },
+    });
+    let (status, created) = send(reqwest::Method::POST, manage.clone(), payload).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["status"]["value"], "draft");
+    let service = format!("{manage}/{}", created["id"].as_str().unwrap());
+
+    let (status, _) = send(
+        reqwest::Method::POST,
+        format!("{service}/release"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 409, "a draft cannot be published");
+    let (status, _) = send(
+        reqwest::Method::PUT,
+        format!("{service}/review"),
+        json!({ "auto_publish": false }),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let id = created["id"].as_str().unwrap();
+    let approved = http
+        .post(format!("{base}/__control/io/services/{id}/approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 204);
+    let (status, _) = send(
+        reqwest::Method::POST,
+        format!("{service}/release"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, release) = send(
+        reqwest::Method::GET,
+        format!("{service}/release"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, release["status"].as_str()),
+        (200, Some("published"))
+    );
+
+    let (_, keys) = send(reqwest::Method::GET, format!("{service}/keys"), json!({})).await;
+    let (status, renewed) = send(
+        reqwest::Method::PUT,
+        format!("{service}/keys/primary"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_ne!(renewed["primary_key"], keys["primary_key"]);
+    assert_eq!(renewed["secondary_key"], keys["secondary_key"]);
+    let (status, _) = send(
+        reqwest::Method::PUT,
+        format!("{service}/keys/tertiary"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = send(
+        reqwest::Method::PUT,
+        format!("{service}/logo"),
+        json!({ "logo": "bm90IGEgcG5n" }),
+    )
+    .await;
+    assert_eq!(status, 400, "not a PNG");
+
+    let (status, _) = send(reqwest::Method::DELETE, service.clone(), json!({})).await;
+    assert_eq!(status, 204);
+    let (status, _) = send(reqwest::Method::GET, service, json!({})).await;
+    assert_eq!(status, 404);
+    // A service key is not a manage key.
+    let refused = http
+        .get(manage)
+        .header(KEY, DEFAULT_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+}
+
+#[tokio::test]
+async fn the_rate_limit_and_faults_answer_as_io_does() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let simulators = Simulators::start_with_clock(clock).await.unwrap();
+    simulators
+        .io
+        .simulator
+        .set_rate_limit(Some((2, Duration::from_secs(5))));
+    let base = simulators.io.server.uri();
+    let http = reqwest::Client::new();
+    let profile = || {
+        http.post(format!("{base}/api/v1/profiles"))
+            .header(KEY, DEFAULT_KEY)
+            .json(&json!({ "fiscal_code": CITIZEN }))
+            .send()
+    };
+    assert_eq!(profile().await.unwrap().status(), 404, "not registered");
+    assert_eq!(profile().await.unwrap().status(), 404);
+    let limited = profile().await.unwrap();
+    assert_eq!(limited.status(), 429);
+    assert_eq!(limited.headers()["x-rate-limit-retry-after"], "5");
+    assert_eq!(limited.headers()["x-rate-limit-remaining"], "0");
+
+    simulators.io.simulator.set_rate_limit(None);
+    let faults = http
+        .post(format!("{base}/__control/io/faults"))
+        .json(&json!({ "throttle_next": 1, "server_error_share": 0.0 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(faults.status(), 204);
+    assert_eq!(profile().await.unwrap().status(), 429);
+    assert_eq!(profile().await.unwrap().status(), 404);
+    let refused = http
+        .post(format!("{base}/__control/io/faults"))
+        .json(&json!({ "server_error_share": 2 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+}

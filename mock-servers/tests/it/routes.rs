@@ -1,0 +1,136 @@
+//! Every route of every simulator's table reaches its handler, through the
+//! program's server and through the wiremock mounting alike.
+
+use std::sync::Arc;
+
+use abilita_core::testing::ManualClock;
+use abilita_mock::anpr::AnprSimulator;
+use abilita_mock::gpd::GpdSimulator;
+use abilita_mock::io::{IoSimulator, ServiceSetup};
+use abilita_mock::server::{DEFAULT_CREDITOR, DEFAULT_IO_SERVICE, DEFAULT_KEY, DEFAULT_MANAGE_KEY};
+use abilita_mock::{Simulators, register_simulated_client};
+use serde_json::Value;
+use time::macros::datetime;
+use wiremock::MockServer;
+
+/// A path for `pattern`, each `{name}` filled with a value of its kind.
+fn fill(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(|segment| match segment {
+            "{cf}" => DEFAULT_CREDITOR,
+            "{iupd}" => "iupd-1",
+            "{iuv}" => "01000000000000001",
+            "{nav}" => "301000000000000001",
+            "{fiscal_code}" => "STTSGT90A01H501J",
+            "{id}" => DEFAULT_IO_SERVICE,
+            "{which}" => "primary",
+            "{service}" => "C030-servizioAccertamentoIdUnicoNazionale",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The simulator's own answer for a path it does not serve.
+fn is_not_found(status: u16, body: &Value) -> bool {
+    status == 404 && (body["message"] == "Resource not found" || body["title"] == "UnknownResource")
+}
+
+async fn answer(http: &reqwest::Client, base: &str, method: &str, path: &str) -> (u16, Value) {
+    let key = if path.starts_with("/api/v1/manage") {
+        DEFAULT_MANAGE_KEY
+    } else {
+        DEFAULT_KEY
+    };
+    let response = http
+        .request(method.parse().unwrap(), format!("{base}{path}"))
+        .header("Ocp-Apim-Subscription-Key", key)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let program = Simulators::start_with_clock(clock.clone()).await.unwrap();
+
+    let gpd = GpdSimulator::new(clock.clone());
+    gpd.grant(DEFAULT_KEY, &[DEFAULT_CREDITOR], None);
+    let io = IoSimulator::new(clock.clone());
+    io.add_service(&ServiceSetup::new(
+        DEFAULT_IO_SERVICE,
+        DEFAULT_CREDITOR,
+        DEFAULT_KEY,
+    ));
+    io.add_manage_key(DEFAULT_CREDITOR, DEFAULT_MANAGE_KEY);
+    let anpr = AnprSimulator::new(clock);
+    register_simulated_client(&anpr).unwrap();
+    let (gpd_mock, io_mock, anpr_mock) = (
+        MockServer::start().await,
+        MockServer::start().await,
+        MockServer::start().await,
+    );
+    gpd.mount(&gpd_mock).await;
+    io.mount(&io_mock).await;
+    anpr.mount(&anpr_mock).await;
+
+    let http = reqwest::Client::new();
+    let tables = [
+        (
+            GpdSimulator::routes().collect::<Vec<_>>(),
+            program.gpd.server.uri(),
+            gpd_mock.uri(),
+        ),
+        (
+            IoSimulator::routes().collect(),
+            program.io.server.uri(),
+            io_mock.uri(),
+        ),
+        (
+            AnprSimulator::routes().collect(),
+            program.anpr.server.uri(),
+            anpr_mock.uri(),
+        ),
+    ];
+    let mut served = 0;
+    for (routes, program_base, mock_base) in &tables {
+        assert!(routes.len() >= 4, "{routes:?}");
+        for (method, pattern) in routes {
+            let path = fill(pattern);
+            let (status, body) = answer(&http, program_base, method, &path).await;
+            assert!(
+                !is_not_found(status, &body),
+                "{method} {path}: {status} {body}"
+            );
+            let (mock_status, _) = answer(&http, mock_base, method, &path).await;
+            assert_eq!(
+                status, mock_status,
+                "{method} {path}: program and wiremock differ"
+            );
+            served += 1;
+        }
+        // A path outside the table gets the platform's own not-found answer.
+        for base in [program_base, mock_base] {
+            let (status, body) = answer(&http, base, "GET", "/api/v1/unknown/route").await;
+            let (wrong_method, wrong_body) =
+                answer(&http, base, "PATCH", &fill(&routes[0].1)).await;
+            if base == mock_base {
+                // wiremock answers paths no mock matches with its own bare 404.
+                assert_eq!(status, 404);
+            } else {
+                assert!(is_not_found(status, &body), "{status} {body}");
+            }
+            assert!(
+                is_not_found(wrong_method, &wrong_body),
+                "{wrong_method} {wrong_body}"
+            );
+        }
+    }
+    assert_eq!(served, 18 + 21 + 6, "every route of the three tables");
+}
