@@ -54,6 +54,7 @@ pub mod io;
 mod kit;
 pub mod server;
 mod simulators;
+pub mod spid;
 
 pub use simulators::{
     SIMULATED_CLIENT_ID, SIMULATED_CLIENT_KID, Simulators, register_simulated_client, settings_for,

@@ -258,3 +258,18 @@ pub async fn start_anpr(
     let server = Server::start(address, simulator.clone()).await?;
     Ok(Running { server, simulator })
 }
+
+/// Serves a SPID (or CIE) test IdP; its base URL becomes the served address.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn start_spid_idp(
+    address: SocketAddr,
+    idp: crate::spid::SpidIdp,
+) -> std::io::Result<Running<crate::spid::SpidIdp>> {
+    let server = Server::start(address, idp.clone()).await?;
+    Ok(Running {
+        server,
+        simulator: idp,
+    })
+}

@@ -32,7 +32,9 @@ use crate::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
 use crate::io::{IO_PATH, IoSimulator};
 use crate::server::{
     DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_gpd, start_io,
+    start_spid_idp,
 };
+use crate::spid::{Profile, SpidIdp};
 
 /// The PDND client registered on the simulated PDND: its id and `kid`.
 pub const SIMULATED_CLIENT_ID: &str = "0d1c5b0a-8d59-4c3b-9a6c-2f0b1e5d7a11";
@@ -49,7 +51,7 @@ pub fn simulated_purpose(code: &str) -> String {
     format!("00000000-0000-4000-8000-000000000{number:0>3}")
 }
 
-/// GPD, App IO and PDND + ANPR, running on free loopback ports, with
+/// GPD, App IO, PDND + ANPR and a SPID test IdP, running on free loopback ports, with
 /// pagoPA's test creditor `77777777777`, an approved IO service of it with
 /// keys, and a PDND client approved for every ANPR e-service. Each stops
 /// when this is dropped.
@@ -62,6 +64,9 @@ pub struct Simulators {
     pub io: Running<IoSimulator>,
     /// The PDND + ANPR simulator and its server.
     pub anpr: Running<AnprSimulator>,
+    /// A SPID test IdP (a fresh key; ANPR's test subjects as users) and its
+    /// server: trust an SP with `spid.simulator.trust_sp_metadata(…)`.
+    pub spid: Running<SpidIdp>,
 }
 
 impl Simulators {
@@ -88,9 +93,16 @@ impl Simulators {
             DEFAULT_CREDITOR,
         )
         .await?;
-        let anpr = start_anpr(any_port, clock).await?;
+        let anpr = start_anpr(any_port, clock.clone()).await?;
         register_simulated_client(&anpr.simulator)?;
-        Ok(Self { gpd, io, anpr })
+        let idp = SpidIdp::generate(Profile::Spid, clock).map_err(std::io::Error::other)?;
+        let spid = start_spid_idp(any_port, idp).await?;
+        Ok(Self {
+            gpd,
+            io,
+            anpr,
+            spid,
+        })
     }
 
     /// The settings that point every abilita client at these simulators.

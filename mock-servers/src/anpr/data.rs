@@ -6,18 +6,18 @@ use serde_json::{Value, json};
 
 /// A registered subject.
 #[derive(Debug, Clone)]
-pub(super) struct Person {
-    pub(super) fiscal_code: String,
-    pub(super) id_anpr: String,
-    pub(super) name: String,
-    pub(super) surname: String,
-    pub(super) sex: String,
-    pub(super) birth_date: String,
-    pub(super) birth_place: String,
-    pub(super) province: String,
-    pub(super) aire: bool,
-    pub(super) deceased: bool,
-    pub(super) cancelled: bool,
+pub(crate) struct Person {
+    pub(crate) fiscal_code: String,
+    pub(crate) id_anpr: String,
+    pub(crate) name: String,
+    pub(crate) surname: String,
+    pub(crate) sex: String,
+    pub(crate) birth_date: String,
+    pub(crate) birth_place: String,
+    pub(crate) province: String,
+    pub(crate) aire: bool,
+    pub(crate) deceased: bool,
+    pub(crate) cancelled: bool,
 }
 
 const CASES: &str = include_str!("../../data/anpr/casiTest_consultazione.csv");
@@ -45,7 +45,7 @@ fn synthetic_id(fiscal_code: &str) -> String {
 }
 
 /// The official subjects, by codice fiscale.
-pub(super) fn official_subjects() -> HashMap<String, Person> {
+pub(crate) fn official_subjects() -> HashMap<String, Person> {
     let mut known: HashMap<String, (String, String)> = HashMap::new();
     for record in csv::Reader::from_reader(KNOWN.as_bytes())
         .records()

@@ -27,7 +27,7 @@
 //! search by codice fiscale). Clocks are the injectable clock with a
 //! configurable tolerance.
 
-mod data;
+pub(crate) mod data;
 pub(crate) mod front;
 mod pdnd;
 

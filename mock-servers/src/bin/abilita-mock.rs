@@ -6,7 +6,9 @@
 //!              [--key KEY] [--manage-key KEY] [--creditor CF]...
 //!              [--io-citizens FILE.json] [--io-default-citizen allowed|not_registered|inbox_off]
 //!              [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N]
-//!              [--gpd-max-positions N] [--env-file PATH]
+//!              [--gpd-max-positions N] [--spid-port 18084] [--cie-port 18085]
+//!              [--spid-sp-metadata FILE|URL]... [--spid-users FILE.json]
+//!              [--spid-key FILE --spid-cert FILE] [--env-file PATH]
 //! ```
 //!
 //! It prints one line per simulator, `NAME BASE_URL`, then `ready`. Each
@@ -26,6 +28,14 @@
 //! `POST /__control/anpr/clients` on the ANPR port; one is registered
 //! already, approved for every e-service (`abilita_mock::SIMULATED_CLIENT_ID`).
 //! The ANPR subjects are ANPR's official UAT test subjects.
+//!
+//! A SPID test IdP serves on `--spid-port` and a CIE one on `--cie-port`
+//! (`GET /metadata` on each; `abilita_mock::spid` documents every HTTP
+//! step of a login). They trust the SPs whose metadata `--spid-sp-metadata`
+//! names (a file or a URL, read once at start) or that are registered with
+//! `POST /__control/spid/sps`; their users are ANPR's test subjects plus
+//! `--spid-users`. Their key is made at start unless `--spid-key` and
+//! `--spid-cert` give one (a stable trust anchor).
 //!
 //! `--env-file PATH` writes the settings that point every abilita client at
 //! the simulators (`ABILITA_GPD_URL=…`, one per line, as `Settings` reads
@@ -47,13 +57,17 @@ use abilita_mock::anpr::{ANPR_PREFIX_PATH, TOKEN_PATH};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, DEFAULT_MAX_POSITIONS, RECEIPTS_PATH};
 use abilita_mock::io::{CitizenState, DEFAULT_MAX_MESSAGES, IO_PATH};
 use abilita_mock::server::{
-    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, start_anpr, start_gpd, start_io,
+    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_gpd, start_io,
+    start_spid_idp,
 };
+use abilita_mock::spid::{IdpKeys, Profile, SpidIdp};
 use abilita_mock::{register_simulated_client, settings_for, simulated_client_key};
 
 const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-port PORT] [--anpr-port PORT] [--key KEY] [--manage-key KEY] \
                      [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off] \
-                     [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N] [--gpd-max-positions N] [--env-file PATH]";
+                     [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N] [--gpd-max-positions N] \
+                     [--spid-port PORT] [--cie-port PORT] [--spid-sp-metadata FILE|URL]... [--spid-users FILE] \
+                     [--spid-key FILE --spid-cert FILE] [--env-file PATH]";
 
 struct Options {
     host: IpAddr,
@@ -68,6 +82,11 @@ struct Options {
     io_rate_limit: Option<(usize, Duration)>,
     io_max_messages: usize,
     gpd_max_positions: usize,
+    spid_port: u16,
+    cie_port: u16,
+    spid_sp_metadata: Vec<String>,
+    spid_users: Option<String>,
+    spid_key: Option<(String, String)>,
     env_file: Option<String>,
 }
 
@@ -85,6 +104,11 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         io_rate_limit: Some((150, Duration::from_secs(5))),
         io_max_messages: DEFAULT_MAX_MESSAGES,
         gpd_max_positions: DEFAULT_MAX_POSITIONS,
+        spid_port: 18084,
+        cie_port: 18085,
+        spid_sp_metadata: Vec::new(),
+        spid_users: None,
+        spid_key: None,
         env_file: None,
     };
     while let Some(flag) = args.next() {
@@ -109,6 +133,24 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--io-citizens" => options.io_citizens = Some(value()?),
             "--env-file" => options.env_file = Some(value()?),
             "--io-rate-limit" => options.io_rate_limit = rate_limit(&value()?)?,
+            "--spid-port" => {
+                options.spid_port = value()?.parse().map_err(|e| format!("--spid-port: {e}"))?
+            }
+            "--cie-port" => {
+                options.cie_port = value()?.parse().map_err(|e| format!("--cie-port: {e}"))?
+            }
+            "--spid-sp-metadata" => options.spid_sp_metadata.push(value()?),
+            "--spid-users" => options.spid_users = Some(value()?),
+            "--spid-key" => {
+                let key = value()?;
+                let certificate = options.spid_key.take().map(|(_, c)| c).unwrap_or_default();
+                options.spid_key = Some((key, certificate));
+            }
+            "--spid-cert" => {
+                let certificate = value()?;
+                let key = options.spid_key.take().map(|(k, _)| k).unwrap_or_default();
+                options.spid_key = Some((key, certificate));
+            }
             "--io-max-messages" => {
                 options.io_max_messages = positive(&flag, &value()?)?;
             }
@@ -131,6 +173,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     // mock-servers/Dockerfile): never one network of the host's.
     if !(options.host.is_loopback() || options.host.is_unspecified()) {
         return Err("the simulators serve loopback (or, in a container, 0.0.0.0) only".to_owned());
+    }
+    if options
+        .spid_key
+        .as_ref()
+        .is_some_and(|(key, certificate)| key.is_empty() || certificate.is_empty())
+    {
+        return Err("--spid-key and --spid-cert go together".to_owned());
     }
     if options.creditors.is_empty() {
         options.creditors.push(DEFAULT_CREDITOR.to_owned());
@@ -199,6 +248,8 @@ async fn run(options: Options) -> Result<(), String> {
         .map_err(|e| format!("cannot serve ANPR on {anpr_address}: {e}"))?;
     register_simulated_client(&anpr.simulator)
         .map_err(|e| format!("cannot register the simulated PDND client: {e}"))?;
+    let spid = start_idp(&options, Profile::Spid, options.spid_port).await?;
+    let cie = start_idp(&options, Profile::Cie, options.cie_port).await?;
     let (gpd_uri, io_uri, anpr_uri) = (gpd.server.uri(), io.server.uri(), anpr.server.uri());
     if let Some(path) = &options.env_file {
         let settings = settings_for(
@@ -215,15 +266,77 @@ async fn run(options: Options) -> Result<(), String> {
     println!("io {io_uri}{IO_PATH}");
     println!("pdnd-token {anpr_uri}{TOKEN_PATH}");
     println!("anpr {anpr_uri}{ANPR_PREFIX_PATH}");
+    println!("spid-idp {}/metadata", spid.server.uri());
+    println!("cie-idp {}/metadata", cie.server.uri());
     println!("ready");
     stop_signal().await?;
     // Every server stops at once: under a second in all, whatever is in flight.
     tokio::join!(
         gpd.server.shutdown(),
         io.server.shutdown(),
-        anpr.server.shutdown()
+        anpr.server.shutdown(),
+        spid.server.shutdown(),
+        cie.server.shutdown()
     );
     Ok(())
+}
+
+/// A test IdP of `profile` on `port`, trusting the SPs and knowing the
+/// users the options name.
+async fn start_idp(
+    options: &Options,
+    profile: Profile,
+    port: u16,
+) -> Result<Running<SpidIdp>, String> {
+    let clock = Arc::new(SystemClock);
+    let idp = match &options.spid_key {
+        Some((key, certificate)) => {
+            let read =
+                |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+            SpidIdp::new(
+                profile,
+                IdpKeys::from_pem(&read(key)?, &read(certificate)?)?,
+                clock,
+            )
+        }
+        None => SpidIdp::generate(profile, clock)?,
+    };
+    if let Some(file) = &options.spid_users {
+        let json =
+            std::fs::read_to_string(file).map_err(|e| format!("--spid-users {file}: {e}"))?;
+        idp.seed_users(&json)
+            .map_err(|e| format!("--spid-users {file}: {e}"))?;
+    }
+    for source in &options.spid_sp_metadata {
+        let xml = if source.starts_with("http://") || source.starts_with("https://") {
+            fetch(source).await
+        } else {
+            std::fs::read_to_string(source).map_err(|e| e.to_string())
+        }
+        .map_err(|e| format!("--spid-sp-metadata {source}: {e}"))?;
+        idp.trust_sp_metadata(&xml)
+            .map_err(|e| format!("--spid-sp-metadata {source}: {e}"))?;
+    }
+    let address = SocketAddr::new(options.host, port);
+    start_spid_idp(address, idp)
+        .await
+        .map_err(|e| format!("cannot serve the test IdP on {address}: {e}"))
+}
+
+/// An SP's metadata from its URL.
+async fn fetch(url: &str) -> Result<String, String> {
+    let response = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())?
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    response.text().await.map_err(|e| e.to_string())
 }
 
 /// Ctrl-C, or SIGTERM: how pipelines stop service containers.

@@ -45,6 +45,12 @@ impl<'a> Call<'a> {
         self.body
     }
 
+    /// The query as received, still percent-encoded (what a SAML Redirect
+    /// signature covers).
+    pub(crate) fn raw_query(&self) -> &'a str {
+        self.query
+    }
+
     /// A header's value, when present and visible ASCII.
     pub(crate) fn header(&self, name: &str) -> Option<&'a str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

@@ -1,9 +1,6 @@
 //! The PDND + ANPR simulator over HTTP: registration through the control
 //! API, a signed consultation, replays, unknown services, reset.
 
-use std::sync::Arc;
-
-use abilita_core::testing::ManualClock;
 use abilita_mock::Simulators;
 use serde_json::{Value, json};
 
@@ -14,8 +11,7 @@ const PUBLIC_KEY: &str = include_str!("../../data/simulated-pdnd-client.pub");
 #[tokio::test]
 async fn a_signed_consultation_passes_once_and_reset_forgets_the_tokens_seen() {
     // The driver signs on the real clock.
-    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
-    let simulators = Simulators::start_with_clock(clock).await.unwrap();
+    let simulators = Simulators::start().await.unwrap();
     let base = simulators.anpr.server.uri();
     let http = reqwest::Client::new();
 
@@ -62,8 +58,7 @@ async fn a_signed_consultation_passes_once_and_reset_forgets_the_tokens_seen() {
 
 #[tokio::test]
 async fn clients_register_over_the_control_api_and_unknown_services_are_refused() {
-    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
-    let simulators = Simulators::start_with_clock(clock).await.unwrap();
+    let simulators = Simulators::start().await.unwrap();
     let base = simulators.anpr.server.uri();
     let http = reqwest::Client::new();
     let register = |body: Value| {

@@ -16,3 +16,4 @@ mod io;
 mod load;
 mod program;
 mod routes;
+mod spid;

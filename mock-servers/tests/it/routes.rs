@@ -8,6 +8,7 @@ use abilita_mock::anpr::AnprSimulator;
 use abilita_mock::gpd::GpdSimulator;
 use abilita_mock::io::{IoSimulator, ServiceSetup};
 use abilita_mock::server::{DEFAULT_CREDITOR, DEFAULT_IO_SERVICE, DEFAULT_KEY, DEFAULT_MANAGE_KEY};
+use abilita_mock::spid::{Profile, SpidIdp};
 use abilita_mock::{Simulators, register_simulated_client};
 use serde_json::Value;
 use time::macros::datetime;
@@ -34,7 +35,12 @@ fn fill(pattern: &str) -> String {
 
 /// The simulator's own answer for a path it does not serve.
 fn is_not_found(status: u16, body: &Value) -> bool {
-    status == 404 && (body["message"] == "Resource not found" || body["title"] == "UnknownResource")
+    status == 404
+        && (body["message"] == "Resource not found"
+            || body["title"] == "UnknownResource"
+            || body
+                .as_str()
+                .is_some_and(|page| page.contains("pagina inesistente")))
 }
 
 async fn answer(http: &reqwest::Client, base: &str, method: &str, path: &str) -> (u16, Value) {
@@ -52,7 +58,12 @@ async fn answer(http: &reqwest::Client, base: &str, method: &str, path: &str) ->
         .await
         .unwrap();
     let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let text = response.text().await.unwrap();
+    // JSON bodies as JSON; the IdP's HTML pages as a string.
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 #[tokio::test]
@@ -69,9 +80,11 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
         DEFAULT_KEY,
     ));
     io.add_manage_key(DEFAULT_CREDITOR, DEFAULT_MANAGE_KEY);
-    let anpr = AnprSimulator::new(clock);
+    let anpr = AnprSimulator::new(clock.clone());
     register_simulated_client(&anpr).unwrap();
-    let (gpd_mock, io_mock, anpr_mock) = (
+    let spid = SpidIdp::generate(Profile::Spid, clock).unwrap();
+    let (gpd_mock, io_mock, anpr_mock, spid_mock) = (
+        MockServer::start().await,
         MockServer::start().await,
         MockServer::start().await,
         MockServer::start().await,
@@ -79,6 +92,7 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     gpd.mount(&gpd_mock).await;
     io.mount(&io_mock).await;
     anpr.mount(&anpr_mock).await;
+    spid.mount(&spid_mock).await;
 
     let http = reqwest::Client::new();
     let tables = [
@@ -96,6 +110,11 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
             AnprSimulator::routes().collect(),
             program.anpr.server.uri(),
             anpr_mock.uri(),
+        ),
+        (
+            SpidIdp::routes().collect(),
+            program.spid.server.uri(),
+            spid_mock.uri(),
         ),
     ];
     let mut served = 0;
@@ -132,5 +151,5 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
             );
         }
     }
-    assert_eq!(served, 18 + 21 + 6, "every route of the three tables");
+    assert_eq!(served, 18 + 21 + 6 + 13, "every route of the four tables");
 }

@@ -33,7 +33,18 @@ impl Program {
     /// Starts the program on free ports with `extra` flags.
     pub(crate) fn start(extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_abilita-mock"))
-            .args(["--gpd-port", "0", "--io-port", "0", "--anpr-port", "0"])
+            .args([
+                "--gpd-port",
+                "0",
+                "--io-port",
+                "0",
+                "--anpr-port",
+                "0",
+                "--spid-port",
+                "0",
+                "--cie-port",
+                "0",
+            ])
             .args(extra)
             .stdout(Stdio::piped())
             .spawn()

@@ -1,0 +1,324 @@
+//! The SPID test IdP, as an app's integration test uses it: an abilita-spid
+//! SP logs a citizen in through it, without HTML; the IdP refuses what a
+//! SPID IdP refuses; Single Logout both ways.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use abilita_core::SystemClock;
+use abilita_mock::server::start_spid_idp;
+use abilita_mock::spid::{AcsPost, Anomaly, Answer, IdpError, Outgoing, Profile, SpidIdp};
+use abilita_spid::dsig::TrustedKey;
+use abilita_spid::registry::IdpRegistry;
+use abilita_spid::state::MemoryReplayCache;
+use abilita_spid::{AcsForm, AuthnOptions, IdpTarget, LoginError, ServiceProvider, SpidLevel};
+use time::OffsetDateTime;
+
+struct App {
+    idp: abilita_mock::server::Running<SpidIdp>,
+    sp: ServiceProvider,
+    registry: IdpRegistry,
+    replay: MemoryReplayCache,
+}
+
+async fn app(profile: Profile) -> App {
+    let idp = start_spid_idp(
+        "127.0.0.1:0".parse().unwrap(),
+        SpidIdp::generate(profile, Arc::new(SystemClock)).unwrap(),
+    )
+    .await
+    .unwrap();
+    // An SP that takes SpidL1 too, for the Single Logout test's session.
+    let sp = abilita_spid::testing::fixture_sp::sp_at(SpidLevel::L1);
+    idp.simulator
+        .trust_sp_metadata(&sp.metadata().unwrap())
+        .unwrap();
+    let mut registry = IdpRegistry::new();
+    let anchor = TrustedKey::from_certificate_pem(idp.simulator.certificate_pem()).unwrap();
+    registry
+        .add_signed_idp(
+            &idp.simulator.metadata().unwrap(),
+            &[anchor],
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    App {
+        idp,
+        sp,
+        registry,
+        replay: MemoryReplayCache::default(),
+    }
+}
+
+impl App {
+    fn start(&self, level: SpidLevel) -> abilita_spid::LoginStart {
+        let (entity_id, sso_url) = (self.idp.simulator.entity_id(), self.idp.simulator.sso_url());
+        let options = AuthnOptions {
+            level,
+            comparison: abilita_spid::Comparison::Minimum,
+            attribute_set: 0,
+        };
+        self.sp.start_login(
+            IdpTarget {
+                entity_id: &entity_id,
+                sso_url: &sso_url,
+            },
+            &options,
+            Default::default(),
+            OffsetDateTime::now_utc(),
+        )
+    }
+
+    async fn finish(
+        &self,
+        start: &abilita_spid::LoginStart,
+        post: &AcsPost,
+    ) -> Result<abilita_spid::Login, LoginError> {
+        assert_eq!(post.url, "http://127.0.0.1:8000/acs");
+        let form = AcsForm {
+            saml_response: &post.saml_response,
+            relay_state: post.relay_state.as_deref().unwrap_or_default(),
+            login_cookie: Some(start.cookie.value()),
+        };
+        let keys = |entity: &str| self.registry.keys_of(entity);
+        self.sp
+            .finish_login(
+                form,
+                &self.replay,
+                &keys,
+                OffsetDateTime::now_utc(),
+                Duration::from_secs(5),
+            )
+            .await
+    }
+}
+
+#[tokio::test]
+async fn an_app_logs_a_citizen_in_through_the_test_idp_in_a_few_lines() {
+    let app = app(Profile::Spid).await;
+    let start = app.start(SpidLevel::L2);
+    let post = app
+        .idp
+        .simulator
+        .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
+        .unwrap();
+    let login = app.finish(&start, &post).await.unwrap();
+    let identity = &login.identity;
+    assert_eq!(identity.level, SpidLevel::L2);
+    assert_eq!(identity.idp, app.idp.simulator.entity_id());
+    assert_eq!(
+        identity.attributes.codice_fiscale().unwrap().as_str(),
+        "STTSGT90A01H501J"
+    );
+    assert_eq!(identity.attributes.get("familyName"), Some("Settimo"));
+    assert_eq!(
+        identity.attributes.get("email"),
+        Some("soggetto.settimo@example.it")
+    );
+    assert_eq!(identity.session_index, None, "no SessionIndex at SpidL2");
+}
+
+#[tokio::test]
+async fn the_cie_profile_sends_only_cie_attributes() {
+    let app = app(Profile::Cie).await;
+    let start = app.start(SpidLevel::L2);
+    let post = app
+        .idp
+        .simulator
+        .login(Outgoing::Redirect(&start.redirect_url), "NRECLD90R50H501G")
+        .unwrap();
+    let login = app.finish(&start, &post).await.unwrap();
+    assert!(
+        app.idp
+            .simulator
+            .entity_id()
+            .ends_with("/idp/profile/SAML2/POST/SSO")
+    );
+    assert_eq!(login.identity.attributes.get("name"), Some("Claudia"));
+    assert_eq!(
+        login.identity.attributes.get("email"),
+        None,
+        "CIE sends no email"
+    );
+}
+
+#[tokio::test]
+async fn anomalies_expired_responses_and_the_wrong_audience_reach_the_apps_refusal_paths() {
+    let app = app(Profile::Spid).await;
+    let user = "STTSGT90A01H501J";
+    let start = app.start(SpidLevel::L2);
+    let denied = app
+        .idp
+        .simulator
+        .answer(
+            Outgoing::Redirect(&start.redirect_url),
+            user,
+            Answer::Anomaly(Anomaly::ConsentDenied),
+        )
+        .unwrap();
+    match app.finish(&start, &denied).await {
+        Err(LoginError::Response(abilita_spid::ResponseError::Anomaly(anomaly))) => {
+            assert_eq!(anomaly, abilita_spid::UserAnomaly::ConsentDenied);
+        }
+        other => panic!("{other:?}"),
+    }
+    for answer in [Answer::Expired, Answer::WrongAudience] {
+        let start = app.start(SpidLevel::L2);
+        let post = app
+            .idp
+            .simulator
+            .answer(Outgoing::Redirect(&start.redirect_url), user, answer)
+            .unwrap();
+        let refused = app.finish(&start, &post).await;
+        assert!(
+            matches!(refused, Err(LoginError::Response(_))),
+            "{answer:?}: {refused:?}"
+        );
+    }
+    let start = app.start(SpidLevel::L2);
+    assert_eq!(
+        app.idp
+            .simulator
+            .login(Outgoing::Redirect(&start.redirect_url), "nobody"),
+        Err(IdpError::BadCredentials)
+    );
+}
+
+#[tokio::test]
+async fn requests_an_idp_must_refuse_are_refused() {
+    let app = app(Profile::Spid).await;
+    let metadata = app.sp.metadata().unwrap();
+    let start = app.start(SpidLevel::L2);
+
+    // Signed by a key that is not in the SP's metadata: the IdP's page.
+    let other_key = metadata.replace(
+        &first_certificate(&metadata),
+        &app.idp
+            .simulator
+            .certificate_pem()
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<String>(),
+    );
+    app.idp.simulator.trust_sp_metadata(&other_key).unwrap();
+    match app
+        .idp
+        .simulator
+        .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
+    {
+        Err(IdpError::Refused(refusal)) => assert_eq!(refusal.code(), "nr05", "{refusal:?}"),
+        other => panic!("{other:?}"),
+    }
+
+    // An ACS index the metadata does not have: a SAML error to the SP.
+    let no_index_0 = metadata.replace(
+        "index=\"0\" isDefault=\"true\"",
+        "index=\"7\" isDefault=\"true\"",
+    );
+    assert_ne!(no_index_0, metadata, "the fixture SP's ACS has index 0");
+    app.idp.simulator.trust_sp_metadata(&no_index_0).unwrap();
+    let post = app
+        .idp
+        .simulator
+        .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
+        .unwrap();
+    let refused = app.finish(&start, &post).await;
+    assert!(format!("{refused:?}").contains("nr16"), "{refused:?}");
+
+    // An SP the IdP does not know.
+    let stranger = SpidIdp::generate(Profile::Spid, Arc::new(SystemClock)).unwrap();
+    match stranger.login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J") {
+        Err(IdpError::Refused(refusal)) => assert_eq!(refusal.code(), "nr10"),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn first_certificate(metadata: &str) -> String {
+    let start = metadata.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
+    let end = metadata[start..].find("</ds:X509Certificate>").unwrap() + start;
+    metadata[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn single_logout_works_both_ways() {
+    let app = app(Profile::Spid).await;
+    let start = app.start(SpidLevel::L1);
+    let post = app
+        .idp
+        .simulator
+        .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
+        .unwrap();
+    let identity = app.finish(&start, &post).await.unwrap().identity;
+    assert!(
+        identity.session_index.is_some(),
+        "SpidL1 opens an IdP session"
+    );
+
+    // SP-initiated, over HTTP: the IdP answers with an auto-post LogoutResponse.
+    let logout = app.sp.start_logout(
+        &app.idp.simulator.slo_url(),
+        &identity,
+        OffsetDateTime::now_utc(),
+    );
+    let page = reqwest::get(&logout.redirect_url).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let response = hidden_field(&page, "SAMLResponse");
+    let relay_state = hidden_field(&page, "RelayState");
+    let keys = |entity: &str| app.registry.keys_of(entity);
+    let status = app
+        .sp
+        .finish_logout(
+            abilita_spid::LogoutReply::Post {
+                saml_response: &response,
+            },
+            Some(&relay_state),
+            Some(logout.cookie.value()),
+            &app.replay,
+            &keys,
+            OffsetDateTime::now_utc(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, abilita_spid::LogoutStatus::Success);
+
+    // IdP-initiated: a signed LogoutRequest the SP accepts.
+    let start = app.start(SpidLevel::L1);
+    let post = app
+        .idp
+        .simulator
+        .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
+        .unwrap();
+    let identity = app.finish(&start, &post).await.unwrap().identity;
+    let requests = app.idp.simulator.start_logout("STTSGT90A01H501J").unwrap();
+    assert_eq!(requests.len(), 1);
+    let request = app
+        .sp
+        .validate_logout_request_post(
+            &requests[0].saml_request,
+            &|e: &str| app.registry.keys_of(e),
+            OffsetDateTime::now_utc(),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    assert_eq!(request.name_id, identity.name_id);
+    assert!(
+        app.idp.simulator.start_logout("STTSGT90A01H501J").is_err(),
+        "the session is closed"
+    );
+}
+
+/// The value of a hidden form field in an HTML page.
+fn hidden_field(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{name} in {page}"))
+        + marker.len();
+    let end = page[start..].find('"').unwrap() + start;
+    page[start..end]
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#x2F;", "/")
+}
