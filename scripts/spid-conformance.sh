@@ -3,10 +3,13 @@
 # tool (spid-sp-test 1.2.18) against the example SP
 # (`examples/src/bin/spid-sp.rs`): metadata, AuthnRequest and Response
 # checks (`--extra -tr`), for the public and the private profile, at level 1
-# and at level 2. Fails on any failed check.
+# and at level 2. Then abilita-mock's SPID test IdP: xmlsec1 verifies every
+# message it signs, xmllint validates them against the SAML protocol schema,
+# and a SAML SP that is not abilita's (pysaml2, in a venv of its own) logs a
+# citizen in through it. Fails on any failed check.
 #
-# Installs what it needs only when missing: Debian's xmlsec1 (and openssl,
-# python3-venv), and spid-sp-test in a venv under target/. The test IdP gets
+# Installs what it needs only when missing: Debian's xmlsec1, xmllint (and openssl,
+# python3-venv), spid-sp-test and pysaml2 in venvs under target/. The test IdP gets
 # a fresh key and certificate each run (the tool's own expired in 2025).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +17,15 @@ cd "$(dirname "$0")/.."
 VERSION=1.2.18
 WORK=target/spid-conformance
 VENV=target/spid-sp-test-venv
+PYSAML2_VERSION=7.5.5
+PYSAML2_VENV=target/pysaml2-venv
 LISTEN=127.0.0.1:18090
 BASE=http://$LISTEN
 
 apt_install() {
     local missing=()
     command -v xmlsec1 >/dev/null || missing+=(xmlsec1)
+    command -v xmllint >/dev/null || missing+=(libxml2-utils)
     command -v openssl >/dev/null || missing+=(openssl)
     command -v curl >/dev/null || missing+=(curl)
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
@@ -38,8 +44,17 @@ venv_install() {
     fi
 }
 
+pysaml2_install() {
+    if [[ "$("$PYSAML2_VENV/bin/python" -m pip show pysaml2 2>/dev/null | sed -n 's/^Version: //p')" != "$PYSAML2_VERSION" ]]; then
+        echo "installing pysaml2 $PYSAML2_VERSION in $PYSAML2_VENV"
+        python3 -m venv "$PYSAML2_VENV"
+        "$PYSAML2_VENV/bin/python" -m pip install -q "pysaml2==$PYSAML2_VERSION"
+    fi
+}
+
 apt_install
 venv_install
+pysaml2_install
 
 # Differential XML-DSig tests against xmlsec1 (ignored by a plain cargo test).
 cargo test -q -p abilita-spid --test it -- --ignored xmlsec
@@ -97,4 +112,15 @@ for profile in public private; do
         stop_sp
     done
 done
+
+# The test IdP: its signatures through xmlsec1, its messages through
+# xmllint and the SAML schemas, its logins through pysaml2.
+cargo test -q -p abilita-mock --test it -- --ignored xmlsec1 xmllint
+cargo build -q -p abilita-mock
+mkdir -p "$WORK/pysaml2"
+if ! "$PYSAML2_VENV/bin/python" scripts/pysaml2-sp-login.py target/debug/abilita-mock "$WORK/pysaml2" 2>"$WORK/pysaml2.log"; then
+    echo "pysaml2 could not log in through the test IdP:" >&2
+    tail -40 "$WORK/pysaml2.log" >&2
+    failed=1
+fi
 exit $failed

@@ -26,7 +26,8 @@
 //! ```
 //!
 //! Simulators: [`gpd`] (pagoPA's debt positions and receipts), [`io`] (App
-//! IO), [`anpr`] (PDND and ANPR). [`Simulators::start`] starts them all on
+//! IO), [`anpr`] (PDND and ANPR), [`spid`] (a SPID and CIE test Identity
+//! Provider). [`Simulators::start`] starts them all on
 //! free loopback ports and hands out the settings that point every abilita
 //! client at them.
 //!

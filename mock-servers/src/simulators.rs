@@ -1,6 +1,6 @@
 //! Every simulator at once, on free loopback ports, with the settings that
 //! point every abilita client at them: the one way a test or a pipeline
-//! wires GPD, App IO and PDND + ANPR.
+//! wires GPD, App IO, PDND + ANPR and the SPID test IdP.
 //!
 //! The settings are the clients' documented names (`ABILITA_GPD_URL`,
 //! `ABILITA_IO_API_KEY`, `ABILITA_ANPR_PURPOSE_C030`, …): a Rust test hands

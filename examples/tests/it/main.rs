@@ -5,6 +5,8 @@
 // A failing test is the point: helpers unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod spid_login;
+
 use std::collections::HashMap;
 
 use abilita_anpr::{AnprClient, AnprConfig, Query};

@@ -26,7 +26,7 @@ async fn the_program_serves_every_simulator_and_its_control_api_then_stops_on_si
     ]);
     let urls = program.urls.clone();
     let http = reqwest::Client::new();
-    for name in ["gpd", "io", "anpr"] {
+    for name in ["gpd", "io", "anpr", "spid-idp", "cie-idp"] {
         let health: Value = http
             .get(format!("{}/health", program.base(name)))
             .send()
@@ -67,6 +67,32 @@ async fn the_program_serves_every_simulator_and_its_control_api_then_stops_on_si
         .unwrap();
     assert_eq!(refused.status(), 400, "PDND's masked refusal");
 
+    // The test IdPs publish signed metadata; CIE's entity id has CIE's shape.
+    for name in ["spid-idp", "cie-idp"] {
+        let metadata = http
+            .get(&urls[name])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metadata.contains("WantAuthnRequestsSigned=\"true\""),
+            "{metadata}"
+        );
+        assert!(metadata.contains("<ds:SignatureValue>"), "{metadata}");
+    }
+    let cie = http
+        .get(&urls["cie-idp"])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(cie.contains("/idp/profile/SAML2/POST/SSO\""), "{cie}");
+
     // The control endpoints the README gives pipelines, on every port.
     let anpr = program.base("anpr");
     let registration = http
@@ -87,7 +113,12 @@ async fn the_program_serves_every_simulator_and_its_control_api_then_stops_on_si
             .unwrap()
             .contains("public_key_pem")
     );
-    for (name, simulator) in [("gpd", "gpd"), ("io", "io"), ("anpr", "anpr")] {
+    for (name, simulator) in [
+        ("gpd", "gpd"),
+        ("io", "io"),
+        ("anpr", "anpr"),
+        ("spid-idp", "spid"),
+    ] {
         let reset = http
             .post(format!(
                 "{}/__control/{simulator}/reset",
