@@ -16,7 +16,12 @@ async fn the_program_serves_every_simulator_and_its_control_api_then_stops_on_si
     )
     .unwrap();
     let env_file = std::env::temp_dir().join(format!("abilita-mock-env-{tag}"));
+    let sp = abilita_spid::testing::fixture_sp::sp();
+    let sp_metadata = std::env::temp_dir().join(format!("abilita-mock-sp-{tag}.xml"));
+    std::fs::write(&sp_metadata, sp.metadata().unwrap()).unwrap();
     let program = Program::start(&[
+        "--spid-sp-metadata",
+        sp_metadata.to_str().unwrap(),
         "--key",
         "pipeline-key",
         "--io-citizens",
@@ -92,6 +97,26 @@ async fn the_program_serves_every_simulator_and_its_control_api_then_stops_on_si
         .await
         .unwrap();
     assert!(cie.contains("/idp/profile/SAML2/POST/SSO\""), "{cie}");
+
+    // The SP named on the command line is trusted: its request gets the login page.
+    let idp = program.base("spid-idp");
+    let start = sp.start_login(
+        abilita_spid::IdpTarget {
+            entity_id: &idp,
+            sso_url: &format!("{idp}/sso"),
+        },
+        &abilita_spid::AuthnOptions {
+            level: abilita_spid::SpidLevel::L2,
+            comparison: abilita_spid::Comparison::Minimum,
+            attribute_set: 0,
+        },
+        Default::default(),
+        time::OffsetDateTime::now_utc(),
+    );
+    let page = http.get(&start.redirect_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("SpidL2"));
+    let _ = std::fs::remove_file(&sp_metadata);
 
     // The control endpoints the README gives pipelines, on every port.
     let anpr = program.base("anpr");

@@ -74,10 +74,24 @@ impl App {
         start: &abilita_spid::LoginStart,
         post: &AcsPost,
     ) -> Result<abilita_spid::Login, LoginError> {
-        assert_eq!(post.url, "http://127.0.0.1:8000/acs");
+        let relay_state = post.relay_state.clone().unwrap_or_default();
+        self.finish_posted(
+            start,
+            (post.url.clone(), post.saml_response.clone(), relay_state),
+        )
+        .await
+    }
+
+    /// The ACS given what the browser posts: URL, `SAMLResponse`, `RelayState`.
+    async fn finish_posted(
+        &self,
+        start: &abilita_spid::LoginStart,
+        (url, saml_response, relay_state): (String, String, String),
+    ) -> Result<abilita_spid::Login, LoginError> {
+        assert_eq!(url, "http://127.0.0.1:8000/acs");
         let form = AcsForm {
-            saml_response: &post.saml_response,
-            relay_state: post.relay_state.as_deref().unwrap_or_default(),
+            saml_response: &saml_response,
+            relay_state: &relay_state,
             login_cookie: Some(start.cookie.value()),
         };
         let keys = |entity: &str| self.registry.keys_of(entity);
@@ -590,4 +604,261 @@ async fn xmllint_validates_every_message_against_the_saml_protocol_schema() {
         );
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+fn form_body(fields: &[(&str, &str)]) -> String {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in fields {
+        form.append_pair(name, value);
+    }
+    form.finish()
+}
+
+#[tokio::test]
+async fn the_login_page_works_as_html_forms_with_users_added_over_http() {
+    let app = app(Profile::Spid).await;
+    let base = app.idp.server.uri();
+    let http = reqwest::Client::new();
+    let user = serde_json::json!([{ "username": "mario", "password": "segreto",
+        "attributes": { "fiscalNumber": "TINIT-RSSMRA80A01H501U", "name": "Mario", "familyName": "Rossi", "email": "mario@example.it" } }]);
+    let seeded = http
+        .post(format!("{base}/__control/spid/users"))
+        .json(&user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seeded.status(), 200);
+
+    let start = app.start(SpidLevel::L2);
+    let page = http
+        .get(&start.redirect_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<code>mario</code>"),
+        "the page lists the test users"
+    );
+    assert!(page.contains("nr22"), "and the anomalies");
+    assert!(
+        !page.contains("<script"),
+        "the login page needs no JavaScript"
+    );
+    let query = hidden_field(&page, "query");
+    let submit = |fields: Vec<(&'static str, String)>| {
+        let mut all = vec![("binding", "redirect".to_owned()), ("query", query.clone())];
+        all.extend(fields);
+        let body = form_body(
+            &all.iter()
+                .map(|(n, v)| (*n, v.as_str()))
+                .collect::<Vec<_>>(),
+        );
+        http.post(format!("{base}/sso/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+
+    let wrong = submit(vec![
+        ("username", "mario".into()),
+        ("password", "sbagliata".into()),
+        ("answer", "consent".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.unwrap().contains("errati"));
+
+    let page = submit(vec![
+        ("username", "mario".into()),
+        ("password", "segreto".into()),
+        ("answer", "consent".into()),
+    ])
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        page.contains("action=\"http://127.0.0.1:8000/acs\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("<noscript><button"),
+        "posts without JavaScript too"
+    );
+    let login = app.finish_posted(&start, posted_by(&page)).await.unwrap();
+    assert_eq!(login.identity.attributes.get("familyName"), Some("Rossi"));
+
+    // An anomaly button.
+    let start = app.start(SpidLevel::L2);
+    let page = http
+        .get(&start.redirect_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let body = form_body(&[
+        ("binding", "redirect"),
+        ("query", &hidden_field(&page, "query")),
+        ("username", "mario"),
+        ("password", "segreto"),
+        ("answer", "nr25"),
+    ]);
+    let page = http
+        .post(format!("{base}/sso/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let refused = app.finish_posted(&start, posted_by(&page)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(LoginError::Response(abilita_spid::ResponseError::Anomaly(
+                abilita_spid::UserAnomaly::Cancelled
+            )))
+        ),
+        "{refused:?}"
+    );
+
+    // IdP-initiated logout from the sessions page.
+    let sessions = http
+        .get(format!("{base}/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let name_id = hidden_field(&sessions, "name_id");
+    assert_eq!(name_id, login.identity.name_id);
+    let page = http
+        .post(format!("{base}/sessions/logout"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(&[("name_id", &name_id)]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let request = app
+        .sp
+        .validate_logout_request_post(
+            &hidden_field(&page, "SAMLRequest"),
+            &|e: &str| app.registry.keys_of(e),
+            OffsetDateTime::now_utc(),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    assert_eq!(request.name_id, name_id);
+}
+
+/// What an auto-post page posts: the URL, `SAMLResponse`, `RelayState`.
+fn posted_by(page: &str) -> (String, String, String) {
+    let marker = "action=\"";
+    let start = page.find(marker).unwrap() + marker.len();
+    let end = page[start..].find('"').unwrap() + start;
+    (
+        page[start..end].to_owned(),
+        hidden_field(page, "SAMLResponse"),
+        hidden_field(page, "RelayState"),
+    )
+}
+
+#[tokio::test]
+async fn post_binding_freshness_and_destination_are_checked() {
+    let app = app(Profile::Spid).await;
+    let idp = &app.idp.simulator;
+    let options = AuthnOptions {
+        level: SpidLevel::L2,
+        comparison: abilita_spid::Comparison::Minimum,
+        attribute_set: 0,
+    };
+    let now = OffsetDateTime::now_utc();
+
+    // HTTP-POST: an enveloped signature.
+    let request = app.sp.authn_request(&idp.sso_url(), &options, now);
+    let form = app.sp.post_form(&request, "post-relay").unwrap();
+    let saml_request = hidden_field(&form, "SAMLRequest");
+    let post = idp
+        .login(
+            Outgoing::Post {
+                saml_request: &saml_request,
+                relay_state: Some("post-relay"),
+            },
+            "STTSGT90A01H501J",
+        )
+        .unwrap();
+    let response = decoded(&post.saml_response);
+    assert!(
+        response.contains(&format!("InResponseTo=\"{}\"", request.id())),
+        "{response}"
+    );
+    assert!(response.contains("status:Success"), "{response}");
+    assert_eq!(post.relay_state.as_deref(), Some("post-relay"));
+    let tampered = {
+        use base64::Engine as _;
+        let xml = decoded(&saml_request).replacen("ForceAuthn=\"true\"", "ForceAuthn=\"false\"", 1);
+        base64::engine::general_purpose::STANDARD.encode(xml)
+    };
+    match idp.login(
+        Outgoing::Post {
+            saml_request: &tampered,
+            relay_state: None,
+        },
+        "STTSGT90A01H501J",
+    ) {
+        Err(IdpError::Refused(refusal)) => assert_eq!(refusal.code(), "nr07", "{refusal:?}"),
+        other => panic!("{other:?}"),
+    }
+
+    // A Destination that is not the IdP's: a SAML error to the SP.
+    let elsewhere = format!("{}/elsewhere", idp.sso_url());
+    let start = app.sp.start_login(
+        IdpTarget {
+            entity_id: &idp.entity_id(),
+            sso_url: &elsewhere,
+        },
+        &options,
+        Default::default(),
+        now,
+    );
+    let post = idp
+        .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
+        .unwrap();
+    let response = decoded(&post.saml_response);
+    assert!(
+        response.contains("ErrorCode nr14") && response.contains("status:Requester"),
+        "{response}"
+    );
+
+    // An IdP whose clock is ten minutes ahead finds the request stale.
+    let later = abilita_core::testing::ManualClock::new(now + time::Duration::minutes(10));
+    let stale = SpidIdp::generate(Profile::Spid, Arc::new(later)).unwrap();
+    stale
+        .trust_sp_metadata(&app.sp.metadata().unwrap())
+        .unwrap();
+    let request = app.sp.authn_request(&stale.sso_url(), &options, now);
+    let saml_request = hidden_field(&app.sp.post_form(&request, "rs").unwrap(), "SAMLRequest");
+    let post = stale
+        .login(
+            Outgoing::Post {
+                saml_request: &saml_request,
+                relay_state: None,
+            },
+            "STTSGT90A01H501J",
+        )
+        .unwrap();
+    assert!(decoded(&post.saml_response).contains("ErrorCode nr13"));
 }
