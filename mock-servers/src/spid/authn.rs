@@ -131,6 +131,12 @@ pub(crate) fn check(
             answer_to: None,
         })
     };
+    if message.field != "SAMLRequest" {
+        return Err(no_answer(page(
+            "nr03",
+            "the SSO service takes a SAMLRequest",
+        )));
+    }
     let document = abilita_spid::xml::parse(&message.xml).map_err(|e| {
         no_answer(page(
             "nr08",
@@ -161,7 +167,7 @@ pub(crate) fn check(
         "nr05"
     };
     message
-        .verify(&sp.keys, "SAMLRequest")
+        .verify(&sp.keys)
         .map_err(|reason| no_answer(page(signature_code, reason)))?;
     if issuer.attribute("Format") != Some("urn:oasis:names:tc:SAML:2.0:nameid-format:entity")
         || issuer.attribute("NameQualifier").is_none_or(str::is_empty)

@@ -21,6 +21,8 @@ pub(crate) enum Binding {
 /// A message received: its XML, RelayState, and binding.
 #[derive(Debug, Clone)]
 pub(crate) struct Inbound {
+    /// `SAMLRequest` or `SAMLResponse`: the field it came in.
+    pub(crate) field: &'static str,
     pub(crate) xml: String,
     pub(crate) relay_state: Option<String>,
     pub(crate) binding: Binding,
@@ -43,7 +45,7 @@ fn raw_part<'q>(query: &'q str, name: &str) -> Option<&'q str> {
 impl Inbound {
     /// A message in the query of an HTTP-Redirect (`field` is `SAMLRequest`
     /// or `SAMLResponse`): base64, then raw DEFLATE.
-    pub(crate) fn from_redirect(query: &str, field_name: &str) -> Result<Self, String> {
+    pub(crate) fn from_redirect(query: &str, field_name: &'static str) -> Result<Self, String> {
         let encoded = field(query, field_name).ok_or(format!("no {field_name} in the query"))?;
         let deflated = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
@@ -54,6 +56,7 @@ impl Inbound {
             .read_to_string(&mut xml)
             .map_err(|_| format!("{field_name} is not DEFLATE-compressed UTF-8"))?;
         Ok(Self {
+            field: field_name,
             xml,
             relay_state: field(query, "RelayState"),
             binding: Binding::Redirect {
@@ -63,12 +66,13 @@ impl Inbound {
     }
 
     /// A message in a posted form: base64 of the (XML-signed) message.
-    pub(crate) fn from_post(form: &str, field_name: &str) -> Result<Self, String> {
+    pub(crate) fn from_post(form: &str, field_name: &'static str) -> Result<Self, String> {
         let encoded = field(form, field_name).ok_or(format!("no {field_name} in the form"))?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(encoded.split_whitespace().collect::<String>())
             .map_err(|_| format!("{field_name} is not base64"))?;
         Ok(Self {
+            field: field_name,
             xml: String::from_utf8(bytes).map_err(|_| format!("{field_name} is not UTF-8"))?,
             relay_state: field(form, "RelayState"),
             binding: Binding::Post,
@@ -78,7 +82,8 @@ impl Inbound {
     /// Whether one of `keys` signed the message: over the query octets
     /// `SAMLRequest=…&RelayState=…&SigAlg=…` (SAML bindings §3.4.4.1) for
     /// a Redirect, an enveloped `#ID` signature of the root for a POST.
-    pub(crate) fn verify(&self, keys: &[TrustedKey], field_name: &str) -> Result<(), String> {
+    pub(crate) fn verify(&self, keys: &[TrustedKey]) -> Result<(), String> {
+        let field_name = self.field;
         match &self.binding {
             Binding::Redirect { query } => {
                 let sig_alg =

@@ -660,19 +660,23 @@ impl SpidIdp {
                 &pages::error("nr10", "the issuer is not an SP this IdP trusts"),
             );
         };
-        let is_response = message.xml.contains("LogoutResponse");
-        let field_name = if is_response {
-            "SAMLResponse"
-        } else {
-            "SAMLRequest"
-        };
-        if let Err(reason) = message.verify(&sp.keys, field_name) {
+        if let Err(reason) = message.verify(&sp.keys) {
             return html(400, &pages::error("nr05", &reason));
         }
         let Ok(document) = abilita_spid::xml::parse(&message.xml) else {
             return html(400, &pages::error("nr08", "not acceptable XML"));
         };
         let root = document.root_element();
+        let is_response = message.field == "SAMLResponse";
+        let expected = if is_response {
+            "LogoutResponse"
+        } else {
+            "LogoutRequest"
+        };
+        if root.tag_name().namespace() != Some(SAMLP) || root.tag_name().name() != expected {
+            let reason = format!("{} carries no samlp:{expected}", message.field);
+            return html(400, &pages::error("nr08", &reason));
+        }
         if root.attribute("Destination") != Some(self.slo_url().as_str()) {
             return html(
                 400,

@@ -580,16 +580,26 @@ async fn assertions_and_logout_messages_are_valid_against_the_saml_schemas() {
 
 #[tokio::test]
 #[ignore = "needs xmllint: scripts/spid-conformance.sh runs it"]
-async fn xmllint_validates_every_message_against_the_saml_protocol_schema() {
+async fn xmllint_validates_every_message_against_the_saml_schemas() {
     let app = app(Profile::Spid).await;
     let (responses, logouts) = idp_messages(&app).await;
-    let schema = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../spid/tests/data/xsd/saml-schema-protocol-2.0.xsd"
-    );
+    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/../spid/tests/data/xsd/");
+    let protocol = format!("{xsd}saml-schema-protocol-2.0.xsd");
+    let mut checks: Vec<(String, String)> = responses
+        .into_iter()
+        .chain(logouts)
+        .map(|message| (message, protocol.clone()))
+        .collect();
+    for profile in [Profile::Spid, Profile::Cie] {
+        let idp = SpidIdp::generate(profile, Arc::new(SystemClock)).unwrap();
+        checks.push((
+            idp.metadata().unwrap(),
+            format!("{xsd}saml-schema-metadata-2.0.xsd"),
+        ));
+    }
     let dir = std::env::temp_dir().join(format!("abilita-idp-xmllint-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (i, message) in responses.iter().chain(&logouts).enumerate() {
+    for (i, (message, schema)) in checks.iter().enumerate() {
         let file = dir.join(format!("message-{i}.xml"));
         std::fs::write(&file, message).unwrap();
         let output = std::process::Command::new("xmllint")
