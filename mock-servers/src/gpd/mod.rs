@@ -680,109 +680,58 @@ impl GpdSimulator {
 }
 
 /// The production paths of GPD's two services, then the control API.
+/// `{version}` is `v1` or `v3` (installment plans); v3 has no invalidate.
 static ROUTES: &[Route<GpdSimulator>] = &[
     Route {
         method: "POST",
-        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions",
+        path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions",
         handler: Handler::Api(|s, g, c, p| {
-            Ok(s.create(Version::V1, p.get("cf"), c, &c.query(), g, s.clock.now()))
+            Ok(s.create(version(p)?, p.get("cf"), c, &c.query(), g, s.clock.now()))
         }),
     },
     Route {
         method: "GET",
-        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions",
+        path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions",
         handler: Handler::Api(|s, _, c, p| {
-            Ok(s.list(Version::V1, p.get("cf"), &c.query(), s.clock.now()))
+            Ok(s.list(version(p)?, p.get("cf"), &c.query(), s.clock.now()))
         }),
     },
     Route {
         method: "GET",
-        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
+        path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions/{iupd}",
         handler: Handler::Api(|s, _, _, p| {
-            Ok(s.read(Version::V1, p.get("cf"), p.get("iupd"), s.clock.now()))
+            Ok(s.read(version(p)?, p.get("cf"), p.get("iupd"), s.clock.now()))
         }),
     },
     Route {
         method: "PUT",
-        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
+        path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions/{iupd}",
         handler: Handler::Api(|s, g, c, p| {
-            Ok(s.update(
-                Version::V1,
-                p.get("cf"),
-                p.get("iupd"),
-                c,
-                &c.query(),
-                g,
-                s.clock.now(),
-            ))
+            let (cf, iupd) = (p.get("cf"), p.get("iupd"));
+            Ok(s.update(version(p)?, cf, iupd, c, &c.query(), g, s.clock.now()))
         }),
     },
     Route {
         method: "DELETE",
-        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}",
-        handler: Handler::Api(|s, _, _, p| Ok(s.delete(p.get("cf"), p.get("iupd"), s.clock.now()))),
-    },
-    Route {
-        method: "POST",
-        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}/publish",
+        path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions/{iupd}",
         handler: Handler::Api(|s, _, _, p| {
-            Ok(s.publish(Version::V1, p.get("cf"), p.get("iupd"), s.clock.now()))
+            version(p)?;
+            Ok(s.delete(p.get("cf"), p.get("iupd"), s.clock.now()))
         }),
     },
     Route {
         method: "POST",
-        path: "/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/{iupd}/invalidate",
+        path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions/{iupd}/publish",
         handler: Handler::Api(|s, _, _, p| {
-            Ok(s.invalidate(p.get("cf"), p.get("iupd"), s.clock.now()))
+            Ok(s.publish(version(p)?, p.get("cf"), p.get("iupd"), s.clock.now()))
         }),
-    },
-    // v3: installment plans; no invalidate.
-    Route {
-        method: "POST",
-        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions",
-        handler: Handler::Api(|s, g, c, p| {
-            Ok(s.create(Version::V3, p.get("cf"), c, &c.query(), g, s.clock.now()))
-        }),
-    },
-    Route {
-        method: "GET",
-        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions",
-        handler: Handler::Api(|s, _, c, p| {
-            Ok(s.list(Version::V3, p.get("cf"), &c.query(), s.clock.now()))
-        }),
-    },
-    Route {
-        method: "GET",
-        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
-        handler: Handler::Api(|s, _, _, p| {
-            Ok(s.read(Version::V3, p.get("cf"), p.get("iupd"), s.clock.now()))
-        }),
-    },
-    Route {
-        method: "PUT",
-        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
-        handler: Handler::Api(|s, g, c, p| {
-            Ok(s.update(
-                Version::V3,
-                p.get("cf"),
-                p.get("iupd"),
-                c,
-                &c.query(),
-                g,
-                s.clock.now(),
-            ))
-        }),
-    },
-    Route {
-        method: "DELETE",
-        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}",
-        handler: Handler::Api(|s, _, _, p| Ok(s.delete(p.get("cf"), p.get("iupd"), s.clock.now()))),
     },
     Route {
         method: "POST",
-        path: "/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions/{iupd}/publish",
-        handler: Handler::Api(|s, _, _, p| {
-            Ok(s.publish(Version::V3, p.get("cf"), p.get("iupd"), s.clock.now()))
+        path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions/{iupd}/invalidate",
+        handler: Handler::Api(|s, _, _, p| match version(p)? {
+            Version::V1 => Ok(s.invalidate(p.get("cf"), p.get("iupd"), s.clock.now())),
+            Version::V3 => Err(apim::not_found()),
         }),
     },
     Route {
@@ -809,6 +758,15 @@ static ROUTES: &[Route<GpdSimulator>] = &[
         }),
     },
 ];
+
+/// The API version of the path: APIM's 404 for any other.
+fn version(params: &Params<'_>) -> Result<Version, Reply> {
+    match params.get("version") {
+        "v1" => Ok(Version::V1),
+        "v3" => Ok(Version::V3),
+        _ => Err(apim::not_found()),
+    }
+}
 
 impl Platform for GpdSimulator {
     type Caller = Grant;

@@ -423,6 +423,81 @@ async fn one(
     }
 }
 
+const KEY: &str = "Ocp-Apim-Subscription-Key";
+
+/// The one request of a single-request step, and the statuses it expects.
+fn single(
+    http: &reqwest::Client,
+    t: &Targets,
+    message_path: &std::sync::Mutex<String>,
+    kind: Kind,
+    n: usize,
+) -> Option<(reqwest::RequestBuilder, &'static [u16])> {
+    let gpd = |path: String, key: &str| http.get(format!("{}{path}", t.gpd)).header(KEY, key);
+    let profile = |key: &str| {
+        http.post(format!("{}/api/v1/profiles", t.io))
+            .header(KEY, key)
+            .json(&json!({ "fiscal_code": CITIZEN }))
+    };
+    Some(match kind {
+        Kind::Health => (http.get(format!("{}/health", t.io)), &[200]),
+        Kind::GpdList => (gpd(format!("{V1}?limit=10"), DEFAULT_KEY), &[200]),
+        Kind::GpdRead => (
+            gpd(format!("{V1}/seed-{}", n % POSITIONS), DEFAULT_KEY),
+            &[200],
+        ),
+        Kind::GpdReadV3 => (
+            gpd(format!("{V3}/seed-{}", n % POSITIONS), DEFAULT_KEY),
+            &[200],
+        ),
+        Kind::GpdReceipt => (
+            gpd(
+                format!(
+                    "/gpd/payments-receipts-service/v1/payments/{DEFAULT_CREDITOR}/receipts/{}",
+                    iuv(0)
+                ),
+                DEFAULT_KEY,
+            ),
+            &[200],
+        ),
+        Kind::GpdWrongKey => (gpd(format!("{V1}/seed-1"), "wrong"), &[401]),
+        Kind::GpdUnknown => (gpd(format!("{V1}/unknown-{n}"), DEFAULT_KEY), &[404]),
+        Kind::IoProfile => (profile(DEFAULT_KEY), &[200]),
+        Kind::IoWrongKey => (profile("wrong"), &[401]),
+        Kind::IoReadMessage => {
+            let path = message_path.lock().expect("not poisoned").clone();
+            (
+                http.get(format!("{}{path}", t.io)).header(KEY, DEFAULT_KEY),
+                &[200],
+            )
+        }
+        Kind::IoUnknownPath => (
+            http.get(format!("{}/api/v1/unknown", t.io))
+                .header(KEY, DEFAULT_KEY),
+            &[404],
+        ),
+        Kind::AnprJwks => (
+            http.get(format!("{}/.well-known/jwks.json", t.anpr)),
+            &[200],
+        ),
+        Kind::AnprNoVoucher => (
+            http.post(format!(
+                "{}/govway/rest/in/MinInternoPortaANPR-PDND/{C030}/v1/anpr-service-e002",
+                t.anpr
+            ))
+            .body("{}"),
+            &[401],
+        ),
+        Kind::PdndBadGrant => (
+            http.post(format!("{}/token.oauth2", t.anpr))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=password"),
+            &[400],
+        ),
+        Kind::GpdCreateDelete | Kind::IoSend | Kind::AnprConsultation => return None,
+    })
+}
+
 /// Runs the `n`th step; the number of HTTP requests it made.
 async fn run(
     http: &reqwest::Client,
@@ -433,182 +508,42 @@ async fn run(
     faults: bool,
     report: &mut Report,
 ) -> usize {
-    let key = "Ocp-Apim-Subscription-Key";
     let what = format!("{kind:?}");
     let r = report;
+    if let Some((request, expected)) = single(http, t, message_path, kind, n) {
+        // `/health` is the server's own: no fault reaches it.
+        let faults = faults && !matches!(kind, Kind::Health);
+        one(request, expected, faults, &what, r).await;
+        return 1;
+    }
     match kind {
-        Kind::Health => {
-            one(
-                http.get(format!("{}/health", t.io)),
-                &[200],
-                false,
-                &what,
-                r,
-            )
-            .await;
-        }
-        Kind::GpdList => {
-            one(
-                http.get(format!("{}{V1}?limit=10", t.gpd))
-                    .header(key, DEFAULT_KEY),
-                &[200],
-                faults,
-                &what,
-                r,
-            )
-            .await;
-        }
-        Kind::GpdRead => {
-            let path = format!("{}{V1}/seed-{}", t.gpd, n % POSITIONS);
-            one(
-                http.get(path).header(key, DEFAULT_KEY),
-                &[200],
-                faults,
-                &what,
-                r,
-            )
-            .await;
-        }
-        Kind::GpdReadV3 => {
-            let path = format!("{}{V3}/seed-{}", t.gpd, n % POSITIONS);
-            one(
-                http.get(path).header(key, DEFAULT_KEY),
-                &[200],
-                faults,
-                &what,
-                r,
-            )
-            .await;
-        }
-        Kind::GpdReceipt => {
-            let path = format!(
-                "{}/gpd/payments-receipts-service/v1/payments/{DEFAULT_CREDITOR}/receipts/{}",
-                t.gpd,
-                iuv(0)
-            );
-            one(
-                http.get(path).header(key, DEFAULT_KEY),
-                &[200],
-                faults,
-                &what,
-                r,
-            )
-            .await;
-        }
-        Kind::GpdWrongKey => {
-            one(
-                http.get(format!("{}{V1}/seed-1", t.gpd))
-                    .header(key, "wrong"),
-                &[401],
-                faults,
-                &what,
-                r,
-            )
-            .await;
-        }
-        Kind::GpdUnknown => {
-            let path = format!("{}{V1}/unknown-{n}", t.gpd);
-            one(
-                http.get(path).header(key, DEFAULT_KEY),
-                &[404],
-                faults,
-                &what,
-                r,
-            )
-            .await;
-        }
         Kind::GpdCreateDelete => {
             let iupd = format!("load-{n}");
             let body = position(&iupd, &iuv(1_000_000 + n));
             let create = http
                 .post(format!("{}{V1}", t.gpd))
-                .header(key, DEFAULT_KEY)
+                .header(KEY, DEFAULT_KEY)
                 .json(&body);
             one(create, &[201], faults, &what, r).await;
             // Deleted whatever the creation's answer: a lost answer may still
             // have created it.
             let delete = http
                 .delete(format!("{}{V1}/{iupd}", t.gpd))
-                .header(key, DEFAULT_KEY);
+                .header(KEY, DEFAULT_KEY);
             one(delete, &[200, 404], faults, &what, r).await;
-            return 2;
-        }
-        Kind::IoProfile => {
-            let request = http
-                .post(format!("{}/api/v1/profiles", t.io))
-                .header(key, DEFAULT_KEY);
-            one(
-                request.json(&json!({ "fiscal_code": CITIZEN })),
-                &[200],
-                faults,
-                &what,
-                r,
-            )
-            .await;
-        }
-        Kind::IoReadMessage => {
-            let path = message_path.lock().expect("not poisoned").clone();
-            let request = http.get(format!("{}{path}", t.io)).header(key, DEFAULT_KEY);
-            one(request, &[200], faults, &what, r).await;
+            2
         }
         Kind::IoSend => {
             let request = http
                 .post(format!("{}/api/v1/messages", t.io))
-                .header(key, DEFAULT_KEY);
+                .header(KEY, DEFAULT_KEY);
             let sent = one(request.json(&message()), &[201], faults, &what, r).await;
             if let Some(location) =
                 sent.and_then(|s| Some(s.headers().get("location")?.to_str().ok()?.to_owned()))
             {
                 *message_path.lock().expect("not poisoned") = location;
             }
-        }
-        Kind::IoWrongKey => {
-            let request = http
-                .post(format!("{}/api/v1/profiles", t.io))
-                .header(key, "wrong");
-            one(
-                request.json(&json!({ "fiscal_code": CITIZEN })),
-                &[401],
-                faults,
-                &what,
-                r,
-            )
-            .await;
-        }
-        Kind::IoUnknownPath => {
-            one(
-                http.get(format!("{}/api/v1/unknown", t.io))
-                    .header(key, DEFAULT_KEY),
-                &[404],
-                faults,
-                &what,
-                r,
-            )
-            .await;
-        }
-        Kind::AnprJwks => {
-            one(
-                http.get(format!("{}/.well-known/jwks.json", t.anpr)),
-                &[200],
-                faults,
-                &what,
-                r,
-            )
-            .await;
-        }
-        Kind::AnprNoVoucher => {
-            let path = format!(
-                "{}/govway/rest/in/MinInternoPortaANPR-PDND/{C030}/v1/anpr-service-e002",
-                t.anpr
-            );
-            one(http.post(path).body("{}"), &[401], faults, &what, r).await;
-        }
-        Kind::PdndBadGrant => {
-            let request = http
-                .post(format!("{}/token.oauth2", t.anpr))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body("grant_type=password");
-            one(request, &[400], faults, &what, r).await;
+            1
         }
         Kind::AnprConsultation => {
             let consultation = Consultation::new(&t.anpr, "STTSGT90A01H501J", n);
@@ -617,10 +552,11 @@ async fn run(
             let voucher: Value = token.json().await.unwrap_or_default();
             let voucher = voucher["access_token"].as_str().unwrap_or_default();
             one(consultation.call(http, voucher), &[200], faults, &what, r).await;
-            return 2;
+            2
         }
+        // The single-request kinds were sent above.
+        _ => 0,
     }
-    1
 }
 
 /// A C030 consultation signed as the simulated PDND client, by hand (the
