@@ -5,6 +5,7 @@
 // A failing test is the point: helpers unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod portal;
 mod spid_login;
 
 use std::collections::HashMap;

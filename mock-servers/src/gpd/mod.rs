@@ -601,6 +601,27 @@ impl GpdSimulator {
         self.pay(params.get("cf"), params.get("nav"), &psp, self.clock.now())
     }
 
+    /// A citizen pays the option with notice number `nav` of `creditor`
+    /// through `psp`, as `POST /__control/gpd/…/pay` does: the receipt id.
+    ///
+    /// # Errors
+    /// GPD's refusal (no such option, not payable), as its detail.
+    pub fn pay_option(&self, creditor: &str, nav: &str, psp: &str) -> Result<String, String> {
+        let reply = self.pay(creditor, nav, psp, self.clock.now());
+        let body: Value = serde_json::from_slice(reply.body()).unwrap_or_default();
+        match (
+            reply.status(),
+            body.get("receiptId").and_then(Value::as_str),
+        ) {
+            (200, Some(receipt)) => Ok(receipt.to_owned()),
+            _ => Err(body
+                .get("detail")
+                .and_then(Value::as_str)
+                .unwrap_or("not payable")
+                .to_owned()),
+        }
+    }
+
     /// Forgets every position and receipt; keys stay.
     pub fn reset(&self) {
         self.with(|s| {
