@@ -625,7 +625,7 @@ impl SpidIdp {
             .iter()
             .filter_map(|session| {
                 let sp = self.with(|s| s.sps.get(&session.sp).cloned())?;
-                let (_, url) = sp.slo(false)?;
+                let url = sp.slo_post(false)?;
                 Some((session, url.to_owned()))
             })
             .map(|(session, url)| {
@@ -708,10 +708,13 @@ impl SpidIdp {
                 .retain(|x| !(x.name_id == name_id && x.sp == sp.entity_id));
             before != s.sessions.len()
         });
-        let Some((_, url)) = sp.slo(true) else {
+        let Some(url) = sp.slo_post(true) else {
             return html(
                 400,
-                &pages::error("nr08", "the SP's metadata has no SingleLogoutService"),
+                &pages::error(
+                    "nr08",
+                    "the SP's metadata has no HTTP-POST SingleLogoutService",
+                ),
             );
         };
         let request_id = root.attribute("ID").unwrap_or_default();

@@ -5,7 +5,7 @@
 use abilita_spid::dsig::TrustedKey;
 use roxmltree::Node;
 
-use super::{MD, SAML_POST, SAML_REDIRECT};
+use super::{MD, SAML_POST};
 
 /// An `AssertionConsumerService` of an SP.
 #[derive(Debug, Clone)]
@@ -128,14 +128,18 @@ impl Sp {
     }
 
     /// Where to post a LogoutRequest (`Location`) or a LogoutResponse
-    /// (`ResponseLocation`): the HTTP-POST service, else the Redirect one.
-    pub(crate) fn slo(&self, response: bool) -> Option<(&str, &str)> {
-        let pick = |binding: &str| {
-            self.slo
-                .iter()
-                .find(|(b, _, _)| b == binding)
-                .map(|(b, l, r)| (b.as_str(), if response { r.as_str() } else { l.as_str() }))
-        };
-        pick(SAML_POST).or_else(|| pick(SAML_REDIRECT))
+    /// (`ResponseLocation`): the HTTP-POST service, the only binding the
+    /// IdP answers with, as SPID IdPs do.
+    pub(crate) fn slo_post(&self, response: bool) -> Option<&str> {
+        self.slo
+            .iter()
+            .find(|(binding, _, _)| binding == SAML_POST)
+            .map(|(_, location, response_location)| {
+                if response {
+                    response_location.as_str()
+                } else {
+                    location.as_str()
+                }
+            })
     }
 }
