@@ -82,6 +82,28 @@ impl App {
         .await
     }
 
+    /// A login at `level` as `user`, through the Rust API: what the SP sent
+    /// the browser off with, and what the IdP posts back.
+    fn sent(&self, level: SpidLevel, user: &str) -> (abilita_spid::LoginStart, AcsPost) {
+        let start = self.start(level);
+        let post = self
+            .idp
+            .simulator
+            .login(Outgoing::Redirect(&start.redirect_url), user)
+            .unwrap();
+        (start, post)
+    }
+
+    /// A whole login at `level` as `user`: the SP's verdict.
+    async fn log_in(
+        &self,
+        level: SpidLevel,
+        user: &str,
+    ) -> Result<abilita_spid::Login, LoginError> {
+        let (start, post) = self.sent(level, user);
+        self.finish(&start, &post).await
+    }
+
     /// The ACS given what the browser posts: URL, `SAMLResponse`, `RelayState`.
     async fn finish_posted(
         &self,
@@ -110,13 +132,7 @@ impl App {
 #[tokio::test]
 async fn an_app_logs_a_citizen_in_through_the_test_idp_in_a_few_lines() {
     let app = app(Profile::Spid).await;
-    let start = app.start(SpidLevel::L2);
-    let post = app
-        .idp
-        .simulator
-        .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
-        .unwrap();
-    let login = app.finish(&start, &post).await.unwrap();
+    let login = app.log_in(SpidLevel::L2, "STTSGT90A01H501J").await.unwrap();
     let identity = &login.identity;
     assert_eq!(identity.level, SpidLevel::L2);
     assert_eq!(identity.idp, app.idp.simulator.entity_id());
@@ -135,13 +151,7 @@ async fn an_app_logs_a_citizen_in_through_the_test_idp_in_a_few_lines() {
 #[tokio::test]
 async fn the_cie_profile_sends_only_cie_attributes() {
     let app = app(Profile::Cie).await;
-    let start = app.start(SpidLevel::L2);
-    let post = app
-        .idp
-        .simulator
-        .login(Outgoing::Redirect(&start.redirect_url), "NRECLD90R50H501G")
-        .unwrap();
-    let login = app.finish(&start, &post).await.unwrap();
+    let login = app.log_in(SpidLevel::L2, "NRECLD90R50H501G").await.unwrap();
     assert!(
         app.idp
             .simulator
@@ -256,13 +266,11 @@ fn first_certificate(metadata: &str) -> String {
 #[tokio::test]
 async fn single_logout_works_both_ways() {
     let app = app(Profile::Spid).await;
-    let start = app.start(SpidLevel::L1);
-    let post = app
-        .idp
-        .simulator
-        .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
-        .unwrap();
-    let identity = app.finish(&start, &post).await.unwrap().identity;
+    let identity = app
+        .log_in(SpidLevel::L1, "STTSGT90A01H501J")
+        .await
+        .unwrap()
+        .identity;
     assert!(
         identity.session_index.is_some(),
         "SpidL1 opens an IdP session"
@@ -298,13 +306,11 @@ async fn single_logout_works_both_ways() {
     assert_eq!(status, abilita_spid::LogoutStatus::Success);
 
     // IdP-initiated: a signed LogoutRequest the SP accepts.
-    let start = app.start(SpidLevel::L1);
-    let post = app
-        .idp
-        .simulator
-        .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
-        .unwrap();
-    let identity = app.finish(&start, &post).await.unwrap().identity;
+    let identity = app
+        .log_in(SpidLevel::L1, "STTSGT90A01H501J")
+        .await
+        .unwrap()
+        .identity;
     let requests = app.idp.simulator.start_logout("STTSGT90A01H501J").unwrap();
     assert_eq!(requests.len(), 1);
     let request = app
@@ -405,10 +411,7 @@ async fn xmlsec1_verifies_every_message_the_idp_signs() {
     );
 
     for level in [SpidLevel::L1, SpidLevel::L2, SpidLevel::L3] {
-        let start = app.start(level);
-        let post = idp
-            .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
-            .unwrap();
+        let (_, post) = app.sent(level, "STTSGT90A01H501J");
         let response = decoded(&post.saml_response);
         assert!(
             xmlsec1_verifies(&response, cert, RESPONSE, &signature_of("Response")),
@@ -464,11 +467,7 @@ async fn xmlsec1_verifies_every_message_the_idp_signs() {
         &signature_of("Response")
     ));
 
-    let start = app.start(SpidLevel::L1);
-    let post = idp
-        .login(Outgoing::Redirect(&start.redirect_url), "STTSGT90A01H501J")
-        .unwrap();
-    app.finish(&start, &post).await.unwrap();
+    app.log_in(SpidLevel::L1, "STTSGT90A01H501J").await.unwrap();
     let logout = idp.start_logout("STTSGT90A01H501J").unwrap();
     let request = decoded(&logout[0].saml_request);
     assert!(xmlsec1_verifies(
@@ -506,10 +505,7 @@ async fn idp_messages(app: &App) -> (Vec<String>, Vec<String>) {
     let user = "STTSGT90A01H501J";
     let mut responses = Vec::new();
     for level in [SpidLevel::L1, SpidLevel::L2] {
-        let start = app.start(level);
-        let post = idp
-            .login(Outgoing::Redirect(&start.redirect_url), user)
-            .unwrap();
+        let (_, post) = app.sent(level, user);
         responses.push(decoded(&post.saml_response));
     }
     let start = app.start(SpidLevel::L2);
@@ -519,11 +515,7 @@ async fn idp_messages(app: &App) -> (Vec<String>, Vec<String>) {
         .unwrap();
     responses.push(decoded(&denied.saml_response));
 
-    let start = app.start(SpidLevel::L1);
-    let post = idp
-        .login(Outgoing::Redirect(&start.redirect_url), user)
-        .unwrap();
-    let identity = app.finish(&start, &post).await.unwrap().identity;
+    let identity = app.log_in(SpidLevel::L1, user).await.unwrap().identity;
     let logout = app
         .sp
         .start_logout(&idp.slo_url(), &identity, OffsetDateTime::now_utc());
@@ -534,11 +526,7 @@ async fn idp_messages(app: &App) -> (Vec<String>, Vec<String>) {
         .await
         .unwrap();
     let mut logouts = vec![decoded(&hidden_field(&page, "SAMLResponse"))];
-    let start = app.start(SpidLevel::L1);
-    let post = idp
-        .login(Outgoing::Redirect(&start.redirect_url), user)
-        .unwrap();
-    app.finish(&start, &post).await.unwrap();
+    app.log_in(SpidLevel::L1, user).await.unwrap();
     logouts.push(decoded(&idp.start_logout(user).unwrap()[0].saml_request));
     (responses, logouts)
 }
