@@ -18,6 +18,22 @@ pub(crate) struct Person {
     pub(crate) aire: bool,
     pub(crate) deceased: bool,
     pub(crate) cancelled: bool,
+    /// Where they live, when given; otherwise a street of their birthplace.
+    pub(crate) home: Option<Home>,
+    /// The other members of their family: (codice fiscale, ANPR's
+    /// `codiceLegame`: 2 spouse, 3 child, …).
+    pub(crate) family: Vec<(String, String)>,
+}
+
+/// A residence address, in ANPR's fields.
+#[derive(Debug, Clone)]
+pub(crate) struct Home {
+    pub(crate) street_kind: String,
+    pub(crate) street: String,
+    pub(crate) number: String,
+    pub(crate) cap: String,
+    pub(crate) municipality: String,
+    pub(crate) province: String,
 }
 
 const CASES: &str = include_str!("../../data/anpr/casiTest_consultazione.csv");
@@ -79,6 +95,8 @@ pub(crate) fn official_subjects() -> HashMap<String, Person> {
             deceased: note.contains("decedut"),
             cancelled: false,
             fiscal_code: fiscal_code.clone(),
+            home: None,
+            family: Vec::new(),
         };
         people.insert(fiscal_code, person);
     }
@@ -100,6 +118,8 @@ pub(crate) fn official_subjects() -> HashMap<String, Person> {
             deceased: false,
             cancelled: note.to_ascii_lowercase().contains("cancelled"),
             fiscal_code,
+            home: None,
+            family: Vec::new(),
         });
     }
     people
@@ -122,20 +142,105 @@ impl Person {
     }
 
     pub(super) fn residenza(&self) -> Value {
-        let (cap, street, number) = if self.birth_place == "ROMA" {
-            ("00174", "AMERIGO VESPUCCI", "55")
-        } else {
-            ("00000", "ROMA", "1")
+        let default = || {
+            let (cap, street, number) = if self.birth_place == "ROMA" {
+                ("00174", "AMERIGO VESPUCCI", "55")
+            } else {
+                ("00000", "ROMA", "1")
+            };
+            Home {
+                street_kind: "VIA".into(),
+                street: street.into(),
+                number: number.into(),
+                cap: cap.into(),
+                municipality: self.birth_place.clone(),
+                province: self.province.clone(),
+            }
         };
+        let home = self.home.clone().unwrap_or_else(default);
         json!([{
             "tipoIndirizzo": if self.aire { "4" } else { "1" },
             "indirizzo": {
-                "cap": cap,
-                "comune": self.comune(),
-                "toponimo": { "specie": "VIA", "denominazioneToponimo": street },
-                "numeroCivico": { "numero": number },
+                "cap": home.cap,
+                "comune": { "nomeComune": home.municipality, "siglaProvinciaIstat": home.province },
+                "toponimo": { "specie": home.street_kind, "denominazioneToponimo": home.street },
+                "numeroCivico": { "numero": home.number },
             },
         }])
+    }
+
+    /// A person from the control API's JSON (`abilita_mock::anpr` documents
+    /// the fields).
+    pub(crate) fn from_json(entry: &Value) -> Result<Self, String> {
+        let text = |name: &str| entry.get(name).and_then(Value::as_str).map(str::to_owned);
+        let fiscal_code = text("codice_fiscale").ok_or("a person needs codice_fiscale")?;
+        abilita_core::CodiceFiscale::new(&fiscal_code)
+            .map_err(|e| format!("{fiscal_code}: {e}"))?;
+        let required = |name: &str| text(name).ok_or(format!("{fiscal_code}: {name} is required"));
+        let home = match entry.get("residence") {
+            None => None,
+            Some(r) => {
+                let field = |name: &str| {
+                    r.get(name)
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                        .ok_or(format!("{fiscal_code}: residence.{name} is required"))
+                };
+                Some(Home {
+                    street_kind: field("street_kind")?,
+                    street: field("street")?,
+                    number: field("number")?,
+                    cap: field("cap")?,
+                    municipality: field("municipality")?,
+                    province: field("province")?,
+                })
+            }
+        };
+        let family = entry
+            .get("family")
+            .and_then(Value::as_array)
+            .map(|members| {
+                members
+                    .iter()
+                    .map(|m| {
+                        let cf = m.get("codice_fiscale").and_then(Value::as_str);
+                        let relation = m.get("relation").and_then(Value::as_str);
+                        cf.zip(relation)
+                            .map(|(c, r)| (c.to_owned(), r.to_owned()))
+                            .ok_or(format!(
+                                "{fiscal_code}: a family member needs codice_fiscale and relation"
+                            ))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let flag = |name: &str| entry.get(name).and_then(Value::as_bool).unwrap_or(false);
+        Ok(Self {
+            id_anpr: text("id_anpr").unwrap_or_else(|| synthetic_id(&fiscal_code)),
+            name: required("name")?,
+            surname: required("surname")?,
+            sex: required("sex")?,
+            birth_date: required("birth_date")?,
+            birth_place: required("birth_place")?,
+            province: required("province")?,
+            aire: flag("aire"),
+            deceased: flag("deceased"),
+            cancelled: flag("cancelled"),
+            home,
+            family,
+            fiscal_code,
+        })
+    }
+
+    /// What `GET /__control/anpr/people` shows of a person.
+    pub(crate) fn summary(&self) -> Value {
+        json!({
+            "codice_fiscale": self.fiscal_code, "id_anpr": self.id_anpr, "name": self.name,
+            "surname": self.surname, "birth_date": self.birth_date, "residence": self.residenza(),
+            "family": self.family.iter().map(|(cf, relation)| json!({ "codice_fiscale": cf, "relation": relation })).collect::<Vec<_>>(),
+            "deceased": self.deceased, "cancelled": self.cancelled, "aire": self.aire,
+        })
     }
 
     pub(super) fn life_info(&self) -> Value {

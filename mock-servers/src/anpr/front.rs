@@ -1,9 +1,20 @@
 //! The GovWay front of ANPR (ModI checks), then ANPR's E002 services.
 
-use super::{AnprSimulator, Token, govway, header_of, verify};
+use super::{AnprSimulator, Token, data, govway, header_of, verify};
 use crate::kit::{Call, Reply};
 use base64::Engine as _;
 use serde_json::{Value, json};
+
+/// Who made a call, as GovWay's checks found: the PDND client, the
+/// voucher's purpose, and the tracking evidence's audit identity.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) consumer: String,
+    pub(crate) purpose: String,
+    pub(crate) user_id: String,
+    pub(crate) user_location: String,
+    pub(crate) loa: String,
+}
 
 /// The e-services the simulator answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,13 +116,13 @@ impl AnprSimulator {
             return govway(404, "UnknownResource", "no such e-service");
         };
         match self.modi(call, service) {
-            Ok(consumer) => self.e002(call, service, &consumer),
+            Ok(caller) => self.e002(call, service, &caller),
             Err(response) => *response,
         }
     }
 
     /// GovWay's ModI checks; the consumer (client id) when they pass.
-    fn modi(&self, call: &Call<'_>, service: Service) -> Result<String, Box<Reply>> {
+    fn modi(&self, call: &Call<'_>, service: Service) -> Result<Caller, Box<Reply>> {
         let header = |name: &str| call.header(name);
         let (now, tolerance, _) = self.now_and_tolerance();
         let audience = self.modi_audience(service.segment());
@@ -249,7 +260,14 @@ impl AnprSimulator {
                 "the Digest header does not match the body",
             )));
         }
-        Ok(consumer)
+        let claim = |name: &str| evidence.str(name).unwrap_or_default().to_owned();
+        Ok(Caller {
+            consumer,
+            purpose: voucher.str("purposeId").unwrap_or_default().to_owned(),
+            user_id: claim("userID"),
+            user_location: claim("userLocation"),
+            loa: claim("LoA"),
+        })
     }
 
     /// A token signed by `client`'s key (its `kid` must be the client's),
@@ -271,7 +289,8 @@ impl AnprSimulator {
     }
 
     /// ANPR's application: body, use case, quota, subjects.
-    fn e002(&self, call: &Call<'_>, service: Service, consumer: &str) -> Reply {
+    fn e002(&self, call: &Call<'_>, service: Service, caller: &Caller) -> Reply {
+        let consumer = caller.consumer.as_str();
         let code = service.code();
         let Ok(body) = serde_json::from_slice::<Value>(call.body()) else {
             return govway(400, "InvalidRequestContent", "the body is not JSON");
@@ -291,6 +310,18 @@ impl AnprSimulator {
         };
         let id = self.with(|s| {
             s.next_operation += 1;
+            s.calls.push_back(super::ReceivedCall {
+                service: code.to_owned(),
+                purpose_id: caller.purpose.clone(),
+                operation_id: operation.to_owned(),
+                user_id: caller.user_id.clone(),
+                user_location: caller.user_location.clone(),
+                loa: caller.loa.clone(),
+                consumer: caller.consumer.clone(),
+            });
+            while s.calls.len() > super::MAX_CALLS {
+                s.calls.pop_front();
+            }
             s.next_operation
         });
         // The real code of these two checks is not public: EN000 is the simulator's.
@@ -389,7 +420,27 @@ impl AnprSimulator {
                 json!([{ "codiceStato": "100", "descrizioneStato": "ITALIA" }]),
             );
         }
-        let mut answer = json!({ "idOperazioneANPR": id.to_string(), "listaSoggetti": { "datiSoggetto": [subject] } });
+        let mut subjects = vec![subject];
+        if service == Service::C021 {
+            // The other members, each with their tie to the subject.
+            let members: Vec<(data::Person, String)> = self.with(|s| {
+                person
+                    .family
+                    .iter()
+                    .filter_map(|(cf, relation)| {
+                        Some((s.people.get(cf)?.clone(), relation.clone()))
+                    })
+                    .collect()
+            });
+            for (index, (member, relation)) in members.into_iter().enumerate() {
+                subjects.push(json!({
+                    "identificativi": { "idANPR": member.id_anpr },
+                    "generalita": member.generalita(),
+                    "legameSoggetto": { "codiceLegame": relation, "progressivoComponente": (index + 2).to_string() },
+                }));
+            }
+        }
+        let mut answer = json!({ "idOperazioneANPR": id.to_string(), "listaSoggetti": { "datiSoggetto": subjects } });
         if by_cf
             && service != Service::C030
             && let Some(map) = answer.as_object_mut()

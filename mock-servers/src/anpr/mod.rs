@@ -14,7 +14,13 @@
 //! | `GET /.well-known/jwks.json` | the key vouchers are signed with |
 //! | `POST /govway/rest/in/MinInternoPortaANPR-PDND/{Cxxx-name}/v1/anpr-service-e002` | ANPR |
 //! | `POST /__control/anpr/clients` | registers a PDND client: `{client_id, kid, public_key_pem, purposes: {"C030": "<uuid>", …}}` |
-//! | `POST /__control/anpr/reset` | forgets the tokens seen and the day's call counts |
+//! | `POST /__control/anpr/people` | adds people: `[{codice_fiscale, name, surname, sex, birth_date, birth_place, province, id_anpr?, residence?: {street_kind, street, number, cap, municipality, province}, family?: [{codice_fiscale, relation}], deceased?, aire?, cancelled?}]` |
+//! | `GET /__control/anpr/people` | everyone the simulator knows |
+//! | `GET /__control/anpr/calls` | the last [`MAX_CALLS`] consultations received: service, purpose, operation id, audit identity |
+//! | `POST /__control/anpr/reset` | forgets the tokens seen, the day's call counts and the calls received |
+//!
+//! The people are ANPR's UAT test subjects (the SPID test IdP's users too),
+//! plus those added.
 //!
 //! The front checks, in GovWay's order: the voucher (signature, audience,
 //! times, purpose ↔ service); the tracking evidence (signature by the
@@ -95,7 +101,32 @@ impl SeenTokens {
     }
 }
 
+/// How many received consultations the simulator keeps for
+/// `GET /__control/anpr/calls`; the oldest go first.
+pub const MAX_CALLS: usize = 1000;
+
+/// A consultation as the front received it: what a test asserts its app sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceivedCall {
+    /// The e-service (`C030`).
+    pub service: String,
+    /// The voucher's `purposeId`.
+    pub purpose_id: String,
+    /// `idOperazioneClient`.
+    pub operation_id: String,
+    /// The tracking evidence's `userID`.
+    pub user_id: String,
+    /// Its `userLocation`.
+    pub user_location: String,
+    /// Its `LoA`.
+    pub loa: String,
+    /// The PDND client (`client_id`).
+    pub consumer: String,
+}
+
 struct State {
+    calls: std::collections::VecDeque<ReceivedCall>,
     clients: HashMap<String, Client>,
     people: HashMap<String, data::Person>,
     /// (consumer, service, day) → calls.
@@ -216,6 +247,7 @@ impl AnprSimulator {
             .expect("the embedded voucher key");
         Self {
             state: Arc::new(Mutex::new(State {
+                calls: std::collections::VecDeque::new(),
                 clients: HashMap::new(),
                 people: data::official_subjects(),
                 usage: HashMap::new(),
@@ -352,13 +384,68 @@ impl AnprSimulator {
         crate::kit::route::table::<Self>()
     }
 
-    /// Forgets the tokens seen and the calls counted for the daily quota;
-    /// clients and subjects stay.
+    /// Forgets the tokens seen, the calls counted for the daily quota and
+    /// the calls received; clients and people stay.
     pub fn reset(&self) {
         self.with(|s| {
             s.seen = SeenTokens::default();
             s.usage.clear();
+            s.calls.clear();
         });
+    }
+
+    /// Adds (or replaces) people from JSON: one object or a list, in the
+    /// shape of `POST /__control/anpr/people`.
+    ///
+    /// # Errors
+    /// The first bad entry (an invalid codice fiscale, a missing field);
+    /// none is added then.
+    pub fn add_people(&self, json: &str) -> Result<usize, String> {
+        let value: Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let list = match value {
+            Value::Array(list) => list,
+            single @ Value::Object(_) => vec![single],
+            _ => return Err("expected a JSON list of people".to_owned()),
+        };
+        let people = list
+            .iter()
+            .map(data::Person::from_json)
+            .collect::<Result<Vec<_>, _>>()?;
+        let count = people.len();
+        self.with(|s| {
+            for person in people {
+                s.people.insert(person.fiscal_code.clone(), person);
+            }
+        });
+        Ok(count)
+    }
+
+    /// The consultations received, oldest first (at most [`MAX_CALLS`]).
+    #[must_use]
+    pub fn calls(&self) -> Vec<ReceivedCall> {
+        self.with(|s| s.calls.iter().cloned().collect())
+    }
+
+    fn people_json(&self) -> Value {
+        self.with(|s| {
+            let mut people: Vec<&data::Person> = s.people.values().collect();
+            people.sort_by(|a, b| a.fiscal_code.cmp(&b.fiscal_code));
+            Value::Array(people.iter().map(|p| p.summary()).collect())
+        })
+    }
+
+    fn calls_json(&self) -> Value {
+        Value::Array(
+            self.calls()
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "service": c.service, "purpose_id": c.purpose_id, "operation_id": c.operation_id,
+                        "user_id": c.user_id, "user_location": c.user_location, "loa": c.loa, "consumer": c.consumer,
+                    })
+                })
+                .collect(),
+        )
     }
 
     /// The ModI audience of a service's segment on this simulator.
@@ -402,6 +489,26 @@ static ROUTES: &[Route<AnprSimulator>] = &[
         method: "POST",
         path: "/__control/anpr/clients",
         handler: Handler::Control(|s, c, _| Ok(s.register_from_json(c.body()))),
+    },
+    Route {
+        method: "POST",
+        path: "/__control/anpr/people",
+        handler: Handler::Control(|s, c, _| {
+            match s.add_people(&String::from_utf8_lossy(c.body())) {
+                Ok(count) => Ok(Reply::new(200).json(&serde_json::json!({ "added": count }))),
+                Err(detail) => Err(Reply::new(400).json(&serde_json::json!({ "detail": detail }))),
+            }
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/__control/anpr/people",
+        handler: Handler::Control(|s, _, _| Ok(Reply::new(200).json(&s.people_json()))),
+    },
+    Route {
+        method: "GET",
+        path: "/__control/anpr/calls",
+        handler: Handler::Control(|s, _, _| Ok(Reply::new(200).json(&s.calls_json()))),
     },
     Route {
         method: "POST",

@@ -8,7 +8,8 @@
 //!              [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N]
 //!              [--gpd-max-positions N] [--spid-port 18084] [--cie-port 18085]
 //!              [--spid-sp-metadata FILE|URL]... [--spid-users FILE.json]
-//!              [--spid-key FILE --spid-cert FILE] [--env-file PATH]
+//!              [--spid-key FILE --spid-cert FILE] [--anpr-people FILE.json]
+//!              [--env-file PATH]
 //! ```
 //!
 //! It prints one line per simulator, `NAME BASE_URL`, then `ready`. Each
@@ -27,7 +28,9 @@
 //! `POST /__control/{gpd,io,anpr}/reset` forgets it all. PDND clients register with
 //! `POST /__control/anpr/clients` on the ANPR port; one is registered
 //! already, approved for every e-service (`abilita_mock::SIMULATED_CLIENT_ID`).
-//! The ANPR subjects are ANPR's official UAT test subjects.
+//! The ANPR subjects are ANPR's official UAT test subjects, plus the people
+//! of `--anpr-people` or `POST /__control/anpr/people`;
+//! `GET /__control/anpr/calls` lists the consultations received.
 //!
 //! A SPID test IdP serves on `--spid-port` and a CIE one on `--cie-port`
 //! (`GET /metadata` on each; `abilita_mock::spid` documents every HTTP
@@ -67,7 +70,7 @@ const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-por
                      [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off] \
                      [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N] [--gpd-max-positions N] \
                      [--spid-port PORT] [--cie-port PORT] [--spid-sp-metadata FILE|URL]... [--spid-users FILE] \
-                     [--spid-key FILE --spid-cert FILE] [--env-file PATH]";
+                     [--spid-key FILE --spid-cert FILE] [--anpr-people FILE] [--env-file PATH]";
 
 struct Options {
     host: IpAddr,
@@ -87,6 +90,7 @@ struct Options {
     spid_sp_metadata: Vec<String>,
     spid_users: Option<String>,
     spid_key: Option<(String, String)>,
+    anpr_people: Option<String>,
     env_file: Option<String>,
 }
 
@@ -109,6 +113,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         spid_sp_metadata: Vec::new(),
         spid_users: None,
         spid_key: None,
+        anpr_people: None,
         env_file: None,
     };
     while let Some(flag) = args.next() {
@@ -141,6 +146,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             }
             "--spid-sp-metadata" => options.spid_sp_metadata.push(value()?),
             "--spid-users" => options.spid_users = Some(value()?),
+            "--anpr-people" => options.anpr_people = Some(value()?),
             "--spid-key" => {
                 let key = value()?;
                 let certificate = options.spid_key.take().map(|(_, c)| c).unwrap_or_default();
@@ -248,6 +254,13 @@ async fn run(options: Options) -> Result<(), String> {
         .map_err(|e| format!("cannot serve ANPR on {anpr_address}: {e}"))?;
     register_simulated_client(&anpr.simulator)
         .map_err(|e| format!("cannot register the simulated PDND client: {e}"))?;
+    if let Some(file) = &options.anpr_people {
+        let json =
+            std::fs::read_to_string(file).map_err(|e| format!("--anpr-people {file}: {e}"))?;
+        anpr.simulator
+            .add_people(&json)
+            .map_err(|e| format!("--anpr-people {file}: {e}"))?;
+    }
     let spid = start_idp(&options, Profile::Spid, options.spid_port).await?;
     let cie = start_idp(&options, Profile::Cie, options.cie_port).await?;
     let (gpd_uri, io_uri, anpr_uri) = (gpd.server.uri(), io.server.uri(), anpr.server.uri());

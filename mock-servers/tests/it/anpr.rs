@@ -98,3 +98,100 @@ async fn clients_register_over_the_control_api_and_unknown_services_are_refused(
         "UnknownResource"
     );
 }
+
+#[tokio::test]
+async fn people_added_over_http_are_found_with_their_family_and_calls_are_listed() {
+    let simulators = Simulators::start().await.unwrap();
+    let base = simulators.anpr.server.uri();
+    let http = reqwest::Client::new();
+    let mario = json!([{
+        "codice_fiscale": "RSSMRA80A01H501U", "name": "MARIO", "surname": "ROSSI", "sex": "M",
+        "birth_date": "1980-01-01", "birth_place": "ROMA", "province": "RM",
+        "residence": { "street_kind": "VIA", "street": "DEL CORSO", "number": "1", "cap": "00186", "municipality": "ROMA", "province": "RM" },
+        "family": [{ "codice_fiscale": "RSSLGU90C24H501L", "relation": "3" }],
+    }]);
+    let added = http
+        .post(format!("{base}/__control/anpr/people"))
+        .json(&mario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 200);
+    let mut bad = mario.clone();
+    bad[0]["codice_fiscale"] = json!("RSSMRA80A01H501X");
+    let refused = http
+        .post(format!("{base}/__control/anpr/people"))
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        400,
+        "a codice fiscale with a wrong check character"
+    );
+
+    let people: Value = http
+        .get(format!("{base}/__control/anpr/people"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        people
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["codice_fiscale"] == "RSSMRA80A01H501U")
+    );
+
+    let ask = |code: &'static str, segment: &'static str, n: usize| {
+        let consultation = Consultation::of(code, segment, &base, "RSSMRA80A01H501U", n);
+        let http = http.clone();
+        async move {
+            let token = consultation.token_request(&http).send().await.unwrap();
+            let voucher = token.json::<Value>().await.unwrap()["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            consultation
+                .call(&http, &voucher)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let residence = ask("C020", "C020-servizioAccertamentoResidenza", 20).await;
+    let address = &residence["listaSoggetti"]["datiSoggetto"][0]["residenza"][0]["indirizzo"];
+    assert_eq!(address["toponimo"]["denominazioneToponimo"], "DEL CORSO");
+    assert_eq!(address["cap"], "00186");
+    let family = ask("C021", "C021-servizioAccertamentoStatoFamiglia", 21).await;
+    let members = family["listaSoggetti"]["datiSoggetto"].as_array().unwrap();
+    assert_eq!(members.len(), 2, "{family}");
+    assert_eq!(members[1]["generalita"]["nome"], "LUIGI");
+    assert_eq!(members[1]["legameSoggetto"]["codiceLegame"], "3");
+
+    let calls: Value = http
+        .get(format!("{base}/__control/anpr/calls"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let services: Vec<&str> = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(services, ["C020", "C021"]);
+    assert_eq!(calls[1]["user_id"], "operatore.1");
+    assert_eq!(calls[1]["operation_id"], "00000000000000210001");
+    assert_eq!(simulators.anpr.simulator.calls().len(), 2);
+}

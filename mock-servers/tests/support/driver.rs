@@ -563,6 +563,9 @@ async fn run(
 /// driver does not use abilita-anpr: it checks the program, not the client).
 pub(crate) struct Consultation {
     base: String,
+    /// `C030` and its path segment.
+    code: &'static str,
+    segment: &'static str,
     audience: String,
     evidence: String,
     body: String,
@@ -590,22 +593,35 @@ fn jti(n: usize, what: &str) -> String {
 impl Consultation {
     /// A consultation of `codice_fiscale` on the simulator at `base`.
     pub(crate) fn new(base: &str, codice_fiscale: &str, n: usize) -> Self {
-        let audience = format!("{base}{MODI_AUDIENCE_PATH}/{C030}/v1");
+        Self::of("C030", C030, base, codice_fiscale, n)
+    }
+
+    /// A consultation of e-service `code` (path segment `segment`).
+    pub(crate) fn of(
+        code: &'static str,
+        segment: &'static str,
+        base: &str,
+        codice_fiscale: &str,
+        n: usize,
+    ) -> Self {
+        let audience = format!("{base}{MODI_AUDIENCE_PATH}/{segment}/v1");
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let evidence = sign(&json!({
             "iss": SIMULATED_CLIENT_ID, "aud": audience, "iat": now, "nbf": now, "exp": now + 60,
-            "jti": jti(n, "evidence"), "purposeId": simulated_purpose("C030"),
+            "jti": jti(n, "evidence"), "purposeId": simulated_purpose(code),
             "dnonce": 1_000_000_000_000_u64 + n as u64,
             "userID": "operatore.1", "userLocation": "Ufficio Anagrafe", "LoA": "SpidL2",
         }));
         let body = json!({
             "idOperazioneClient": format!("{n:016}0001"),
             "criteriRicerca": { "codiceFiscale": codice_fiscale },
-            "datiRichiesta": { "dataRiferimentoRichiesta": "2026-12-01", "motivoRichiesta": "verifica", "casoUso": "C030" },
+            "datiRichiesta": { "dataRiferimentoRichiesta": "2026-12-01", "motivoRichiesta": "verifica", "casoUso": code },
         })
         .to_string();
         Self {
             base: base.to_owned(),
+            code,
+            segment,
             audience,
             evidence,
             body,
@@ -622,7 +638,7 @@ impl Consultation {
         let assertion = sign(&json!({
             "iss": SIMULATED_CLIENT_ID, "sub": SIMULATED_CLIENT_ID, "aud": ASSERTION_AUDIENCE,
             "jti": jti(0, "assertion"), "iat": now, "exp": now + 60,
-            "purposeId": simulated_purpose("C030"),
+            "purposeId": simulated_purpose(self.code),
             "digest": { "alg": "SHA256", "value": digest },
         }));
         let form = format!(
@@ -646,8 +662,8 @@ impl Consultation {
             "signed_headers": [{ "digest": digest }, { "content-type": "application/json" }],
         }));
         http.post(format!(
-            "{}/govway/rest/in/MinInternoPortaANPR-PDND/{C030}/v1/anpr-service-e002",
-            self.base
+            "{}/govway/rest/in/MinInternoPortaANPR-PDND/{}/v1/anpr-service-e002",
+            self.base, self.segment
         ))
         .header("authorization", format!("Bearer {voucher}"))
         .header("agid-jwt-trackingevidence", &self.evidence)
