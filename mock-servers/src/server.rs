@@ -133,7 +133,11 @@ async fn accept(listener: TcpListener, app: Arc<dyn App>, mut stopped: watch::Re
         while connections.try_join_next().is_some() {}
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, _)) = accepted else {
+                    // Out of descriptors, say: wait a little rather than spin.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
                 let app = app.clone();
                 let stopped = stopped.clone();
                 connections.spawn(connection(stream, app, stopped));
