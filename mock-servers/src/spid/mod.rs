@@ -522,33 +522,7 @@ impl SpidIdp {
         let sp = self.sp_of(&message.xml);
         let authn = match authn::check(message, sp.as_ref(), &self.sso_url(), &entity_id, now) {
             Ok(authn) => authn,
-            Err(refused) => {
-                let authn::Refused { refusal, answer_to } = *refused;
-                tracing::info!(
-                    code = refusal.code(),
-                    reason = refusal.reason(),
-                    "the test IdP refused an AuthnRequest"
-                );
-                return match (refusal, answer_to) {
-                    (
-                        Refusal::Status {
-                            code, sub_status, ..
-                        },
-                        Some(to),
-                    ) => {
-                        let failure = Failure {
-                            top: "Requester",
-                            sub: sub_status,
-                            code,
-                        };
-                        let xml =
-                            outbound::failure(&entity_id, &to, &failure, now, &self.inner.keys)
-                                .map_err(IdpError::Signing)?;
-                        Ok(acs_post(to.acs_url, &xml, message.relay_state.clone()))
-                    }
-                    (refusal, _) => Err(IdpError::Refused(refusal)),
-                };
-            }
+            Err(refused) => return self.refuse(*refused, message, &entity_id, now),
         };
         let user = self
             .with(|s| s.users.get(username).cloned())
@@ -599,6 +573,42 @@ impl SpidIdp {
             }
         });
         Ok(acs_post(authn.acs_url, &xml, authn.relay_state))
+    }
+
+    /// A refused AuthnRequest: the SAML error Response to post to the SP,
+    /// or, for a request that cannot be trusted to say where, the refusal
+    /// for the IdP's own page.
+    fn refuse(
+        &self,
+        refused: authn::Refused,
+        message: &Inbound,
+        entity_id: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<AcsPost, IdpError> {
+        let authn::Refused { refusal, answer_to } = refused;
+        tracing::info!(
+            code = refusal.code(),
+            reason = refusal.reason(),
+            "the test IdP refused an AuthnRequest"
+        );
+        match (refusal, answer_to) {
+            (
+                Refusal::Status {
+                    code, sub_status, ..
+                },
+                Some(to),
+            ) => {
+                let failure = Failure {
+                    top: "Requester",
+                    sub: sub_status,
+                    code,
+                };
+                let xml = outbound::failure(entity_id, &to, &failure, now, &self.inner.keys)
+                    .map_err(IdpError::Signing)?;
+                Ok(acs_post(to.acs_url, &xml, message.relay_state.clone()))
+            }
+            (refusal, _) => Err(IdpError::Refused(refusal)),
+        }
     }
 
     /// IdP-initiated logout of every session of `name_id` (or of the user
@@ -772,8 +782,7 @@ impl SpidIdp {
                     ),
                 )
             }
-            // The page and the SP's error Response come from one place.
-            Err(_) => match self.authenticate(&message, "", None, Answer::Consent) {
+            Err(refused) => match self.refuse(*refused, &message, &entity_id, now) {
                 Ok(post) => html(
                     200,
                     &pages::autopost(
