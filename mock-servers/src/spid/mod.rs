@@ -795,7 +795,7 @@ impl SpidIdp {
                 Err(IdpError::Refused(refusal)) => {
                     html(400, &pages::error(refusal.code(), refusal.reason()))
                 }
-                Err(other) => html(400, &pages::error("nr08", &other.to_string())),
+                Err(other) => html(500, &pages::error("nr02", &other.to_string())),
             },
         }
     }
