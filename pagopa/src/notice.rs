@@ -118,11 +118,13 @@ impl PaymentNotice {
     }
 
     /// The QR code's text: `PAGOPA|002|<notice>|<creditor>|<cents>`, the
-    /// amount in cents without padding.
+    /// amount in cents, at least two digits ("minimo 2, massimo 11
+    /// caratteri", Allegato 2 of the *Guida tecnica agli avvisi di
+    /// pagamento*): 1 cent is `01`.
     #[must_use]
     pub fn qr_payload(&self) -> String {
         format!(
-            "PAGOPA|002|{}|{}|{}",
+            "PAGOPA|002|{}|{}|{:02}",
             self.notice_number,
             self.creditor,
             self.amount.cents()

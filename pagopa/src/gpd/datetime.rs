@@ -14,8 +14,11 @@ pub(crate) fn serialize<S: Serializer>(
     value: &OffsetDateTime,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
+    // Checked: a value the validators let through by mistake is an error
+    // here, never a panic.
     let text = value
-        .to_offset(UtcOffset::UTC)
+        .checked_to_offset(UtcOffset::UTC)
+        .ok_or_else(|| serde::ser::Error::custom("a date-time beyond UTC's range"))?
         .format(&Rfc3339)
         .map_err(serde::ser::Error::custom)?;
     serializer.serialize_str(&text)

@@ -72,6 +72,20 @@ pub(crate) fn header(company_name: &str, office_name: Option<&str>) -> Result<()
     office_name.map_or(Ok(()), |office| text("officeName", office))
 }
 
+/// A date-time GPD can take: RFC 3339 in UTC has four-digit years, so
+/// `9999-12-31T23:59:59-12:00` (year 10000 in UTC) cannot be sent.
+fn on_the_wire(field: &str, date: OffsetDateTime) -> Result<(), InvalidInput> {
+    let utc = date.checked_to_offset(time::UtcOffset::UTC);
+    if utc.is_some_and(|d| (0..=9999).contains(&d.year())) {
+        Ok(())
+    } else {
+        Err(InvalidInput::new(
+            field.to_owned(),
+            Rule("must fall between the years 0 and 9999 in UTC"),
+        ))
+    }
+}
+
 /// On create, a validity date must lie ahead.
 pub(crate) fn validity(
     field: &str,
@@ -79,6 +93,9 @@ pub(crate) fn validity(
     now: OffsetDateTime,
     operation: Operation,
 ) -> Result<(), InvalidInput> {
+    if let Some(date) = date {
+        on_the_wire(field, date)?;
+    }
     if operation == Operation::Create && date.is_some_and(|v| v <= now) {
         return Err(InvalidInput::new(
             field.to_owned(),
@@ -165,6 +182,10 @@ pub(crate) fn payable(
         Err(InvalidInput::new(format!("{at}.{field}"), Rule(rule)))
     };
     text(&format!("{at}.description"), option.description)?;
+    on_the_wire(&format!("{at}.dueDate"), option.due_date)?;
+    if let Some(retention) = option.retention_date {
+        on_the_wire(&format!("{at}.retentionDate"), retention)?;
+    }
     if option.amount == EuroCents::ZERO {
         return fail("amount", "must be at least 1 cent");
     }

@@ -427,6 +427,19 @@ async fn local_rules_refuse_before_any_request() {
         h.client.create(&h.creditor, &bad_stamp, true).await,
         Err(Error::InvalidInput(_))
     ));
+
+    // Year 10000 in UTC: refused by name, in create and update, never a panic.
+    let mut far = position("77777777777-far", 1, due_in(30));
+    far.payment_options[0].due_date = time::macros::datetime!(9999-12-31 23:59:59 -12:00);
+    for result in [
+        h.client.create(&h.creditor, &far, true).await.map(|_| ()),
+        h.client.update(&h.creditor, &far, false).await.map(|_| ()),
+    ] {
+        let Err(Error::InvalidInput(invalid)) = result else {
+            panic!("{result:?}")
+        };
+        assert_eq!(invalid.field(), "paymentOption[0].dueDate");
+    }
     assert_eq!(h.simulator.position_count("77777777777"), 0);
 }
 
