@@ -26,7 +26,12 @@ fn the_qr_payload_is_the_official_example() {
 #[test]
 fn the_qr_amount_has_at_least_two_digits() {
     // Allegato 2, Codice QR: the amount is "minimo 2, massimo 11 caratteri".
-    for (cents, field) in [(1, "01"), (9, "09"), (10, "10"), (99_999_999_999, "99999999999")] {
+    for (cents, field) in [
+        (1, "01"),
+        (9, "09"),
+        (10, "10"),
+        (99_999_999_999, "99999999999"),
+    ] {
         let payload = notice(cents).qr_payload();
         assert_eq!(payload.rsplit('|').next(), Some(field), "{payload}");
     }
