@@ -67,6 +67,7 @@ mod secret;
 mod settings;
 mod sync;
 mod transport;
+mod wire_time;
 
 #[cfg(feature = "test-util")]
 pub mod testing;
@@ -90,6 +91,7 @@ pub use transport::{
     DEFAULT_REQUEST_TIMEOUT, Decision, MAX_ATTEMPTS, Operation, RetryPolicy, Transport,
     TransportBuilder,
 };
+pub use wire_time::rfc3339_utc;
 
 /// Used by [`string_identifier!`]; not part of the API.
 #[doc(hidden)]

@@ -266,6 +266,17 @@ impl IoClient {
     /// # Errors
     /// IO's refusals as [`IoError`], and transport failures.
     pub async fn submit(&self, message: &NewMessage) -> Result<MessageId, Error<IoError>> {
+        if message
+            .content
+            .due_date
+            .is_some_and(|due| abilita_core::rfc3339_utc(due).is_none())
+        {
+            return Err(abilita_core::InvalidInput::new(
+                "content.due_date",
+                abilita_core::Rule("must fall between the years 0 and 9999 in UTC"),
+            )
+            .into());
+        }
         let response = self
             .send(|| {
                 ApiRequest::post("/messages")

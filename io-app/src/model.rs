@@ -422,19 +422,19 @@ pub struct SentMessage {
 /// Serialises an optional date-time in UTC with `Z`, as IO asks.
 mod utc_option {
     use serde::Serializer;
-    use time::format_description::well_known::Rfc3339;
-    use time::{OffsetDateTime, UtcOffset};
+    use time::OffsetDateTime;
 
+    /// Checked: a date-time UTC cannot write is an error, never a panic
+    /// ([`IoClient::submit`](crate::IoClient::submit) refuses it first).
     pub(super) fn serialize<S: Serializer>(
         value: &Option<OffsetDateTime>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match value {
             Some(at) => {
-                let text = at
-                    .to_offset(UtcOffset::UTC)
-                    .format(&Rfc3339)
-                    .map_err(serde::ser::Error::custom)?;
+                let text = abilita_core::rfc3339_utc(*at).ok_or_else(|| {
+                    serde::ser::Error::custom("a date-time beyond RFC 3339's years in UTC")
+                })?;
                 serializer.serialize_str(&text)
             }
             None => serializer.serialize_none(),

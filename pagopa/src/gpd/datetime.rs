@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Deserializer, Serializer};
 use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// Serialises as RFC 3339 in UTC.
 pub(crate) fn serialize<S: Serializer>(
@@ -16,11 +16,8 @@ pub(crate) fn serialize<S: Serializer>(
 ) -> Result<S::Ok, S::Error> {
     // Checked: a value the validators let through by mistake is an error
     // here, never a panic.
-    let text = value
-        .checked_to_offset(UtcOffset::UTC)
-        .ok_or_else(|| serde::ser::Error::custom("a date-time beyond UTC's range"))?
-        .format(&Rfc3339)
-        .map_err(serde::ser::Error::custom)?;
+    let text = abilita_core::rfc3339_utc(*value)
+        .ok_or_else(|| serde::ser::Error::custom("a date-time beyond RFC 3339's years in UTC"))?;
     serializer.serialize_str(&text)
 }
 

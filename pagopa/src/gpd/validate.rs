@@ -75,8 +75,7 @@ pub(crate) fn header(company_name: &str, office_name: Option<&str>) -> Result<()
 /// A date-time GPD can take: RFC 3339 in UTC has four-digit years, so
 /// `9999-12-31T23:59:59-12:00` (year 10000 in UTC) cannot be sent.
 fn on_the_wire(field: &str, date: OffsetDateTime) -> Result<(), InvalidInput> {
-    let utc = date.checked_to_offset(time::UtcOffset::UTC);
-    if utc.is_some_and(|d| (0..=9999).contains(&d.year())) {
+    if abilita_core::rfc3339_utc(date).is_some() {
         Ok(())
     } else {
         Err(InvalidInput::new(
