@@ -48,6 +48,29 @@ impl IoSimulator {
         })
     }
 
+    /// `POST /messages/{fiscal_code}`: the recipient in the path, and not
+    /// in the body too.
+    pub(super) fn submit_to(
+        &self,
+        service: &str,
+        fiscal_code: &str,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Reply {
+        let Ok(Value::Object(mut message)) = serde_json::from_slice::<Value>(body) else {
+            return invalid("", "NewMessage");
+        };
+        if message.contains_key("fiscal_code") {
+            return problem(
+                400,
+                "Bad parameters",
+                "The fiscal_code must be specified in the path or in the payload but not in both",
+            );
+        }
+        message.insert("fiscal_code".into(), json!(fiscal_code));
+        self.submit(service, Value::Object(message).to_string().as_bytes(), now)
+    }
+
     pub(super) fn submit(&self, service: &str, body: &[u8], now: OffsetDateTime) -> Reply {
         let Ok(message @ Value::Object(_)) = serde_json::from_slice::<Value>(body) else {
             return invalid("", "NewMessage");
@@ -125,7 +148,20 @@ impl IoSimulator {
             if status == "PROCESSED"
                 && let (Some(target), Some(content)) = (stored.as_object_mut(), message.body.get("content"))
             {
-                target.insert("content".into(), content.clone());
+                let mut content = content.clone();
+                // IO names the payee (`PaymentDataWithRequiredPayee`): the
+                // sending service's organisation, unless the message did.
+                if let Some(payment) = content.get_mut("payment_data").and_then(Value::as_object_mut)
+                    && !payment.contains_key("payee")
+                {
+                    let organisation = s
+                        .services
+                        .get(&message.service)
+                        .and_then(|svc| svc.body.get("organization")?.get("fiscal_code").cloned())
+                        .unwrap_or(Value::Null);
+                    payment.insert("payee".into(), json!({ "fiscal_code": organisation }));
+                }
+                target.insert("content".into(), content);
             }
             Reply::new(200).json(&json!({ "message": stored, "status": status }))
         })

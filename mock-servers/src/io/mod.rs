@@ -540,13 +540,8 @@ static ROUTES: &[Route<IoSimulator>] = &[
     Route {
         method: "POST",
         path: "/api/v1/messages/{fiscal_code}",
-        handler: Handler::Api(|_, a: &Admitted, _, _| {
-            a.service()?;
-            Err(problem(
-                400,
-                "Bad parameters",
-                "The fiscal_code must be specified in the path or in the payload but not in both",
-            ))
+        handler: Handler::Api(|s, a: &Admitted, c, p| {
+            Ok(s.submit_to(a.service()?, p.get("fiscal_code"), c.body(), s.clock.now()))
         }),
     },
     Route {

@@ -269,3 +269,61 @@ async fn the_rate_limit_and_faults_answer_as_io_does() {
         .unwrap();
     assert_eq!(refused.status(), 400);
 }
+
+#[tokio::test]
+async fn the_recipient_may_be_in_the_path_and_processed_payments_name_their_payee() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let simulators = Simulators::start_with_clock(clock.clone()).await.unwrap();
+    simulators
+        .io
+        .simulator
+        .set_citizen(CITIZEN, abilita_mock::io::CitizenState::Allowed, &[]);
+    let base = simulators.io.server.uri();
+    let http = reqwest::Client::new();
+    let mut body = message("Avviso di pagamento TARI");
+    body["content"]["payment_data"] =
+        json!({ "amount": 9650, "notice_number": "301002026010005564" });
+
+    let both = http
+        .post(format!("{base}/api/v1/messages/{CITIZEN}"))
+        .header(KEY, DEFAULT_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        both.status(),
+        400,
+        "the recipient in the path and in the body"
+    );
+    body.as_object_mut().unwrap().remove("fiscal_code");
+    let sent = http
+        .post(format!("{base}/api/v1/messages/{CITIZEN}"))
+        .header(KEY, DEFAULT_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let location = sent.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("/api/v1/messages/{CITIZEN}/")),
+        "{location}"
+    );
+
+    clock.advance(time::Duration::seconds(61));
+    let read: Value = http
+        .get(format!("{base}{location}"))
+        .header(KEY, DEFAULT_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["status"], "PROCESSED");
+    assert_eq!(
+        read["message"]["content"]["payment_data"]["payee"]["fiscal_code"], "77777777777",
+        "IO names the service's organisation: {read}"
+    );
+}
