@@ -92,26 +92,48 @@ impl Browser {
         std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.step)), png).unwrap();
     }
 
+    /// The text of the first element `css` finds. A page that is still
+    /// being replaced may hand out an element and then drop it (a stale
+    /// reference): the lookup is tried again.
     async fn text(&self, css: &str) -> String {
-        self.client
-            .wait()
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        for _ in 0..100 {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = element.text().await
+            {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no {css} on {}", self.client.current_url().await.unwrap());
+    }
+
+    /// Waits (5 s at most) until the text of `css` is `expected`: the page
+    /// a click led to may not have replaced the old one yet.
+    async fn expect_text(&self, css: &str, expected: &str) {
+        let mut seen = String::new();
+        for _ in 0..100 {
+            seen = self.text(css).await;
+            if seen == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(seen, expected, "{css}");
     }
 
     async fn click(&self, locator: Locator<'_>) {
-        self.client
-            .wait()
-            .for_element(locator)
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        for _ in 0..100 {
+            if let Ok(element) = self.client.find(locator).await
+                && element.click().await.is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "could not click {locator:?} on {}",
+            self.client.current_url().await.unwrap()
+        );
     }
 
     /// Waits until the page's URL starts with `prefix`.
@@ -189,16 +211,19 @@ async fn a_citizen_uses_the_portal_in_a_real_browser() {
     browser.client.goto(&home).await.unwrap();
     browser.shot("home").await;
     browser.log_in(&home, "consent").await;
-    assert_eq!(browser.text("h1").await, "Benvenuto, Soggetto Settimo");
+    browser
+        .expect_text("h1", "Benvenuto, Soggetto Settimo")
+        .await;
     browser.shot("logged-in").await;
 
     // Il mio profilo: residence from ANPR, written as Italians write it.
     browser.click(Locator::LinkText("Il mio profilo")).await;
-    assert_eq!(browser.text("#codice-fiscale").await, "STTSGT90A01H501J");
-    assert_eq!(
-        browser.text("#residenza").await,
-        "Via Amerigo Vespucci 55, 00174 Roma (RM)"
-    );
+    browser
+        .expect_text("#codice-fiscale", "STTSGT90A01H501J")
+        .await;
+    browser
+        .expect_text("#residenza", "Via Amerigo Vespucci 55, 00174 Roma (RM)")
+        .await;
     browser.shot("profilo").await;
 
     // Pagamenti: the QR on the page holds the notice number shown beside it.
@@ -238,8 +263,8 @@ async fn a_citizen_uses_the_portal_in_a_real_browser() {
 
     // The notice to download names the same number and amount.
     browser.click(Locator::LinkText("Scarica l'avviso")).await;
-    assert_eq!(browser.text("#codice-avviso").await, notice);
-    assert_eq!(browser.text("#importo").await, amount);
+    browser.expect_text("#codice-avviso", &notice).await;
+    browser.expect_text("#importo", &amount).await;
     browser.shot("avviso").await;
     browser.client.back().await.unwrap();
 
@@ -248,7 +273,7 @@ async fn a_citizen_uses_the_portal_in_a_real_browser() {
         .click(Locator::Css("form[action='/pagamenti/paga'] button"))
         .await;
     browser.wait_url(&format!("{home}pagamenti")).await;
-    assert_eq!(browser.text(".stato").await, "Pagato");
+    browser.expect_text(".stato", "Pagato").await;
     assert!(
         browser.text("#ricevute").await.starts_with("IUV "),
         "a receipt is listed"
@@ -274,7 +299,7 @@ async fn a_citizen_uses_the_portal_in_a_real_browser() {
     // Logout through Single Logout, then the session is gone.
     browser.click(Locator::Css("a.esci")).await;
     browser.wait_url(&format!("{home}spid/slo")).await;
-    assert_eq!(browser.text("h1").await, "Sei uscito");
+    browser.expect_text("h1", "Sei uscito").await;
     browser.shot("uscito").await;
     browser
         .client
@@ -285,10 +310,12 @@ async fn a_citizen_uses_the_portal_in_a_real_browser() {
 
     // Consent denied at the IdP: AgID's message.
     browser.log_in(&home, "nr22").await;
-    assert_eq!(
-        browser.text("#messaggio-errore").await,
-        "È necessario dare il consenso all'invio dei dati richiesti."
-    );
+    browser
+        .expect_text(
+            "#messaggio-errore",
+            "È necessario dare il consenso all'invio dei dati richiesti.",
+        )
+        .await;
     browser.shot("consenso-negato").await;
 
     // ANPR down: a polite box on the profile, payments still work.
@@ -305,13 +332,12 @@ async fn a_citizen_uses_the_portal_in_a_real_browser() {
         .goto(&format!("{home}profilo"))
         .await
         .unwrap();
-    assert_eq!(
-        browser.text(".avviso h2").await,
-        "Anagrafe momentaneamente non raggiungibile"
-    );
+    browser
+        .expect_text(".avviso h2", "Anagrafe momentaneamente non raggiungibile")
+        .await;
     browser.shot("anpr-non-raggiungibile").await;
     browser.click(Locator::LinkText("Pagamenti")).await;
-    assert_eq!(browser.text(".stato").await, "Pagato");
+    browser.expect_text(".stato", "Pagato").await;
 
     // Out, and in again with CIE.
     browser.click(Locator::Css("a.esci")).await;
@@ -324,7 +350,9 @@ async fn a_citizen_uses_the_portal_in_a_real_browser() {
             "consent",
         )
         .await;
-    assert_eq!(browser.text("h1").await, "Benvenuto, Soggetto Settimo");
+    browser
+        .expect_text("h1", "Benvenuto, Soggetto Settimo")
+        .await;
     browser.shot("cie").await;
     browser.client.close().await.unwrap();
 }
