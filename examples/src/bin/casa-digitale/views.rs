@@ -180,13 +180,27 @@ pub(crate) async fn gpd(
     creditor: &PartitaIva,
     citizen: &CodiceFiscale,
 ) -> GpdView {
-    let positions = match client.list(creditor, &ListFilter::default(), 0, 50).await {
-        Ok(page) => page.payment_position_list,
-        Err(error) => {
-            tracing::warn!(%error, "GPD did not answer");
-            return GpdView::default();
+    // Every page: the creditor's positions are many, the citizen's few.
+    let mut positions = Vec::new();
+    let mut page = 0;
+    loop {
+        match client
+            .list(creditor, &ListFilter::default(), page, 50)
+            .await
+        {
+            Ok(answer) => {
+                positions.extend(answer.payment_position_list);
+                page += 1;
+                if page >= answer.page_info.total_pages {
+                    break;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "GPD did not answer");
+                return GpdView::default();
+            }
         }
-    };
+    }
     let mine = positions
         .into_iter()
         .filter(|p| p.fiscal_code.as_deref() == Some(citizen.as_str()));
