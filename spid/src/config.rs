@@ -11,7 +11,9 @@ use crate::attributes::SpidAttribute;
 pub use abilita_core::Rule as ConfigRule;
 
 /// The SPID assurance level asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[allow(
     clippy::exhaustive_enums,
     reason = "closed by the SPID rules: levels 1, 2 and 3"
@@ -278,6 +280,20 @@ impl ServiceProvider {
     #[must_use]
     pub fn slo_url(&self) -> String {
         format!("{}/slo", self.base_url)
+    }
+
+    /// The path of the base URL, without a trailing slash (`/spid` for
+    /// `https://comune.example.it/spid`; empty at the root): where the SP's
+    /// routes live.
+    #[must_use]
+    pub fn base_path(&self) -> &str {
+        let after_scheme = self
+            .base_url
+            .split_once("://")
+            .map_or(self.base_url.as_str(), |(_, rest)| rest);
+        after_scheme
+            .find('/')
+            .map_or("", |at| after_scheme.get(at..).unwrap_or_default())
     }
 
     /// The lowest level this SP accepts.

@@ -116,6 +116,9 @@ impl fmt::Debug for StateKey {
 pub(crate) enum Purpose {
     Login,
     Logout,
+    /// A citizen's session ([`crate::session`]), when it lives in the
+    /// cookie itself.
+    Session,
 }
 
 impl Purpose {
@@ -123,6 +126,7 @@ impl Purpose {
         match self {
             Self::Login => b"abilita-spid login v1",
             Self::Logout => b"abilita-spid logout v1",
+            Self::Session => b"abilita-spid session v1",
         }
     }
 
@@ -132,6 +136,18 @@ impl Purpose {
             (Self::Login, false) => "abilita-spid-login",
             (Self::Logout, true) => "__Host-abilita-spid-logout",
             (Self::Logout, false) => "abilita-spid-logout",
+            (Self::Session, true) => "__Host-abilita-spid-session",
+            (Self::Session, false) => "abilita-spid-session",
+        }
+    }
+
+    /// `None` for the login and logout state, which the IdP's cross-site
+    /// POST must carry back; `Lax` for the session, so that no other site
+    /// can send a request (a logout form, say) in the citizen's name.
+    fn same_site(self, secure: bool) -> &'static str {
+        match (self, secure) {
+            (Self::Login | Self::Logout, true) => "None",
+            _ => "Lax",
         }
     }
 }
@@ -139,9 +155,11 @@ impl Purpose {
 /// A state cookie to set on the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateCookie {
+    purpose: Purpose,
     name: &'static str,
     value: String,
     secure: bool,
+    max_age: u64,
 }
 
 impl StateCookie {
@@ -160,28 +178,26 @@ impl StateCookie {
     /// The `Set-Cookie` header value that sets it.
     #[must_use]
     pub fn set_cookie(&self) -> String {
-        attributes(self.name, &self.value, STATE_TTL.as_secs(), self.secure)
+        attributes(self.purpose, &self.value, self.max_age, self.secure)
     }
 
     /// The `Set-Cookie` header value that removes it.
     #[must_use]
     pub fn clear(&self) -> String {
-        clear_cookie(self.name, self.secure)
+        clear_cookie(self.purpose, self.secure)
     }
 }
 
-/// The `Set-Cookie` header value that removes the cookie `name`.
-pub(crate) fn clear_cookie(name: &str, secure: bool) -> String {
-    attributes(name, "", 0, secure)
+/// The `Set-Cookie` header value that removes the cookie of `purpose`.
+pub(crate) fn clear_cookie(purpose: Purpose, secure: bool) -> String {
+    attributes(purpose, "", 0, secure)
 }
 
-fn attributes(name: &str, value: &str, max_age: u64, secure: bool) -> String {
-    let transport = if secure {
-        "Secure; SameSite=None"
-    } else {
-        "SameSite=Lax"
-    };
-    format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; {transport}")
+fn attributes(purpose: Purpose, value: &str, max_age: u64, secure: bool) -> String {
+    let name = purpose.name(secure);
+    let same_site = purpose.same_site(secure);
+    let secure = if secure { "Secure; " } else { "" };
+    format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; {secure}SameSite={same_site}")
 }
 
 /// The value of the cookie `name` in a `Cookie` request header (`a=1; b=2`).
@@ -222,7 +238,9 @@ impl Sealer<'_> {
         aad
     }
 
-    fn seal(&self, purpose: Purpose, plain: Vec<u8>) -> StateCookie {
+    /// `plain` leads with its expiry ([`Writer::put_instant`]), which
+    /// also sets the cookie's `Max-Age`.
+    fn seal(&self, purpose: Purpose, plain: Vec<u8>, max_age: u64) -> StateCookie {
         let mut nonce = [0u8; NONCE_LEN];
         // Without a random source the nonce would repeat: the cookie is then
         // left empty, and the login fails at the ACS instead of weakening
@@ -243,9 +261,11 @@ impl Sealer<'_> {
             })
             .unwrap_or_default();
         StateCookie {
+            purpose,
             name: purpose.name(self.secure),
             value,
             secure: self.secure,
+            max_age,
         }
     }
 
@@ -256,8 +276,9 @@ impl Sealer<'_> {
         value: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<u8>, CookieError> {
-        // A login's state is a few hundred bytes; anything much larger was
-        // not sealed here and is not worth decoding.
+        // A login's state is a few hundred bytes, a session a few KB at most
+        // (browsers keep 4 KB a cookie); anything larger was not sealed here
+        // and is not worth decoding.
         if value.len() > 8 * 1024 {
             return Err(CookieError::NotSealedHere);
         }
@@ -304,7 +325,7 @@ impl Sealer<'_> {
             comparison_byte(request.comparison),
         ]);
         fields.put(login.return_path.as_str().as_bytes());
-        self.seal(Purpose::Login, fields.0)
+        self.seal(Purpose::Login, fields.0, STATE_TTL.as_secs())
     }
 
     /// The pending login and its RelayState.
@@ -355,7 +376,7 @@ impl Sealer<'_> {
         fields.put(logout.id.as_bytes());
         fields.put(logout.idp_entity_id.as_bytes());
         fields.put_instant(logout.issued_at);
-        self.seal(Purpose::Logout, fields.0)
+        self.seal(Purpose::Logout, fields.0, STATE_TTL.as_secs())
     }
 
     /// The pending logout and its RelayState.
@@ -376,6 +397,49 @@ impl Sealer<'_> {
             Some((logout, relay_state))
         };
         read(&mut fields).ok_or(CookieError::NotSealedHere)
+    }
+
+    /// The cookie that carries a session's bytes until `expires`.
+    pub(crate) fn seal_session(
+        &self,
+        session: &[u8],
+        expires: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StateCookie {
+        let mut fields = Writer::default();
+        fields.put_instant(expires);
+        fields.0.extend_from_slice(session);
+        let seconds = expires
+            .unix_timestamp()
+            .saturating_sub(now.unix_timestamp());
+        let max_age = u64::try_from(seconds).unwrap_or(0);
+        self.seal(Purpose::Session, fields.0, max_age)
+    }
+
+    /// A cookie of `purpose` holding `value` as it is (a session id, which
+    /// opens nothing without the store), for `ttl`.
+    pub(crate) fn plain_cookie(
+        &self,
+        purpose: Purpose,
+        value: &str,
+        ttl: time::Duration,
+    ) -> StateCookie {
+        StateCookie {
+            purpose,
+            name: purpose.name(self.secure),
+            value: value.to_owned(),
+            secure: self.secure,
+            max_age: u64::try_from(ttl.whole_seconds()).unwrap_or(0),
+        }
+    }
+
+    /// A session's bytes, while it has not expired.
+    pub(crate) fn open_session(
+        &self,
+        value: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<u8>, CookieError> {
+        self.open(Purpose::Session, value, now)
     }
 
     /// The name of the cookie for `purpose`.

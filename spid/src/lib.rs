@@ -90,6 +90,7 @@
 
 pub mod attributes;
 mod authn;
+pub mod chooser;
 mod config;
 pub mod cookie;
 pub mod dsig;
@@ -99,6 +100,9 @@ mod logout;
 mod metadata;
 pub mod registry;
 mod response;
+#[cfg(feature = "axum")]
+pub mod router;
+pub mod session;
 mod signing_key;
 pub mod state;
 #[cfg(feature = "test-util")]

@@ -159,7 +159,10 @@ pub enum ResponseError {
 }
 
 /// The citizen, as the IdP asserted them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialisable, so that any session store can hold it; the instant is
+/// written in RFC 3339.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Identity {
     /// The IdP's entity id.
@@ -177,6 +180,7 @@ pub struct Identity {
     /// tolerance.
     pub assertion_id: String,
     /// When the assertion stops being usable (before the clock tolerance).
+    #[serde(with = "time::serde::rfc3339")]
     pub valid_until: OffsetDateTime,
     /// The attributes.
     pub attributes: Attributes,
@@ -190,7 +194,11 @@ pub struct Identity {
 /// users have; a `dateOfBirth` of `0000-00-00`) does not refuse the login:
 /// it stays in [`all`](Self::all) as sent, and its typed field holds the
 /// [`InvalidAttribute`], so the app decides.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// Its serde form is the map of [`all`](Self::all) alone; the typed fields
+/// are derived again when it is read back.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(from = "BTreeMap<String, String>", into = "BTreeMap<String, String>")]
 #[non_exhaustive]
 pub struct Attributes {
     /// `fiscalNumber` without its `TINIT-` prefix, when it is a valid
@@ -213,6 +221,44 @@ impl Attributes {
     #[must_use]
     pub fn codice_fiscale(&self) -> Option<&CodiceFiscale> {
         self.fiscal_number.as_ref().and_then(|f| f.as_ref().ok())
+    }
+}
+
+impl From<BTreeMap<String, String>> for Attributes {
+    /// The attributes as released, with the common ones typed. A session
+    /// store keeps only this map ([`Attributes`]'s serde form), so the typed
+    /// fields are always derived from it the same way.
+    fn from(all: BTreeMap<String, String>) -> Self {
+        let fiscal_number = all.get("fiscalNumber").map(|raw| {
+            let invalid = |reason: &str| InvalidAttribute {
+                name: "fiscalNumber",
+                raw: raw.clone(),
+                reason: reason.to_owned(),
+            };
+            let code = raw
+                .strip_prefix("TINIT-")
+                .ok_or_else(|| invalid("not TINIT-<codice fiscale>"))?;
+            CodiceFiscale::new(code).map_err(|error| invalid(&error.to_string()))
+        });
+        let date_of_birth = all.get("dateOfBirth").map(|raw| {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(raw, format).map_err(|error| InvalidAttribute {
+                name: "dateOfBirth",
+                raw: raw.clone(),
+                reason: error.to_string(),
+            })
+        });
+        Self {
+            fiscal_number,
+            date_of_birth,
+            all,
+        }
+    }
+}
+
+impl From<Attributes> for BTreeMap<String, String> {
+    fn from(attributes: Attributes) -> Self {
+        attributes.all
     }
 }
 
@@ -508,12 +554,12 @@ impl ServiceProvider {
 /// AttributeValue (spid-sp-test case 99 refuses one without); an empty or
 /// `xsi:nil` value means the citizen lacks it.
 fn attributes(assertion: Node<'_, '_>) -> Result<Attributes, ResponseError> {
-    let mut attributes = Attributes::default();
+    let mut all = BTreeMap::new();
     let Some(statement) = assertion
         .children()
         .find(|c| is(*c, SAML, "AttributeStatement"))
     else {
-        return Ok(attributes);
+        return Ok(Attributes::default());
     };
     let mut any = false;
     for attribute in statement.children().filter(|c| is(*c, SAML, "Attribute")) {
@@ -530,31 +576,10 @@ fn attributes(assertion: Node<'_, '_>) -> Result<Attributes, ResponseError> {
         if nil || text.trim().is_empty() {
             continue;
         }
-        attributes
-            .all
-            .insert(name.to_owned(), text.trim().to_owned());
+        all.insert(name.to_owned(), text.trim().to_owned());
     }
     if !any {
         return Err(rule("AttributeStatement without attributes"));
     }
-    attributes.fiscal_number = attributes.all.get("fiscalNumber").map(|raw| {
-        let invalid = |reason: &str| InvalidAttribute {
-            name: "fiscalNumber",
-            raw: raw.clone(),
-            reason: reason.to_owned(),
-        };
-        let code = raw
-            .strip_prefix("TINIT-")
-            .ok_or_else(|| invalid("not TINIT-<codice fiscale>"))?;
-        CodiceFiscale::new(code).map_err(|error| invalid(&error.to_string()))
-    });
-    attributes.date_of_birth = attributes.all.get("dateOfBirth").map(|raw| {
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        time::Date::parse(raw, format).map_err(|error| InvalidAttribute {
-            name: "dateOfBirth",
-            raw: raw.clone(),
-            reason: error.to_string(),
-        })
-    });
-    Ok(attributes)
+    Ok(Attributes::from(all))
 }

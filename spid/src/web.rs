@@ -89,6 +89,10 @@ pub enum Outcome {
     /// (by IdP *and* NameID, see [`IdpLogoutRequest`]), then send this
     /// (the signed LogoutResponse).
     LoggedOut(IdpLogoutRequest, WebResponse),
+    /// The IdP confirmed the logout [`SpidEndpoints::logout`] started: a
+    /// default page to send (or the app's own, with its `Set-Cookie`
+    /// values, which clear the logout state).
+    LogoutConfirmed(LogoutStatus, WebResponse),
     /// A login or logout message was refused: the typed reason for the app
     /// (to render its own page, to count), and a default page to send.
     Refused(Refusal, WebResponse),
@@ -160,6 +164,12 @@ impl SpidEndpoints {
     pub fn with_clock_skew(mut self, clock_skew: Duration) -> Self {
         self.clock_skew = clock_skew;
         self
+    }
+
+    /// The IdPs trusted.
+    #[must_use]
+    pub fn idps(&self) -> &IdpRegistry {
+        &self.idps
     }
 
     /// The Service Provider served.
@@ -311,11 +321,11 @@ impl SpidEndpoints {
             Err(_) => page(403, "Risposta di uscita non valida."),
         };
         answer.set_cookies.push(crate::cookie::clear_cookie(
-            cookie_name,
+            crate::cookie::Purpose::Logout,
             self.sp.sealer().secure,
         ));
         match finished {
-            Ok(_) => Outcome::Respond(answer),
+            Ok(status) => Outcome::LogoutConfirmed(status, answer),
             Err(error) => refused(Refusal::Logout(error), answer),
         }
     }

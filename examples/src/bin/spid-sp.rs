@@ -210,7 +210,9 @@ async fn serve(
         body: &body,
     };
     match app.endpoints.handle(request, now).await {
-        Outcome::Respond(response) => response.into_response(),
+        Outcome::Respond(response) | Outcome::LogoutConfirmed(_, response) => {
+            response.into_response()
+        }
         Outcome::LoggedOut(request, response) => {
             // Only the sessions this IdP opened for this NameID.
             app.sessions().retain(|_, identity| {

@@ -23,6 +23,7 @@ mod logout;
 mod metadata;
 mod registry;
 mod robustness;
+mod router;
 mod web;
 mod xmlsec;
 mod xsd;

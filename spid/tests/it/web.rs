@@ -282,7 +282,8 @@ async fn an_sp_initiated_logout_is_confirmed_only_in_its_browser_with_or_without
         )
     ));
     match outcome(&endpoints, "POST", "/slo", "", &cookie, &body).await {
-        Outcome::Respond(page) => {
+        Outcome::LogoutConfirmed(status, page) => {
+            assert_eq!(status, abilita_spid::LogoutStatus::Success);
             assert_eq!(page.status, 200);
             assert!(
                 page.set_cookies[0].starts_with("abilita-spid-logout=;"),

@@ -452,7 +452,7 @@ impl Portal {
                 tracing::info!(%error, "a SPID login was refused");
                 self.error(StatusCode::FORBIDDEN, None, "Accesso non riuscito", message)
             }
-            Outcome::Respond(response) if path == "/slo" && response.status == 200 => self.error(
+            Outcome::LogoutConfirmed(..) => self.error(
                 StatusCode::OK,
                 None,
                 "Sei uscito",
