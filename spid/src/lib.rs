@@ -98,6 +98,8 @@ mod instants;
 mod login;
 mod logout;
 mod metadata;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod registry;
 mod response;
 #[cfg(feature = "axum")]

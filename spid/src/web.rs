@@ -254,11 +254,16 @@ impl SpidEndpoints {
             Err(error) => {
                 // AgID's message for the citizen's anomalies; otherwise the
                 // reason is for the operator and the citizen gets no oracle.
-                let message = match &error {
-                    LoginError::Response(ResponseError::Anomaly(anomaly)) => anomaly.message(),
-                    _ => "Accesso non riuscito: riprovare.",
+                let (status, message) = match &error {
+                    LoginError::Response(ResponseError::Anomaly(anomaly)) => {
+                        (403, anomaly.message())
+                    }
+                    // Nothing was wrong with the login: the replay cache
+                    // could not say whether it was new.
+                    LoginError::Store(_) => (503, "Servizio momentaneamente non disponibile."),
+                    _ => (403, "Accesso non riuscito: riprovare."),
                 };
-                refused(Refusal::Login(error), page(403, message))
+                refused(Refusal::Login(error), page(status, message))
             }
         }
     }

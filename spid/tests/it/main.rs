@@ -21,6 +21,7 @@ mod keys;
 mod login;
 mod logout;
 mod metadata;
+mod redis;
 mod registry;
 mod robustness;
 mod router;

@@ -28,7 +28,7 @@ use crate::registry::{certificate_body, entity};
 
 /// The fixtures' instant: their Responses are valid then.
 #[derive(Debug)]
-struct FixturesClock;
+pub(crate) struct FixturesClock;
 
 impl Clock for FixturesClock {
     fn now(&self) -> OffsetDateTime {
@@ -40,7 +40,12 @@ impl Clock for FixturesClock {
     }
 }
 
-fn endpoints() -> SpidEndpoints {
+pub(crate) fn endpoints() -> SpidEndpoints {
+    endpoints_for(sp())
+}
+
+/// The endpoints of `sp`, trusting the fixtures' IdP.
+pub(crate) fn endpoints_for(sp: abilita_spid::ServiceProvider) -> SpidEndpoints {
     let keys = [
         certificate_body(include_str!("../data/idp-public.cert")),
         certificate_body(include_str!("../data/sp.cert")),
@@ -49,11 +54,11 @@ fn endpoints() -> SpidEndpoints {
     let mut idps = IdpRegistry::new();
     idps.add_unsigned_idp_insecure(&metadata, FIXTURES_NOW)
         .unwrap();
-    SpidEndpoints::new(sp(), idps).unwrap()
+    SpidEndpoints::new(sp, idps).unwrap()
 }
 
 /// Names the refusal in its page, keeping the status.
-struct TypedPages;
+pub(crate) struct TypedPages;
 
 impl Pages for TypedPages {
     fn refused(&self, refusal: &Refusal, default: WebResponse) -> Response {
@@ -63,7 +68,7 @@ impl Pages for TypedPages {
 }
 
 #[derive(Clone)]
-struct AppState {
+pub(crate) struct AppState {
     spid: SpidAuth,
 }
 
@@ -86,7 +91,12 @@ async fn home(citizen: Option<Citizen>) -> String {
 }
 
 fn app(sessions: Sessions) -> (Router, SpidAuth) {
-    let spid = SpidAuth::builder(endpoints())
+    app_with(endpoints(), sessions)
+}
+
+/// The test app: a protected `/area`, a `/` for anyone, the SP's routes.
+pub(crate) fn app_with(endpoints: SpidEndpoints, sessions: Sessions) -> (Router, SpidAuth) {
+    let spid = SpidAuth::builder(endpoints)
         .sessions(sessions)
         .pages(TypedPages)
         .clock(Arc::new(FixturesClock))
@@ -99,14 +109,20 @@ fn app(sessions: Sessions) -> (Router, SpidAuth) {
     (router, spid)
 }
 
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
-    set_cookies: Vec<String>,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) location: Option<String>,
+    pub(crate) set_cookies: Vec<String>,
+    pub(crate) body: String,
 }
 
-async fn send(router: &Router, method: &str, uri: &str, cookie: &str, body: Vec<u8>) -> Answer {
+pub(crate) async fn send(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    cookie: &str,
+    body: Vec<u8>,
+) -> Answer {
     let mut request = Request::builder().method(method).uri(uri);
     if !cookie.is_empty() {
         request = request.header(header::COOKIE, cookie);
@@ -141,7 +157,7 @@ async fn send(router: &Router, method: &str, uri: &str, cookie: &str, body: Vec<
     }
 }
 
-fn form(fields: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn form(fields: &[(&str, &str)]) -> Vec<u8> {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish()
@@ -149,7 +165,7 @@ fn form(fields: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// `name=value` of the Set-Cookie that sets `name`.
-fn cookie_named(answer: &Answer, name: &str) -> String {
+pub(crate) fn cookie_named(answer: &Answer, name: &str) -> String {
     answer
         .set_cookies
         .iter()
@@ -163,7 +179,7 @@ fn cookie_named(answer: &Answer, name: &str) -> String {
 
 /// Posts the fixtures' Response from the browser that started the login:
 /// the answer, and the session cookie it set.
-async fn log_in(router: &Router, spid: &SpidAuth) -> (Answer, String) {
+pub(crate) async fn log_in(router: &Router, spid: &SpidAuth) -> (Answer, String) {
     let login_cookie = fixture_cookie(spid.endpoints().service_provider(), "relay-1");
     let cookie = format!("abilita-spid-login={login_cookie}");
     let response = encoded(include_str!("../data/responses/case-001.xml"));

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The tests that need a real redis-server (ignored by a plain cargo test):
+# abilita-spid's login state shared by two SP instances through one Redis,
+# and Redis restarted under them. Each test starts its own redis-server on
+# a free loopback port, without persistence.
+#
+# Installs Debian's redis-server only when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v redis-server >/dev/null; then
+    echo "installing redis-server"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+# Debian's package starts a system instance on 6379; the tests use their own.
+redis-server --version
+
+cargo test -q -p abilita-spid --test it -- --ignored redis::
