@@ -3,7 +3,9 @@
 # tool (spid-sp-test 1.2.18) against the example SP
 # (`examples/src/bin/spid-sp.rs`): metadata, AuthnRequest and Response
 # checks (`--extra -tr`), for the public and the private profile, at level 1
-# and at level 2. Then abilita-mock's SPID test IdP: xmlsec1 verifies every
+# and at level 2, the SP signing with certificates abilita-spid generated
+# (`examples/src/bin/spid-sp-certificate.rs`), which AgID's certificate
+# validator checks first. Then abilita-mock's SPID test IdP: xmlsec1 verifies every
 # message it signs, xmllint validates them against the SAML protocol schema,
 # and a SAML SP that is not abilita's (pysaml2, in a venv of its own) logs a
 # citizen in through it. Fails on any failed check.
@@ -59,12 +61,33 @@ pysaml2_install
 # Differential XML-DSig tests against xmlsec1 (ignored by a plain cargo test).
 cargo test -q -p abilita-spid --test it -- --ignored xmlsec
 
-cargo build -q -p abilita-examples --bin spid-sp
+cargo build -q -p abilita-examples --bin spid-sp --bin spid-sp-certificate
 
 rm -rf "$WORK" && mkdir -p "$WORK/idp"
 openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/C=IT/L=Roma/O=spid-sp-test IdP/CN=localhost" \
     -keyout "$WORK/idp/private.key" -out "$WORK/idp/public.cert" 2>/dev/null
 export IDP_CERT_PATH="$PWD/$WORK/idp"
+
+# The example SP signs with certificates abilita-spid generates, and AgID's
+# own validator (spid-compliant-certificates, in spid-sp-test's venv; it
+# exits 0 either way, so its verdict line is read) checks each one.
+mkdir -p "$WORK/sp"
+sp_certificate() { # profile, identifier flag, value, sector
+    target/debug/spid-sp-certificate --entity-id "$BASE/metadata" --organization "Comune di Esempio" \
+        --locality Roma "$2" "$3" --key-size 2048 --days 30 \
+        --key-out "$WORK/sp/$1.key" --cert-out "$WORK/sp/$1.cert" 2>/dev/null
+    local verdict
+    verdict=$("$VENV/bin/spid-compliant-certificates" validator --sector "$4" \
+        --crt-file "$WORK/sp/$1.cert" 2>&1 | grep -E 'Certificate .* (matches|violates) the' || true)
+    echo "AgID's certificate validator, $1 SP: ${verdict##*] }"
+    if [[ "$verdict" != *"matches the $4 sector specifications"* ]]; then
+        "$VENV/bin/spid-compliant-certificates" validator --sector "$4" \
+            --crt-file "$WORK/sp/$1.cert" 2>&1 | grep -F '[' | grep -v '32mI' | head -20 >&2
+        exit 1
+    fi
+}
+sp_certificate public --ipa-code c_h501 public
+sp_certificate private --vat-number 12345678901 private
 "$VENV/bin/spid_sp_test" --idp-metadata >"$WORK/idp-metadata.xml" 2>/dev/null
 
 SP_PID=
@@ -85,7 +108,9 @@ for profile in public private; do
             exit 1
         fi
         target/debug/spid-sp --listen "$LISTEN" --idp-metadata "$WORK/idp-metadata.xml" \
-            --profile "$profile" --level "$level" >"$WORK/sp-$profile-$level.log" 2>&1 &
+            --profile "$profile" --level "$level" \
+            --sp-key "$WORK/sp/$profile.key" --sp-cert "$WORK/sp/$profile.cert" \
+            >"$WORK/sp-$profile-$level.log" 2>&1 &
         SP_PID=$!
         for _ in $(seq 50); do
             curl -fs -o /dev/null "$BASE/metadata" && break

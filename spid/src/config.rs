@@ -3,6 +3,7 @@
 use abilita_core::{InvalidInput, PrivateKeyPem};
 
 use crate::SigningKey;
+use crate::certificate;
 use crate::cookie::{Sealer, StateKey};
 
 use crate::attributes::SpidAttribute;
@@ -152,11 +153,22 @@ impl ServiceProvider {
     /// for one instance; give several instances the same key with
     /// [`with_state_key`](Self::with_state_key).
     ///
+    /// The certificate is checked here, so that a bad one stops the SP at
+    /// start-up rather than at the first `/metadata`: it must be the key's
+    /// and valid now, and an `https://` SP's must follow AgID's profile
+    /// ([`crate::certificate`]: RSA, `uri` = the entity id,
+    /// `organizationName` = the organisation's name, `organizationIdentifier`
+    /// from the contact, the policies, the key usage). A loopback `http://`
+    /// SP (local tests) only gets a warning for the profile.
+    ///
     /// # Errors
     /// An empty name or entity id, a `base_url` that is neither `https://`
     /// nor loopback `http://`, no attribute set or an empty or repeated
     /// one, an e-mail with `mailto:`, a phone with spaces, a private SP with
-    /// neither VAT number nor fiscal code, or an unusable key.
+    /// neither VAT number nor fiscal code, an unusable key, or a certificate
+    /// refused as above (the field `certificate`, the cause a
+    /// [`CertificateError`](crate::certificate::CertificateError) naming the
+    /// rule).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         entity_id: &str,
@@ -235,13 +247,27 @@ impl ServiceProvider {
         {
             return Err(fail("contact.phone", "+39… without spaces"));
         }
+        let key = SigningKey::from_pem(key)?;
+        let now = time::OffsetDateTime::now_utc();
+        certificate::check_key_and_validity(certificate_pem, &key, now)
+            .map_err(|error| InvalidInput::new("certificate", error))?;
+        let profile =
+            certificate::check_profile(certificate_pem, entity_id, &organization, &contact);
+        if let Err(error) = profile {
+            if base_url.starts_with("https://") {
+                return Err(InvalidInput::new("certificate", error));
+            }
+            // A loopback SP is a developer's: its test certificate may name
+            // anything, but say what production would refuse.
+            tracing::warn!(%error, "the SP certificate would be refused on an https:// SP");
+        }
         Ok(Self {
             entity_id: entity_id.to_owned(),
             base_url: base_url.trim_end_matches('/').to_owned(),
             organization,
             contact,
             attribute_sets,
-            key: SigningKey::from_pem(key)?,
+            key,
             certificate_pem: certificate_pem.to_owned(),
             min_level,
             state_key: StateKey::generate()?,

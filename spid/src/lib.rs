@@ -90,6 +90,7 @@
 
 pub mod attributes;
 mod authn;
+pub mod certificate;
 pub mod chooser;
 mod config;
 pub mod cookie;

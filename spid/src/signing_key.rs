@@ -1,5 +1,7 @@
-//! The SP's signing key: RSA of 2048 bits or more, or EC P-256, the two
-//! kinds SPID accepts; SHA-256 with either.
+//! The SP's signing key: RSA of 2048 bits or more (what the SPID rules ask
+//! of an SP, `metadata.rst` "Algoritmi"), or EC P-256, kept for loopback
+//! test SPs and simulated IdPs: an `https://` SP's certificate must be RSA
+//! ([`crate::certificate`]). SHA-256 with either.
 
 use abilita_core::{InvalidInput, PrivateKeyPem, RsaSigningKey};
 use aws_lc_rs::rand::SystemRandom;

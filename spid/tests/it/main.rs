@@ -14,6 +14,7 @@ use base64::Engine as _;
 
 mod attacks;
 mod authn;
+mod certificate;
 mod conformance;
 mod fixtures;
 mod hardening;

@@ -103,7 +103,7 @@ fn metadata_with_several_attribute_services_is_schema_valid() {
         public_contact(),
         sets,
         &abilita_core::PrivateKeyPem::new(include_str!("../data/sp.key")),
-        include_str!("../data/sp.cert"),
+        crate::metadata::certificate_for(&public_contact()),
         SpidLevel::L3,
     )
     .unwrap();
