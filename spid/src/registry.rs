@@ -5,7 +5,11 @@
 //! The keys that verify Responses come from here and nowhere else, so a
 //! registry is only ever filled from verified documents. IdP certificates
 //! rotate: refresh the aggregate (daily is customary) and keep the last
-//! registry that loaded if a refresh fails.
+//! registry that loaded if a refresh fails, which [`SharedRegistry`] does
+//! (`tokio::spawn(shared.clone().refresh_every(transport, agid_keys(),
+//! one_day))`, the endpoints built on the same `shared`). AgID's signing
+//! certificate is in the crate ([`AGID_REGISTRY_CERTIFICATE_PEM`], with
+//! where it comes from and how to update it).
 //!
 //! # Refreshing
 //! A new aggregate *replaces* the IdPs the previous one brought: an IdP that
@@ -27,6 +31,8 @@
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use abilita_core::{ApiRequest, Transport};
 use roxmltree::Node;
@@ -49,6 +55,35 @@ pub const AGID_REGISTRY_BASE_URL: &str = "https://registry.spid.gov.it";
 
 /// The aggregate's path under [`AGID_REGISTRY_BASE_URL`].
 pub const AGGREGATE_PATH: &str = "/metadata/idp/spid-entities-idps.xml";
+
+/// The certificate AgID signs the aggregate with (PEM): subject
+/// `CN=Progetto SPID, O=Agenzia per l'Italia Digitale`, serialNumber
+/// `VATIT-97735020584`, valid from 2019-11-18 to 2039-11-17, SHA-256
+/// fingerprint `90:A7:E9:F5:…:2F:F1`.
+///
+/// Where it comes from: the `KeyInfo` of AgID's aggregate as published in
+/// May 2022 (GitHub `pagopa-archive/spid-idp`, `spid-entities-idps.xml`,
+/// commit `ef0c39c`, a copy of the registry's file), whose signature it
+/// verifies (and xmlsec1 agrees). A third-party copy of the aggregate seen
+/// later carries another AgID certificate (valid 2020-02-18 to 2040-02-17);
+/// it is not shipped, as where it came from could not be confirmed.
+///
+/// To update: download the aggregate from [`AGID_REGISTRY_BASE_URL`] over
+/// TLS, take the certificate from its `ds:KeyInfo`, check its fingerprint
+/// with AgID (the registry's pages, or AgID's SPID office), and pass it to
+/// [`TrustedKey::from_certificate_pem`]: the pinned keys are always an
+/// argument, so a deployment can pin a new certificate without a new crate.
+pub const AGID_REGISTRY_CERTIFICATE_PEM: &str =
+    include_str!("../assets/agid/registry-signer-2019.pem");
+
+/// The pinned AgID keys ([`AGID_REGISTRY_CERTIFICATE_PEM`]), ready for
+/// [`IdpRegistry::load_aggregate`] and [`SharedRegistry::refresh`].
+#[must_use]
+pub fn agid_keys() -> Vec<TrustedKey> {
+    TrustedKey::from_certificate_pem(AGID_REGISTRY_CERTIFICATE_PEM)
+        .into_iter()
+        .collect()
+}
 
 /// Why IdP metadata was not loaded.
 #[derive(Debug, thiserror::Error)]
@@ -290,6 +325,82 @@ impl IdpRegistry {
         self.get(entity_id)
             .map(|idp| idp.keys.clone())
             .unwrap_or_default()
+    }
+}
+
+/// A registry shared by the SP's endpoints and a refresh task: each request
+/// reads one consistent snapshot, and a refresh swaps in a whole new one.
+/// Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct SharedRegistry {
+    current: Arc<RwLock<Arc<IdpRegistry>>>,
+}
+
+impl From<IdpRegistry> for SharedRegistry {
+    fn from(registry: IdpRegistry) -> Self {
+        Self {
+            current: Arc::new(RwLock::new(Arc::new(registry))),
+        }
+    }
+}
+
+impl SharedRegistry {
+    /// The registry as it is now; later refreshes do not change it.
+    #[must_use]
+    pub fn snapshot(&self) -> Arc<IdpRegistry> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Replaces the registry.
+    pub fn replace(&self, registry: IdpRegistry) {
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(registry);
+    }
+
+    /// Downloads AgID's aggregate once ([`IdpRegistry::fetch_aggregate`]
+    /// on a copy) and swaps it in; on any error the registry is left as it
+    /// was, the last good one. A change of IdPs or keys is logged at
+    /// `info`.
+    ///
+    /// # Errors
+    /// The [`RegistryError`] of the download or the check.
+    pub async fn refresh(
+        &self,
+        transport: &Transport,
+        agid: &[TrustedKey],
+    ) -> Result<AggregateReport, RegistryError> {
+        let before = self.snapshot();
+        let mut next = IdpRegistry::clone(&before);
+        let report = next.fetch_aggregate(transport, agid).await?;
+        if next != *before {
+            tracing::info!(
+                idps = report.added,
+                removed = ?report.removed,
+                skipped = report.skipped.len(),
+                dropped_certificates = report.dropped_certificates.len(),
+                "the SPID IdP registry changed"
+            );
+        }
+        for (entity_id, error) in &report.skipped {
+            tracing::warn!(%entity_id, %error, "an IdP of AgID's aggregate was skipped");
+        }
+        self.replace(next);
+        Ok(report)
+    }
+
+    /// Refreshes every `every`, forever (daily is customary): spawn it
+    /// (`tokio::spawn(registry.clone().refresh_every(…))`). A failed
+    /// refresh is logged at `warn` and keeps the last good registry; the
+    /// next attempt comes `every` later. Sleeps on the transport's clock.
+    pub async fn refresh_every(self, transport: Transport, agid: Vec<TrustedKey>, every: Duration) {
+        loop {
+            transport.clock().sleep(every).await;
+            if let Err(error) = self.refresh(&transport, &agid).await {
+                tracing::warn!(
+                    error = %abilita_core::ErrorChain(&error),
+                    "the SPID IdP registry was not refreshed; the last good one stays"
+                );
+            }
+        }
     }
 }
 

@@ -369,7 +369,7 @@ async fn login(State(auth): State<SpidAuth>, headers: HeaderMap, uri: Uri) -> Re
         .unwrap_or_default();
     let inner = &auth.0;
     let chooser = Chooser::new(
-        inner.endpoints.idps(),
+        &inner.endpoints.idps(),
         &format!("{}/login", inner.prefix),
         return_path,
     );

@@ -31,7 +31,7 @@ use crate::cookie::cookie_value;
 use crate::dsig::SignError;
 use crate::login::{AcsForm, IdpTarget, Login, LoginError};
 use crate::logout::{IdpLogoutRequest, LogoutError, LogoutReply, LogoutStatus};
-use crate::registry::IdpRegistry;
+use crate::registry::{IdpRegistry, SharedRegistry};
 use crate::response::Identity;
 use crate::response::{DEFAULT_CLOCK_SKEW, ResponseError};
 use crate::state::{MemoryReplayCache, ReplayCache, ReturnPath};
@@ -116,7 +116,7 @@ pub enum Refusal {
 /// The SP's endpoints with their state.
 pub struct SpidEndpoints {
     sp: ServiceProvider,
-    idps: IdpRegistry,
+    idps: SharedRegistry,
     replay: Box<dyn ReplayCache>,
     metadata: String,
     level: SpidLevel,
@@ -127,19 +127,22 @@ impl std::fmt::Debug for SpidEndpoints {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SpidEndpoints")
             .field("entity_id", &self.sp.entity_id())
-            .field("idps", &self.idps.idps().count())
+            .field("idps", &self.idps.snapshot().idps().count())
             .finish_non_exhaustive()
     }
 }
 
 impl SpidEndpoints {
-    /// The endpoints of `sp` for the IdPs of `idps`, with the in-memory
-    /// replay cache (one instance). The metadata is signed here, once, so a
-    /// key that cannot sign fails at start-up rather than on `/metadata`.
+    /// The endpoints of `sp` for the IdPs of `idps` (an [`IdpRegistry`], or
+    /// a [`SharedRegistry`] a refresh task keeps current), with the
+    /// in-memory replay cache (one instance). The metadata is signed here,
+    /// once, so a key that cannot sign fails at start-up rather than on
+    /// `/metadata`.
     ///
     /// # Errors
     /// When the metadata cannot be signed.
-    pub fn new(sp: ServiceProvider, idps: IdpRegistry) -> Result<Self, SignError> {
+    pub fn new(sp: ServiceProvider, idps: impl Into<SharedRegistry>) -> Result<Self, SignError> {
+        let idps = idps.into();
         let metadata = sp.metadata()?;
         Ok(Self {
             level: sp.min_level(),
@@ -166,10 +169,10 @@ impl SpidEndpoints {
         self
     }
 
-    /// The IdPs trusted.
+    /// The IdPs trusted now.
     #[must_use]
-    pub fn idps(&self) -> &IdpRegistry {
-        &self.idps
+    pub fn idps(&self) -> std::sync::Arc<IdpRegistry> {
+        self.idps.snapshot()
     }
 
     /// The Service Provider served.
@@ -204,7 +207,8 @@ impl SpidEndpoints {
 
     fn login(&self, query: &str, now: OffsetDateTime) -> WebResponse {
         let fields = form(query.as_bytes());
-        let Some(idp) = field(&fields, "idp").and_then(|id| self.idps.get(id)) else {
+        let idps = self.idps.snapshot();
+        let Some(idp) = field(&fields, "idp").and_then(|id| idps.get(id)) else {
             return page(400, "Identity provider sconosciuto.");
         };
         let level = match field(&fields, "level") {
@@ -244,7 +248,8 @@ impl SpidEndpoints {
             relay_state: field(&fields, "RelayState").unwrap_or_default(),
             login_cookie: cookie_value(cookies, self.sp.login_cookie_name()),
         };
-        let keys = |entity_id: &str| self.idps.keys_of(entity_id);
+        let idps = self.idps.snapshot();
+        let keys = |entity_id: &str| idps.keys_of(entity_id);
         let finished = self
             .sp
             .finish_login(form, self.replay.as_ref(), &keys, now, self.clock_skew)
@@ -274,8 +279,8 @@ impl SpidEndpoints {
     /// the IdP's LogoutResponse comes back to `/slo`.
     #[must_use]
     pub fn logout(&self, identity: &Identity, now: OffsetDateTime) -> WebResponse {
-        let Some(slo_url) = self
-            .idps
+        let idps = self.idps.snapshot();
+        let Some(slo_url) = idps
             .get(&identity.idp)
             .and_then(|idp| idp.slo_redirect.as_deref())
         else {
@@ -303,7 +308,8 @@ impl SpidEndpoints {
                 saml_response: field(fields, "SAMLResponse").unwrap_or_default(),
             }
         };
-        let keys = |entity_id: &str| self.idps.keys_of(entity_id);
+        let idps = self.idps.snapshot();
+        let keys = |entity_id: &str| idps.keys_of(entity_id);
         let cookie_name = self.sp.logout_cookie_name();
         let finished = self
             .sp
@@ -350,7 +356,8 @@ impl SpidEndpoints {
                 .logout_response(fields_text, &fields, redirect, cookies, now)
                 .await;
         }
-        let keys = |entity_id: &str| self.idps.keys_of(entity_id);
+        let idps = self.idps.snapshot();
+        let keys = |entity_id: &str| idps.keys_of(entity_id);
         let validated = if redirect {
             self.sp
                 .validate_logout_request_redirect(fields_text, &keys, now, self.clock_skew)
@@ -389,7 +396,7 @@ impl SpidEndpoints {
                 return Outcome::Respond(page(503, "Servizio momentaneamente non disponibile."));
             }
         }
-        let Some(idp) = self.idps.get(&request.idp_entity_id) else {
+        let Some(idp) = idps.get(&request.idp_entity_id) else {
             return refuse(ResponseError::Rule("the LogoutRequest's IdP is unknown"));
         };
         let relay_state = field(&fields, "RelayState").unwrap_or_default();

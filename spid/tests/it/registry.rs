@@ -370,3 +370,129 @@ fn an_unusable_certificate_drops_that_certificate_not_the_idp() {
         (ref id, RegistryError::Certificate(_)) if id == "https://none.example"
     ));
 }
+
+#[test]
+fn the_shipped_agid_certificate_verifies_the_published_aggregate() {
+    use abilita_spid::registry::{AGID_REGISTRY_CERTIFICATE_PEM, agid_keys};
+    assert_eq!(
+        AGID_REGISTRY_CERTIFICATE_PEM,
+        include_str!("../data/agid-registry-signer-2019.pem")
+    );
+    let mut registry = IdpRegistry::new();
+    let report = registry
+        .load_aggregate(AGGREGATE, &agid_keys(), NOW)
+        .unwrap();
+    assert_eq!(report.added, 9);
+}
+
+#[tokio::test]
+async fn a_shared_registry_refreshes_and_keeps_the_last_good_list_on_failure() {
+    use abilita_spid::registry::SharedRegistry;
+    use abilita_spid::web::SpidEndpoints;
+    let idp_cert = certificate_body(include_str!("../data/idp-public.cert"));
+    let server = MockServer::start().await;
+    let serve = |body: String| {
+        Mock::given(method("GET"))
+            .and(path(AGGREGATE_PATH))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw(body, "application/samlmetadata+xml"),
+            )
+            .up_to_n_times(1)
+    };
+    serve(aggregate(
+        None,
+        &[
+            entity("https://one.example", &[&idp_cert]),
+            entity("https://two.example", &[&idp_cert]),
+        ],
+    ))
+    .mount(&server)
+    .await;
+    let transport = Transport::builder(BaseUrl::parse(&server.uri()).unwrap())
+        .build()
+        .unwrap();
+    let shared = SharedRegistry::default();
+    let endpoints = SpidEndpoints::new(crate::fixture_sp::sp(), shared.clone()).unwrap();
+    assert_eq!(endpoints.idps().idps().count(), 0);
+
+    shared.refresh(&transport, &stand_in_agid()).await.unwrap();
+    assert_eq!(
+        endpoints.idps().idps().count(),
+        2,
+        "the endpoints see the refresh"
+    );
+    let before = endpoints.idps();
+
+    // A list signed by another key, then no list at all: refused, and the
+    // last good one stays.
+    let forged = aggregate(None, &[entity("https://forged.example", &[&idp_cert])])
+        .replace("https://forged.example", "https://evil.example");
+    serve(forged).mount(&server).await;
+    assert!(shared.refresh(&transport, &stand_in_agid()).await.is_err());
+    assert!(
+        shared.refresh(&transport, &stand_in_agid()).await.is_err(),
+        "404"
+    );
+    assert_eq!(*endpoints.idps(), *before);
+
+    // The next good list replaces it whole.
+    serve(aggregate(
+        None,
+        &[entity("https://two.example", &[&idp_cert])],
+    ))
+    .mount(&server)
+    .await;
+    let report = shared.refresh(&transport, &stand_in_agid()).await.unwrap();
+    assert_eq!(report.removed, vec!["https://one.example".to_owned()]);
+    assert_eq!(endpoints.idps().idps().count(), 1);
+    assert_eq!(
+        before.idps().count(),
+        2,
+        "a snapshot taken before does not change"
+    );
+}
+
+#[tokio::test]
+async fn the_refresh_task_retries_on_its_interval_and_never_drops_the_good_list() {
+    use abilita_core::testing::ManualClock;
+    use abilita_spid::registry::SharedRegistry;
+    use std::time::Duration;
+    let idp_cert = certificate_body(include_str!("../data/idp-public.cert"));
+    let server = MockServer::start().await;
+    // One good list, then the registry is down.
+    Mock::given(method("GET"))
+        .and(path(AGGREGATE_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            aggregate(None, &[entity("https://one.example", &[&idp_cert])]),
+            "application/samlmetadata+xml",
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let clock = std::sync::Arc::new(ManualClock::new(NOW));
+    let transport = Transport::builder(BaseUrl::parse(&server.uri()).unwrap())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let shared = SharedRegistry::default();
+    let task = tokio::spawn(shared.clone().refresh_every(
+        transport,
+        stand_in_agid(),
+        Duration::from_secs(86_400),
+    ));
+    while server.received_requests().await.unwrap().len() < 4 {
+        tokio::task::yield_now().await;
+    }
+    task.abort();
+    assert_eq!(
+        shared.snapshot().idps().count(),
+        1,
+        "kept through the failures"
+    );
+    let daily = clock
+        .sleeps()
+        .into_iter()
+        .filter(|d| *d == Duration::from_secs(86_400))
+        .count();
+    assert!(daily >= 4, "one day between attempts: {:?}", clock.sleeps());
+}
