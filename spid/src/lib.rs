@@ -106,6 +106,7 @@ mod response;
 #[cfg(feature = "axum")]
 pub mod router;
 pub mod session;
+pub mod settings;
 mod signing_key;
 pub mod state;
 #[cfg(feature = "test-util")]

@@ -26,6 +26,7 @@ mod redis;
 mod registry;
 mod robustness;
 mod router;
+mod settings;
 mod web;
 mod xmlsec;
 mod xsd;
