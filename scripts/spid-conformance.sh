@@ -2,8 +2,9 @@
 # The differential XML-DSig tests against xmlsec1, then AgID's conformance
 # tool (spid-sp-test 1.2.18) against the example SP
 # (`examples/src/bin/spid-sp.rs`): metadata, AuthnRequest and Response
-# checks (`--extra -tr`), for the public and the private profile, at level 1
-# and at level 2, the SP signing with certificates abilita-spid generated
+# checks (`--extra -tr`), for the public and the private profile at levels 1
+# and 2, the CIE public and private profiles and the aggregator and
+# public-operator profiles at level 2, the SP signing with certificates abilita-spid generated
 # (`examples/src/bin/spid-sp-certificate.rs`), which AgID's certificate
 # validator checks first. Then abilita-mock's SPID test IdP: xmlsec1 verifies every
 # message it signs, xmllint validates them against the SAML protocol schema,
@@ -101,41 +102,67 @@ stop_sp() {
 trap stop_sp EXIT
 
 failed=0
-for profile in public private; do
-    for level in 1 2; do
-        if curl -fs -o /dev/null "$BASE/metadata"; then
-            echo "something else already answers on $LISTEN" >&2
-            exit 1
-        fi
-        target/debug/spid-sp --listen "$LISTEN" --idp-metadata "$WORK/idp-metadata.xml" \
-            --profile "$profile" --level "$level" \
-            --sp-key "$WORK/sp/$profile.key" --sp-cert "$WORK/sp/$profile.cert" \
-            >"$WORK/sp-$profile-$level.log" 2>&1 &
-        SP_PID=$!
-        for _ in $(seq 50); do
-            curl -fs -o /dev/null "$BASE/metadata" && break
-            sleep 0.1
-        done
-        if ! kill -0 "$SP_PID" 2>/dev/null; then
-            echo "the example SP did not start:" >&2
-            cat "$WORK/sp-$profile-$level.log" >&2
-            exit 1
-        fi
-        log="$WORK/spid-sp-test-$profile-$level.log"
-        set +e
-        "$VENV/bin/spid_sp_test" --metadata-url "$BASE/metadata" \
-            --authn-url "$BASE/login?idp=https://localhost:8443" \
-            --extra -tr -pr "spid-sp-$profile" >"$log" 2>&1
-        status=$?
-        set -e
-        summary=$(grep -E '^Spid QA: executed' "$log" || echo "no summary")
-        echo "spid-sp-$profile, level $level: $summary"
-        if [[ $status -ne 0 ]] || ! grep -qE '^Spid QA: executed [0-9]+ tests, 0 failed\.' "$log"; then
-            failed=1
-            grep -E 'ERROR|CRITICAL|FAIL' "$log" | head -40 || true
-        fi
-        stop_sp
+# spid-sp-test's profile, the level, the example SP's --profile, its
+# certificate, and where its metadata for that federation is.
+runs=(
+    "spid-sp-public 1 public public /metadata"
+    "spid-sp-public 2 public public /metadata"
+    "spid-sp-private 1 private private /metadata"
+    "spid-sp-private 2 private private /metadata"
+    "cie-sp-public 2 cie-public public /metadata/cie"
+    "cie-sp-private 2 cie-private private /metadata/cie"
+    "spid-sp-ag-public-full 2 ag-public-full public /metadata"
+    "spid-sp-ag-public-lite 2 ag-public-lite public /metadata"
+    "spid-sp-ag-private-full 2 ag-private-full private /metadata"
+    "spid-sp-ag-private-lite 2 ag-private-lite private /metadata"
+    "spid-sp-op-public-full 2 op-public-full public /metadata"
+    "spid-sp-op-public-lite 2 op-public-lite public /metadata"
+)
+for run in "${runs[@]}"; do
+    read -r tool_profile level profile certificate metadata <<<"$run"
+    if curl -fs -o /dev/null "$BASE/metadata"; then
+        echo "something else already answers on $LISTEN" >&2
+        exit 1
+    fi
+    target/debug/spid-sp --listen "$LISTEN" --idp-metadata "$WORK/idp-metadata.xml" \
+        --profile "$profile" --level "$level" \
+        --sp-key "$WORK/sp/$certificate.key" --sp-cert "$WORK/sp/$certificate.cert" \
+        >"$WORK/sp-$profile-$level.log" 2>&1 &
+    SP_PID=$!
+    for _ in $(seq 50); do
+        curl -fs -o /dev/null "$BASE/metadata" && break
+        sleep 0.1
     done
+    if ! kill -0 "$SP_PID" 2>/dev/null; then
+        echo "the example SP did not start:" >&2
+        cat "$WORK/sp-$profile-$level.log" >&2
+        exit 1
+    fi
+    log="$WORK/spid-sp-test-$tool_profile-$level.log"
+    set +e
+    "$VENV/bin/spid_sp_test" --metadata-url "$BASE$metadata" \
+        --authn-url "$BASE/login?idp=https://localhost:8443" \
+        --extra -tr -pr "$tool_profile" >"$log" 2>&1
+    status=$?
+    set -e
+    summary=$(grep -E '^Spid QA: executed' "$log" || echo "no summary")
+    echo "$tool_profile, level $level: $summary"
+    if [[ $tool_profile == spid-sp-op-public-lite ]]; then
+        # spid-sp-test 1.2.18 (and its repository's HEAD, 04b41a0) cannot
+        # finish this profile: it calls test_Extensions_PubPriv with an
+        # argument that does not exist (org_check) and stops. Every check
+        # before that one must pass, and that crash must be the only fault.
+        if grep -qE '^ERROR' "$log" || ! grep -q "unexpected keyword argument 'org_check'" "$log"; then
+            failed=1
+            grep -E 'ERROR|CRITICAL' "$log" | head -40 || true
+        else
+            echo "$tool_profile: every check before the tool's own defect (org_check) passed"
+        fi
+    elif [[ $status -ne 0 ]] || ! grep -qE '^Spid QA: executed [0-9]+ tests, 0 failed\.' "$log"; then
+        failed=1
+        grep -E 'ERROR|CRITICAL|FAIL' "$log" | head -40 || true
+    fi
+    stop_sp
 done
 
 # The test IdP: its signatures through xmlsec1, its messages through

@@ -141,6 +141,28 @@ fn expected_identifiers(contact: &Contact) -> (Vec<String>, Sector) {
             let fiscal = fiscal_code.as_ref().map(|cf| format!("CF:IT-{cf}"));
             (vat.into_iter().chain(fiscal).collect(), Sector::Private)
         }
+        // The aggregator's certificate names the aggregator.
+        Contact::Aggregated(aggregation) => {
+            let aggregator = &aggregation.aggregator;
+            let ipa = aggregator
+                .ipa_code
+                .as_ref()
+                .map(|code| format!("PA:IT-{code}"));
+            let vat = aggregator.vat_number.as_ref().map(|vat| {
+                let digits = vat.strip_prefix("IT").unwrap_or(vat);
+                format!("VATIT-{digits}")
+            });
+            let fiscal = aggregator
+                .fiscal_code
+                .as_ref()
+                .map(|cf| format!("CF:IT-{cf}"));
+            let sector = if aggregation.activity.is_private() {
+                Sector::Private
+            } else {
+                Sector::Public
+            };
+            (ipa.into_iter().chain(vat).chain(fiscal).collect(), sector)
+        }
     }
 }
 

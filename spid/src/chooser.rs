@@ -214,3 +214,27 @@ fn shuffle<T>(items: &mut [T]) {
         items.swap(i, j);
     }
 }
+
+/// The CIE identity provider ("Entra con CIE"), one per environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CieIdp {
+    /// The entity id (the Responses' Issuer).
+    pub entity_id: &'static str,
+    /// Where the Ministry of the Interior publishes its metadata. It is not
+    /// signed by AgID: the TLS of the download is its trust anchor.
+    pub metadata_url: &'static str,
+}
+
+/// The CIE IdP in production.
+pub const CIE_PRODUCTION: CieIdp = CieIdp {
+    entity_id: "https://idserver.servizicie.interno.gov.it/idp/profile/SAML2/POST/SSO",
+    metadata_url: "https://idserver.servizicie.interno.gov.it/idp/shibboleth?Metadata",
+};
+
+/// The CIE IdP of the pre-production environment, for an SP's tests
+/// before the Ministry federates it in production.
+pub const CIE_PREPRODUCTION: CieIdp = CieIdp {
+    entity_id: "https://preproduzione.idserver.servizicie.interno.gov.it/idp/profile/SAML2/POST/SSO",
+    metadata_url: "https://preproduzione.idserver.servizicie.interno.gov.it/idp/shibboleth?Metadata",
+};

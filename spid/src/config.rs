@@ -106,6 +106,130 @@ pub enum Contact {
         /// The billing contact.
         billing: Box<Billing>,
     },
+    /// An SP a *soggetto aggregatore* runs for the organisation (Avviso
+    /// SPID n. 19 v4): the aggregator's contact and the aggregated one.
+    Aggregated(Box<Aggregation>),
+}
+
+/// What an aggregator does, as its metadata says (`spid:` extension of its
+/// contact) and as the entity id must name it (its activity code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed by Avviso SPID n. 19 v4: the six aggregator activities"
+)]
+pub enum AggregatorActivity {
+    /// Public services, the aggregator runs the whole SP (`pub-ag-full`).
+    PublicFull,
+    /// Public services, the aggregated runs its own SP (`pub-ag-lite`).
+    PublicLite,
+    /// Private services, full (`pri-ag-full`).
+    PrivateFull,
+    /// Private services, lite (`pri-ag-lite`).
+    PrivateLite,
+    /// A public operator for its own public services, full (`pub-op-full`).
+    PublicOperatorFull,
+    /// A public operator, lite (`pub-op-lite`).
+    PublicOperatorLite,
+}
+
+impl AggregatorActivity {
+    /// The activity code the entity id must contain (`pub-ag-full`).
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::PublicFull => "pub-ag-full",
+            Self::PublicLite => "pub-ag-lite",
+            Self::PrivateFull => "pri-ag-full",
+            Self::PrivateLite => "pri-ag-lite",
+            Self::PublicOperatorFull => "pub-op-full",
+            Self::PublicOperatorLite => "pub-op-lite",
+        }
+    }
+
+    /// The empty element of the aggregator's contact that names it.
+    #[must_use]
+    pub fn element(self) -> &'static str {
+        match self {
+            Self::PublicFull => "PublicServicesFullAggregator",
+            Self::PublicLite => "PublicServicesLightAggregator",
+            Self::PrivateFull => "PrivateServicesFullAggregator",
+            Self::PrivateLite => "PrivateServicesLightAggregator",
+            Self::PublicOperatorFull => "PublicServicesFullOperator",
+            Self::PublicOperatorLite => "PublicServicesLightOperator",
+        }
+    }
+
+    /// Whether the aggregated services are private ones.
+    #[must_use]
+    pub fn is_private(self) -> bool {
+        matches!(self, Self::PrivateFull | Self::PrivateLite)
+    }
+}
+
+/// The aggregator (or public operator): its own contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
+pub struct Aggregator {
+    /// Its name (`md:Company`).
+    pub company: String,
+    /// Its IPA code, when it is a public administration (an operator's is
+    /// required).
+    pub ipa_code: Option<String>,
+    /// Its VAT number, with the ISO prefix (`IT…`).
+    pub vat_number: Option<String>,
+    /// Its fiscal code.
+    pub fiscal_code: Option<String>,
+    /// Its institutional address (no `mailto:`).
+    pub email: String,
+    /// `+39…`, no spaces.
+    pub phone: Option<String>,
+}
+
+/// Who the aggregated organisation is (its name is the SP's
+/// [`Organization`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AggregatedParty {
+    /// A public administration, by IPA code.
+    Public {
+        /// The IPA code.
+        ipa_code: String,
+        /// Its institutional address: Avviso 29 v3's schema wants one in
+        /// every contact (AgID's own aggregated samples lack it).
+        email: String,
+    },
+    /// A private organisation, by VAT number or fiscal code.
+    Private {
+        /// `IT…`.
+        vat_number: Option<String>,
+        /// When there is no VAT number.
+        fiscal_code: Option<String>,
+        /// Its institutional address.
+        email: String,
+    },
+}
+
+/// An aggregated SP's two parties (Avviso SPID n. 19 v4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "built by callers with a literal (or `..Default::default()`)"
+)]
+pub struct Aggregation {
+    /// What the aggregator does.
+    pub activity: AggregatorActivity,
+    /// The aggregator.
+    pub aggregator: Aggregator,
+    /// The aggregated organisation; `None` only for
+    /// [`AggregatorActivity::PublicOperatorFull`], whose metadata names the
+    /// operator alone.
+    pub aggregated: Option<AggregatedParty>,
+    /// The aggregator's billing data: required for private activities.
+    pub billing: Option<Billing>,
 }
 
 /// One AttributeConsumingService: the attributes a service asks for.
@@ -159,7 +283,9 @@ impl ServiceProvider {
     /// ([`crate::certificate`]: RSA, `uri` = the entity id,
     /// `organizationName` = the organisation's name, `organizationIdentifier`
     /// from the contact, the policies, the key usage). A loopback `http://`
-    /// SP (local tests) only gets a warning for the profile.
+    /// SP (local tests) only gets a warning for the profile; an aggregated
+    /// SP's certificate is its aggregator's, issued by AgID, and only the
+    /// key and validity are checked.
     ///
     /// # Errors
     /// An empty name or entity id, a `base_url` that is neither `https://`
@@ -222,6 +348,10 @@ impl ServiceProvider {
         }
         let (email, phone) = match &contact {
             Contact::Public { email, phone, .. } => (email, phone),
+            Contact::Aggregated(aggregation) => {
+                check_aggregation(entity_id, aggregation)?;
+                (&aggregation.aggregator.email, &aggregation.aggregator.phone)
+            }
             Contact::Private {
                 email,
                 phone,
@@ -251,8 +381,13 @@ impl ServiceProvider {
         let now = time::OffsetDateTime::now_utc();
         certificate::check_key_and_validity(certificate_pem, &key, now)
             .map_err(|error| InvalidInput::new("certificate", error))?;
-        let profile =
-            certificate::check_profile(certificate_pem, entity_id, &organization, &contact);
+        // An aggregator signs for every aggregated entity with its own
+        // certificate (AgID issues it, Avviso 23): its subject names the
+        // aggregator, not this entity.
+        let profile = match &contact {
+            Contact::Aggregated(_) => Ok(()),
+            _ => certificate::check_profile(certificate_pem, entity_id, &organization, &contact),
+        };
         if let Err(error) = profile {
             if base_url.starts_with("https://") {
                 return Err(InvalidInput::new("certificate", error));
@@ -327,6 +462,103 @@ impl ServiceProvider {
     pub fn min_level(&self) -> SpidLevel {
         self.min_level
     }
+}
+
+/// Avviso 19's rules on an aggregated SP, as AgID's validator checks them.
+fn check_aggregation(entity_id: &str, aggregation: &Aggregation) -> Result<(), InvalidInput> {
+    let activity = aggregation.activity;
+    let path = entity_id.split_once("://").map_or("", |(_, rest)| {
+        rest.split_once('/').map_or("", |(_, path)| path)
+    });
+    if entity_id.contains('?') || !path.split('/').any(|segment| segment == activity.code()) {
+        return Err(fail(
+            "entity_id",
+            "an aggregated SP's entity id has the activity code as a path segment (…/pub-ag-full/…) and no query",
+        ));
+    }
+    let aggregator = &aggregation.aggregator;
+    if aggregator.company.is_empty()
+        || (aggregator.vat_number.is_none() && aggregator.fiscal_code.is_none())
+    {
+        return Err(fail(
+            "contact.aggregator",
+            "the aggregator has a name and a VAT number or fiscal code",
+        ));
+    }
+    match (activity, &aggregation.aggregated) {
+        (AggregatorActivity::PublicOperatorFull, None)
+            if aggregator.ipa_code.is_none()
+                || aggregator.vat_number.is_none()
+                || aggregator.fiscal_code.is_none() =>
+        {
+            return Err(fail(
+                "contact.aggregator",
+                "a public operator publishes its IPA code, VAT number and fiscal code",
+            ));
+        }
+        (AggregatorActivity::PublicOperatorFull, None) => {}
+        (AggregatorActivity::PublicOperatorFull, Some(_)) => {
+            return Err(fail(
+                "contact.aggregated",
+                "a full public operator's metadata names the operator alone",
+            ));
+        }
+        (_, None) => {
+            return Err(fail(
+                "contact.aggregated",
+                "the aggregated organisation is named",
+            ));
+        }
+        (_, Some(AggregatedParty::Public { .. })) if activity.is_private() => {
+            return Err(fail(
+                "contact.aggregated",
+                "a private activity aggregates private organisations (VAT number or fiscal code, no IPA code)",
+            ));
+        }
+        (_, Some(AggregatedParty::Private { .. })) if !activity.is_private() => {
+            return Err(fail(
+                "contact.aggregated",
+                "a public activity aggregates public administrations (IPA code)",
+            ));
+        }
+        (
+            _,
+            Some(AggregatedParty::Private {
+                vat_number: None,
+                fiscal_code: None,
+                ..
+            }),
+        ) => {
+            return Err(fail(
+                "contact.aggregated",
+                "a private aggregated organisation has a VAT number or a fiscal code",
+            ));
+        }
+        _ => {}
+    }
+    let email = match &aggregation.aggregated {
+        Some(AggregatedParty::Public { email, .. } | AggregatedParty::Private { email, .. }) => {
+            Some(email)
+        }
+        None => None,
+    };
+    if [Some(&aggregator.email), email]
+        .into_iter()
+        .flatten()
+        .any(|email| email.is_empty() || email.starts_with("mailto:"))
+    {
+        return Err(fail(
+            "contact.email",
+            "a plain address, without mailto:, for the aggregator and the aggregated",
+        ));
+    }
+    if activity.is_private() != aggregation.billing.is_some() {
+        return Err(fail(
+            "contact.billing",
+            "private activities publish the aggregator's billing data, public ones none",
+        ));
+    }
+    Ok(())
 }
 
 /// `http://` on 127.0.0.0/8, `[::1]` or `localhost`, with or without a port.

@@ -79,6 +79,19 @@ impl StateKey {
         Self::from_bytes(&bytes)
     }
 
+    /// A fresh random key as standard base64, for
+    /// [`from_base64`](Self::from_base64) on every instance (what
+    /// `openssl rand -base64 32` prints).
+    ///
+    /// # Errors
+    /// When the system has no random source.
+    pub fn generate_base64() -> Result<String, InvalidInput> {
+        let mut bytes = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut bytes)
+            .map_err(|_| InvalidInput::new("state_key", "the system has no random source"))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
     /// A key from its 32 bytes.
     ///
     /// # Errors

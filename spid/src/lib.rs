@@ -117,13 +117,15 @@ pub mod xml;
 pub use attributes::SpidAttribute;
 pub use authn::{AuthnOptions, AuthnRequest, Comparison};
 pub use config::{
-    AttributeSet, Billing, ConfigRule, Contact, Organization, ServiceProvider, SpidLevel,
+    AggregatedParty, Aggregation, Aggregator, AggregatorActivity, AttributeSet, Billing,
+    ConfigRule, Contact, Organization, ServiceProvider, SpidLevel,
 };
 pub use login::{AcsForm, IdpTarget, Login, LoginError, LoginStart};
 pub use logout::{
     IdpLogoutRequest, LogoutError, LogoutReply, LogoutRequest, LogoutResponse, LogoutStart,
     LogoutStatus, PendingLogout,
 };
+pub use metadata::{CIE_ATTRIBUTES, CieContact};
 pub use response::{
     Attributes, DEFAULT_CLOCK_SKEW, Expectations, Identity, InvalidAttribute, PendingRequest,
     ResponseError, UserAnomaly,

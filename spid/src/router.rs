@@ -43,7 +43,7 @@
 //! …), so the metadata and the routes always agree; the app chooses the
 //! prefix by choosing the base URL, and merges [`SpidAuth::routes`].
 //!
-//! - `GET /metadata`, `GET /login?idp=…`, `POST /acs`, `GET|POST /slo`: the
+//! - `GET /metadata` (and `/metadata/cie`), `GET /login?idp=…`, `POST /acs`, `GET|POST /slo`: the
 //!   [`SpidEndpoints`], with the session opened at login (then a `303` to
 //!   the page the login was started from) and closed by an IdP's logout.
 //! - `GET /login` without `idp`: the chooser ([`Pages::chooser`]), AgID's
@@ -214,6 +214,7 @@ impl SpidAuth {
         let p = &self.0.prefix;
         Router::new()
             .route(&format!("{p}/metadata"), get(endpoint))
+            .route(&format!("{p}/metadata/cie"), get(endpoint))
             .route(&format!("{p}/login"), get(login))
             .route(&format!("{p}/acs"), post(endpoint))
             .route(&format!("{p}/slo"), get(endpoint).post(endpoint))

@@ -4,7 +4,8 @@
 //! lines (see `examples/src/bin/spid-sp.rs`).
 //!
 //! - `GET /metadata`: the signed metadata, signed once when the endpoints
-//!   are made and served from memory.
+//!   are made and served from memory; `GET /metadata/cie` the CIE
+//!   federation's, when [`SpidEndpoints::with_cie_metadata`] asked for it.
 //! - `GET /login?idp=ENTITYID[&level=1|2|3][&return=/path]`: 302 to the
 //!   IdP (HTTP-Redirect), with the login cookie set ([`crate::cookie`]); a
 //!   level below the SP's floor is raised to it.
@@ -119,6 +120,7 @@ pub struct SpidEndpoints {
     idps: SharedRegistry,
     replay: Box<dyn ReplayCache>,
     metadata: String,
+    cie_metadata: Option<String>,
     level: SpidLevel,
     clock_skew: Duration,
 }
@@ -150,8 +152,24 @@ impl SpidEndpoints {
             idps,
             replay: Box::new(MemoryReplayCache::default()),
             metadata,
+            cie_metadata: None,
             clock_skew: DEFAULT_CLOCK_SKEW,
         })
+    }
+
+    /// Also serves the SP's CIE metadata ([`ServiceProvider::cie_metadata`])
+    /// at `/metadata/cie`, for the Ministry of the Interior: one SP, its
+    /// SPID metadata for AgID and its CIE metadata for the CIE federation,
+    /// the CIE IdP in its registry beside the SPID ones ("Entra con CIE").
+    ///
+    /// # Errors
+    /// When the SP cannot be described for CIE (the field names why).
+    pub fn with_cie_metadata(
+        mut self,
+        cie: &crate::CieContact,
+    ) -> Result<Self, abilita_core::InvalidInput> {
+        self.cie_metadata = Some(self.sp.cie_metadata(cie)?);
+        Ok(self)
     }
 
     /// A shared replay cache, for several instances behind one address
@@ -184,12 +202,10 @@ impl SpidEndpoints {
     /// Serves one request at `now`.
     pub async fn handle(&self, request: WebRequest<'_>, now: OffsetDateTime) -> Outcome {
         match (request.method, request.path) {
-            ("GET", "/metadata") => Outcome::Respond(WebResponse {
-                status: 200,
-                content_type: "application/samlmetadata+xml",
-                location: None,
-                set_cookies: Vec::new(),
-                body: self.metadata.clone(),
+            ("GET", "/metadata") => Outcome::Respond(metadata_response(&self.metadata)),
+            ("GET", "/metadata/cie") => Outcome::Respond(match &self.cie_metadata {
+                Some(metadata) => metadata_response(metadata),
+                None => page(404, "Pagina non trovata."),
             }),
             ("GET", "/login") => Outcome::Respond(self.login(request.query, now)),
             ("POST", "/acs") => self.acs(request.body, request.cookies, now).await,
@@ -198,7 +214,7 @@ impl SpidEndpoints {
                 let body = String::from_utf8_lossy(request.body);
                 self.slo(&body, false, request.cookies, now).await
             }
-            (_, "/metadata" | "/login" | "/acs" | "/slo") => {
+            (_, "/metadata" | "/metadata/cie" | "/login" | "/acs" | "/slo") => {
                 Outcome::Respond(page(405, "Metodo non consentito."))
             }
             _ => Outcome::Respond(page(404, "Pagina non trovata.")),
@@ -427,6 +443,16 @@ impl SpidEndpoints {
             (None, None) => page(200, "Uscita completata."),
         };
         Outcome::LoggedOut(request, answer)
+    }
+}
+
+fn metadata_response(metadata: &str) -> WebResponse {
+    WebResponse {
+        status: 200,
+        content_type: "application/samlmetadata+xml",
+        location: None,
+        set_cookies: Vec::new(),
+        body: metadata.to_owned(),
     }
 }
 

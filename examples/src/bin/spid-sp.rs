@@ -23,8 +23,8 @@ use abilita_core::PrivateKeyPem;
 use abilita_spid::registry::IdpRegistry;
 use abilita_spid::web::{Outcome, SpidEndpoints, WebRequest};
 use abilita_spid::{
-    AttributeSet, Billing, Contact, Identity, Login, Organization, ServiceProvider, SpidAttribute,
-    SpidLevel,
+    AggregatedParty, Aggregation, Aggregator, AggregatorActivity, AttributeSet, Billing,
+    CieContact, Contact, Identity, Login, Organization, ServiceProvider, SpidAttribute, SpidLevel,
 };
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
@@ -32,13 +32,18 @@ use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 
 const USAGE: &str = "usage: spid-sp [--listen ADDR:PORT] [--base-url URL] --idp-metadata PATH... \
-[--profile public|private] [--level 1|2|3] [--sp-key PATH] [--sp-cert PATH]";
+[--profile public|private|cie-public|cie-private|ag-public-full|ag-public-lite|ag-private-full|ag-private-lite|op-public-full|op-public-lite] \
+[--level 1|2|3] [--sp-key PATH] [--sp-cert PATH]";
 
 struct Options {
     listen: SocketAddr,
     base_url: Option<String>,
     idp_metadata: Vec<String>,
     private: bool,
+    /// Serve the CIE federation's metadata ("Entra con CIE").
+    cie: bool,
+    /// An SP run by an aggregator, with this activity (Avviso 19).
+    aggregation: Option<AggregatorActivity>,
     level: SpidLevel,
     sp_key: String,
     sp_cert: String,
@@ -51,6 +56,8 @@ fn options() -> Result<Options, String> {
         base_url: None,
         idp_metadata: Vec::new(),
         private: false,
+        cie: false,
+        aggregation: None,
         level: SpidLevel::L2,
         sp_key: format!("{test_data}/sp.key"),
         sp_cert: format!("{test_data}/sp.cert"),
@@ -65,11 +72,24 @@ fn options() -> Result<Options, String> {
             "--base-url" => options.base_url = Some(value()?.trim_end_matches('/').to_owned()),
             "--idp-metadata" => options.idp_metadata.push(value()?),
             "--profile" => {
-                options.private = match value()?.as_str() {
-                    "public" => false,
-                    "private" => true,
-                    other => return Err(format!("--profile: public or private, not {other}")),
-                }
+                let profile = value()?;
+                (options.private, options.cie) = match profile.as_str() {
+                    "public" => (false, false),
+                    "private" => (true, false),
+                    "cie-public" => (false, true),
+                    "cie-private" => (true, true),
+                    _ => (false, false),
+                };
+                options.aggregation = match profile.as_str() {
+                    "public" | "private" | "cie-public" | "cie-private" => None,
+                    "ag-public-full" => Some(AggregatorActivity::PublicFull),
+                    "ag-public-lite" => Some(AggregatorActivity::PublicLite),
+                    "ag-private-full" => Some(AggregatorActivity::PrivateFull),
+                    "ag-private-lite" => Some(AggregatorActivity::PrivateLite),
+                    "op-public-full" => Some(AggregatorActivity::PublicOperatorFull),
+                    "op-public-lite" => Some(AggregatorActivity::PublicOperatorLite),
+                    other => return Err(format!("--profile: not {other}\n{USAGE}")),
+                };
             }
             "--level" => {
                 options.level = match value()?.as_str() {
@@ -91,7 +111,61 @@ fn options() -> Result<Options, String> {
     Ok(options)
 }
 
-fn contact(private: bool) -> Contact {
+/// The SP's seat for the CIE federation; a private SP's NACE2 code (CIE
+/// wants it with the VAT number and the fiscal code).
+fn cie_contact(private: bool) -> CieContact {
+    CieContact {
+        municipality: "H501".into(),
+        province: Some("RM".into()),
+        nace2_code: private.then(|| "84.11.10".into()),
+    }
+}
+
+/// An aggregated SP's parties: an aggregator (a public operator is the
+/// municipality itself, so its name is the organisation's) and the
+/// municipality or company it serves.
+fn aggregation(activity: AggregatorActivity) -> Contact {
+    let operator = matches!(
+        activity,
+        AggregatorActivity::PublicOperatorFull | AggregatorActivity::PublicOperatorLite
+    );
+    let aggregator = Aggregator {
+        company: if operator {
+            "Comune di Esempio".into()
+        } else {
+            "Aggregatore di Esempio S.p.A.".into()
+        },
+        ipa_code: operator.then(|| "c_h501".into()),
+        vat_number: Some("IT12345678901".into()),
+        fiscal_code: Some("12345678901".into()),
+        email: "spid@aggregatore.esempio.it".into(),
+        phone: Some("+390612345678".into()),
+    };
+    let aggregated = match activity {
+        AggregatorActivity::PublicOperatorFull => None,
+        _ if activity.is_private() => Some(AggregatedParty::Private {
+            vat_number: Some("IT02468135791".into()),
+            fiscal_code: None,
+            email: "info@esempio.it".into(),
+        }),
+        _ => Some(AggregatedParty::Public {
+            ipa_code: "c_h501".into(),
+            email: "protocollo@comune.esempio.it".into(),
+        }),
+    };
+    let billing = activity.is_private().then(|| match contact(true, false) {
+        Contact::Private { billing, .. } => *billing,
+        _ => unreachable!("the private contact has billing data"),
+    });
+    Contact::Aggregated(Box::new(Aggregation {
+        activity,
+        aggregator,
+        aggregated,
+        billing,
+    }))
+}
+
+fn contact(private: bool, cie: bool) -> Contact {
     if !private {
         return Contact::Public {
             ipa_code: "c_h501".into(),
@@ -101,7 +175,7 @@ fn contact(private: bool) -> Contact {
     }
     Contact::Private {
         vat_number: Some("IT12345678901".into()),
-        fiscal_code: None,
+        fiscal_code: cie.then(|| "12345678901".into()),
         email: "spid@esempio.it".into(),
         phone: None,
         billing: Box::new(Billing {
@@ -123,15 +197,23 @@ fn endpoints(options: &Options) -> Result<SpidEndpoints, String> {
         .clone()
         .unwrap_or_else(|| format!("http://{}", options.listen));
     let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    // An aggregated SP's entity id names the activity and the aggregated.
+    let entity_id = match options.aggregation {
+        Some(AggregatorActivity::PublicOperatorFull) => format!("{base_url}/pub-op-full"),
+        Some(activity) => format!("{base_url}/{}/c_h501", activity.code()),
+        None => format!("{base_url}/metadata"),
+    };
     let sp = ServiceProvider::new(
-        &format!("{base_url}/metadata"),
+        &entity_id,
         &base_url,
         Organization {
             name: "Comune di Esempio".into(),
             display_name: "Comune di Esempio".into(),
             url: "https://www.comune.esempio.it".into(),
         },
-        contact(options.private),
+        options
+            .aggregation
+            .map_or_else(|| contact(options.private, options.cie), aggregation),
         vec![AttributeSet {
             service_name: "Servizi online del Comune".into(),
             attributes: vec![
@@ -153,7 +235,13 @@ fn endpoints(options: &Options) -> Result<SpidEndpoints, String> {
             .map_err(|e| format!("{path}: {e}"))?;
         eprintln!("trusting the test IdP {} ({path})", idp.entity_id);
     }
-    SpidEndpoints::new(sp, idps).map_err(|e| format!("SP metadata: {e}"))
+    let endpoints = SpidEndpoints::new(sp, idps).map_err(|e| format!("SP metadata: {e}"))?;
+    if options.cie {
+        return endpoints
+            .with_cie_metadata(&cie_contact(options.private))
+            .map_err(|e| format!("CIE metadata: {}", abilita_core::ErrorChain(&e)));
+    }
+    Ok(endpoints)
 }
 
 /// The example's state: the endpoints and the sessions they opened.

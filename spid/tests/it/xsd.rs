@@ -24,6 +24,7 @@ const L2: AuthnOptions = AuthnOptions {
 /// The schemas, compiled once for the whole test binary.
 struct Schemas {
     sp_metadata_av29: XsdValidator,
+    cie_metadata: XsdValidator,
     sp_metadata: XsdValidator,
     protocol: XsdValidator,
 }
@@ -32,16 +33,20 @@ fn schemas() -> &'static Schemas {
     static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
     SCHEMAS.get_or_init(|| Schemas {
         sp_metadata_av29: compile("saml-schema-metadata-sp-spid-av29.xsd"),
+        cie_metadata: compile("cie/saml-schema-metadata-sp-cie.xsd"),
         sp_metadata: compile("saml-schema-metadata-sp-spid.xsd"),
         protocol: compile("saml-schema-protocol-2.0.xsd"),
     })
 }
 
 fn compile(file: &str) -> XsdValidator {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/xsd");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/xsd")
+        .join(file);
+    let folder = path.parent().unwrap().to_owned();
     // The av29 schema imports xml.xsd from the W3C's site; the copy beside
     // it is the same file, and the tests never reach the network.
-    let text = std::fs::read_to_string(folder.join(file))
+    let text = std::fs::read_to_string(&path)
         .unwrap()
         .replace("\"http://www.w3.org/2001/xml.xsd\"", "\"xml.xsd\"");
     let schema = uppsala::parse(&text).unwrap();
@@ -172,4 +177,257 @@ fn logout_messages_are_schema_valid_in_both_directions() {
         "SAMLResponse",
     );
     assert_eq!(errors(&schemas().protocol, &posted), Vec::<String>::new());
+}
+
+#[test]
+fn the_cie_metadata_of_public_and_private_sps_is_valid_against_the_cie_schema() {
+    use abilita_spid::CieContact;
+    let public = crate::metadata::sp(public_contact()).unwrap();
+    let cie = CieContact {
+        municipality: "H501".into(),
+        province: Some("RM".into()),
+        nace2_code: None,
+    };
+    let metadata = public.cie_metadata(&cie).unwrap();
+    assert_eq!(
+        errors(&schemas().cie_metadata, &metadata),
+        Vec::<String>::new()
+    );
+    assert!(metadata.contains(
+        "<cie:Public/><cie:IPACode>c_h501</cie:IPACode><cie:Municipality>H501</cie:Municipality>"
+    ));
+    assert!(metadata.contains("contactType=\"administrative\""));
+    // The CIE profile's attributes only: email is not one.
+    assert!(!metadata.contains("Name=\"email\""), "{metadata}");
+    // The SPID metadata is not valid for CIE, and the other way round.
+    assert!(!errors(&schemas().cie_metadata, &public.metadata().unwrap()).is_empty());
+    assert!(!errors(&schemas().sp_metadata_av29, &metadata).is_empty());
+
+    // A private SP: VAT number, fiscal code and NACE2 code all required.
+    let private = crate::metadata::sp(private_contact()).unwrap();
+    let refused = private.cie_metadata(&cie).unwrap_err();
+    assert_eq!(refused.field(), "cie.nace2_code");
+    let by_both = Contact::Private {
+        vat_number: Some("IT12345678901".into()),
+        fiscal_code: Some("12345678901".into()),
+        email: "spid@esempio.it".into(),
+        phone: None,
+        billing: match private_contact() {
+            Contact::Private { billing, .. } => billing,
+            _ => unreachable!("the private contact"),
+        },
+    };
+    let private = crate::metadata::sp(by_both).unwrap();
+    let cie = CieContact {
+        nace2_code: Some("62.01.00".into()),
+        ..cie
+    };
+    let metadata = private.cie_metadata(&cie).unwrap();
+    assert_eq!(
+        errors(&schemas().cie_metadata, &metadata),
+        Vec::<String>::new()
+    );
+    assert!(metadata.contains("<cie:Private/><cie:VATNumber>IT12345678901</cie:VATNumber>"));
+}
+
+/// An aggregated SP of `activity` (Avviso SPID n. 19 v4), as the example SP
+/// configures it.
+pub(crate) fn aggregated_sp(
+    activity: abilita_spid::AggregatorActivity,
+    entity_id: &str,
+    aggregated: Option<abilita_spid::AggregatedParty>,
+    billing: bool,
+) -> Result<abilita_spid::ServiceProvider, abilita_core::InvalidInput> {
+    use abilita_spid::{Aggregation, Aggregator};
+    let operator = matches!(
+        activity,
+        abilita_spid::AggregatorActivity::PublicOperatorFull
+            | abilita_spid::AggregatorActivity::PublicOperatorLite
+    );
+    let billing = billing.then(|| match private_contact() {
+        Contact::Private { billing, .. } => *billing,
+        _ => unreachable!("the private contact"),
+    });
+    abilita_spid::ServiceProvider::new(
+        entity_id,
+        "https://aggregatore.esempio.it",
+        crate::fixture_sp::organization(),
+        Contact::Aggregated(Box::new(Aggregation {
+            activity,
+            aggregator: Aggregator {
+                company: if operator {
+                    "Comune di Esempio"
+                } else {
+                    "Aggregatore S.p.A."
+                }
+                .into(),
+                ipa_code: operator.then(|| "c_h501".into()),
+                vat_number: Some("IT12345678901".into()),
+                fiscal_code: Some("12345678901".into()),
+                email: "spid@aggregatore.esempio.it".into(),
+                phone: Some("+390612345678".into()),
+            },
+            aggregated,
+            billing,
+        })),
+        attributes(),
+        &abilita_core::PrivateKeyPem::new(include_str!("../data/sp.key")),
+        include_str!("../data/sp-avviso29-public.cert"),
+        SpidLevel::L2,
+    )
+}
+
+#[test]
+fn the_metadata_of_every_aggregator_activity_is_schema_valid() {
+    use abilita_spid::AggregatedParty;
+    use abilita_spid::AggregatorActivity::*;
+    let public = || {
+        Some(AggregatedParty::Public {
+            ipa_code: "c_h501".into(),
+            email: "protocollo@comune.esempio.it".into(),
+        })
+    };
+    let private = || {
+        Some(AggregatedParty::Private {
+            vat_number: Some("IT02468135791".into()),
+            fiscal_code: None,
+            email: "info@esempio.it".into(),
+        })
+    };
+    for (activity, aggregated, billing) in [
+        (PublicFull, public(), false),
+        (PublicLite, public(), false),
+        (PrivateFull, private(), true),
+        (PrivateLite, private(), true),
+        (PublicOperatorFull, None, false),
+        (PublicOperatorLite, public(), false),
+    ] {
+        let entity_id = format!("https://aggregatore.esempio.it/{}/c_h501", activity.code());
+        let sp = aggregated_sp(activity, &entity_id, aggregated, billing).unwrap();
+        let metadata = sp.metadata().unwrap();
+        // Avviso 29's schema allows two ContactPersons; a private
+        // aggregator's metadata has three (aggregator, aggregated, billing:
+        // Avviso 19). AgID's validator takes the first of its two schemas
+        // that accepts the document, and the earlier SPID SP schema does.
+        let schemas = schemas();
+        assert_eq!(
+            errors(&schemas.sp_metadata, &metadata),
+            Vec::<String>::new()
+        );
+        let three_contacts = matches!(activity, PrivateFull | PrivateLite);
+        assert_eq!(
+            errors(&schemas.sp_metadata_av29, &metadata).is_empty(),
+            !three_contacts,
+            "{activity:?}"
+        );
+        assert!(
+            metadata.contains(&format!("<spid:{}/>", activity.element())),
+            "{activity:?}"
+        );
+        assert!(metadata.contains("spid:entityType=\"spid:aggregator\""));
+        assert_eq!(
+            metadata.contains("spid:entityType=\"spid:aggregated\""),
+            activity != PublicOperatorFull
+        );
+        assert_eq!(metadata.contains("contactType=\"billing\""), billing);
+    }
+}
+
+#[test]
+fn an_aggregated_sp_breaking_avviso_19_is_refused_naming_the_rule() {
+    use abilita_spid::AggregatedParty;
+    use abilita_spid::AggregatorActivity::*;
+    let public = || {
+        Some(AggregatedParty::Public {
+            ipa_code: "c_h501".into(),
+            email: "protocollo@comune.esempio.it".into(),
+        })
+    };
+    let field = |result: Result<abilita_spid::ServiceProvider, abilita_core::InvalidInput>| {
+        result.unwrap_err().field().to_owned()
+    };
+    // The activity code is not in the entity id, or a query is.
+    assert_eq!(
+        field(aggregated_sp(
+            PublicFull,
+            "https://aggregatore.esempio.it/c_h501",
+            public(),
+            false
+        )),
+        "entity_id"
+    );
+    assert_eq!(
+        field(aggregated_sp(
+            PublicFull,
+            "https://aggregatore.esempio.it/pub-ag-full?x=1",
+            public(),
+            false
+        )),
+        "entity_id"
+    );
+    let entity = |activity: abilita_spid::AggregatorActivity| {
+        format!("https://aggregatore.esempio.it/{}/x", activity.code())
+    };
+    // A public activity for a private organisation, and the other way round.
+    let private = Some(AggregatedParty::Private {
+        vat_number: Some("IT02468135791".into()),
+        fiscal_code: None,
+        email: "info@esempio.it".into(),
+    });
+    assert_eq!(
+        field(aggregated_sp(
+            PublicLite,
+            &entity(PublicLite),
+            private,
+            false
+        )),
+        "contact.aggregated"
+    );
+    assert_eq!(
+        field(aggregated_sp(
+            PrivateFull,
+            &entity(PrivateFull),
+            public(),
+            true
+        )),
+        "contact.aggregated"
+    );
+    // Billing data: required for private activities, refused for public ones.
+    let private = Some(AggregatedParty::Private {
+        vat_number: None,
+        fiscal_code: Some("02468135791".into()),
+        email: "info@esempio.it".into(),
+    });
+    assert_eq!(
+        field(aggregated_sp(
+            PrivateLite,
+            &entity(PrivateLite),
+            private,
+            false
+        )),
+        "contact.billing"
+    );
+    assert_eq!(
+        field(aggregated_sp(
+            PublicFull,
+            &entity(PublicFull),
+            public(),
+            true
+        )),
+        "contact.billing"
+    );
+    // A full operator names no aggregated organisation; the others do.
+    assert_eq!(
+        field(aggregated_sp(
+            PublicOperatorFull,
+            &entity(PublicOperatorFull),
+            public(),
+            false
+        )),
+        "contact.aggregated"
+    );
+    assert_eq!(
+        field(aggregated_sp(PublicFull, &entity(PublicFull), None, false)),
+        "contact.aggregated"
+    );
 }
