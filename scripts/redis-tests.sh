@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The tests that need a real redis-server (ignored by a plain cargo test):
 # abilita-spid's login state shared by two SP instances through one Redis,
-# and Redis restarted under them. Each test starts its own redis-server on
-# a free loopback port, without persistence.
+# and Redis restarted under them; the spid-login example's two instances
+# behind a round-robin front. Each test starts its own redis-server on a
+# free loopback port, without persistence.
 #
 # Installs Debian's redis-server only when missing.
 set -euo pipefail
@@ -17,3 +18,4 @@ fi
 redis-server --version
 
 cargo test -q -p abilita-spid --test it -- --ignored redis::
+cargo test -q -p abilita-examples --test it -- --ignored two_instances_on_redis

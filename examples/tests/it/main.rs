@@ -3,10 +3,16 @@
 //! client answers through them, and a bad setting is refused by its name.
 
 // A failing test is the point: helpers unwrap.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod portal;
 mod spid_login;
+mod spid_login_app;
 
 use std::collections::HashMap;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use abilita_mock::Simulators;
 
-struct Killed(Child);
+pub(crate) struct Killed(pub(crate) Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -16,7 +16,7 @@ impl Drop for Killed {
     }
 }
 
-fn form(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form(fields: &[(&str, &str)]) -> String {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in fields {
         form.append_pair(name, value);
@@ -25,7 +25,7 @@ fn form(fields: &[(&str, &str)]) -> String {
 }
 
 /// `name=value` of a `Set-Cookie` header.
-fn cookie(response: &reqwest::Response) -> String {
+pub(crate) fn cookie(response: &reqwest::Response) -> String {
     response.headers()["set-cookie"]
         .to_str()
         .unwrap()
@@ -36,7 +36,7 @@ fn cookie(response: &reqwest::Response) -> String {
 }
 
 /// A hidden field of a page (values are HTML-escaped).
-fn hidden(page: &str, name: &str) -> String {
+pub(crate) fn hidden(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = page
         .find(&marker)
