@@ -184,31 +184,8 @@ async fn a_citizen_logs_in_with_spid_and_with_cie_through_the_chooser_and_back()
 #[tokio::test]
 #[ignore = "needs redis-server"]
 async fn two_instances_on_redis_share_the_login_the_session_and_the_replay_records() {
-    let redis_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _redis = Killed(
-        Command::new("redis-server")
-            .args([
-                "--port",
-                &redis_port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH (scripts/redis-tests.sh installs it)"),
-    );
-    while std::net::TcpStream::connect(("127.0.0.1", redis_port)).is_err() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let redis = format!("redis://127.0.0.1:{redis_port}/");
+    let redis_server = abilita_spid::testing::redis_server::RedisServer::start();
+    let redis = redis_server.url();
     let (base, idps, _portal) = start(&["--instances", "2", "--redis", &redis]);
     let http = http();
 

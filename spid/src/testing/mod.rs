@@ -1,6 +1,7 @@
 //! Fixtures and harnesses for tests of SPID code, this crate's and an
 //! app's (feature `test-util`): the SP and request that spid-sp-test's
-//! Response fixtures answer, and a re-signer that stands in for an IdP.
+//! Response fixtures answer, a re-signer that stands in for an IdP, and a
+//! `redis-server` for the tests of shared state.
 //! Never for production: the keys are public test keys.
 
 // Test support states its assumptions by panicking.
@@ -11,4 +12,5 @@
 )]
 
 pub mod fixture_sp;
+pub mod redis_server;
 pub mod resign;

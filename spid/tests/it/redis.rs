@@ -2,8 +2,6 @@
 //! `scripts/redis-tests.sh` installs it and runs them): two SP instances
 //! sharing one Redis, and Redis restarted under them.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,6 +9,7 @@ use abilita_spid::cookie::StateKey;
 use abilita_spid::redis::RedisStore;
 use abilita_spid::router::SpidAuth;
 use abilita_spid::session::Sessions;
+use abilita_spid::testing::redis_server::RedisServer;
 use axum::Router;
 use axum::http::StatusCode;
 use base64::Engine as _;
@@ -19,59 +18,6 @@ use crate::fixture_sp::{FIXTURES_NOW, sp};
 use crate::login::{encoded, fixture_cookie};
 use crate::logout::{idp_logout_request, signed};
 use crate::router::{Answer, app_with, cookie_named, endpoints_for, form, send};
-
-/// A `redis-server` of this test's own, on a free loopback port, without
-/// persistence (so a restart forgets everything, the worst case).
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::on(port)
-    }
-
-    fn on(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH (scripts/redis-tests.sh installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn restart(&mut self) {
-        self.stop();
-        *self = Self::on(self.port);
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// One SP instance on `redis`: replay cache and sessions there, and the
 /// state key every instance shares.
