@@ -175,8 +175,9 @@ async fn ten_thousand_rows_with_faults_and_an_interruption_are_each_settled_once
     // The simulator agrees: each sent row stored once, each failed row never,
     // each unknown row at most once.
     let mut stored: HashMap<u32, u32> = HashMap::new();
-    for (_, subject) in h.io.messages() {
-        let row: u32 = subject
+    for sent in h.io.sent_messages(None, None) {
+        let row: u32 = sent
+            .subject
             .trim_start_matches("Avviso TARI n. ")
             .parse()
             .unwrap();

@@ -169,14 +169,14 @@ async fn refusals_are_typed() {
     );
 
     // Year 10000 in UTC: refused by name before any request, never a panic.
-    let sent = h.io.messages().len();
+    let sent = h.io.sent_messages(None, None).len();
     let mut far = message(to.clone(), None);
     far.content.due_date = Some(time::macros::datetime!(9999-12-31 23:59:59 -12:00));
     match io.submit(&far).await {
         Err(Error::InvalidInput(invalid)) => assert_eq!(invalid.field(), "content.due_date"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(h.io.messages().len(), sent);
+    assert_eq!(h.io.sent_messages(None, None).len(), sent);
 }
 
 #[tokio::test]

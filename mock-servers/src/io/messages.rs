@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{
-    CitizenState, IoSimulator, Message, SANDBOX_FISCAL_CODE, State, format_time, is_io_fiscal_code,
-    problem,
+    CitizenState, IoSimulator, KeySlot, Message, SANDBOX_FISCAL_CODE, State, format_time,
+    is_io_fiscal_code, problem,
 };
 
 fn invalid(path: &str, detail: &str) -> Reply {
@@ -52,7 +52,7 @@ impl IoSimulator {
     /// in the body too.
     pub(super) fn submit_to(
         &self,
-        service: &str,
+        sender: (&str, KeySlot),
         fiscal_code: &str,
         body: &[u8],
         now: OffsetDateTime,
@@ -68,10 +68,15 @@ impl IoSimulator {
             );
         }
         message.insert("fiscal_code".into(), json!(fiscal_code));
-        self.submit(service, Value::Object(message).to_string().as_bytes(), now)
+        self.submit(sender, Value::Object(message).to_string().as_bytes(), now)
     }
 
-    pub(super) fn submit(&self, service: &str, body: &[u8], now: OffsetDateTime) -> Reply {
+    pub(super) fn submit(
+        &self,
+        (service, key): (&str, KeySlot),
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Reply {
         let Ok(message @ Value::Object(_)) = serde_json::from_slice::<Value>(body) else {
             return invalid("", "NewMessage");
         };
@@ -111,7 +116,7 @@ impl IoSimulator {
                 _ => "REJECTED",
             };
             let id = Self::fresh_id(s, now);
-            let stored = Message { service: service.to_owned(), fiscal_code: code.clone(), created_at: now, body: message, final_status, polls: 0 };
+            let stored = Message { service: service.to_owned(), key, fiscal_code: code.clone(), created_at: now, body: message, final_status, polls: 0 };
             s.remember(id.clone(), stored);
             Reply::new(201)
                 .header("location", format!("/api/v1/messages/{code}/{id}").as_str())

@@ -14,8 +14,10 @@
 //! | `/manage/services[...]` | create, list, get, update, delete, review, release, keys, logo |
 //!
 //! and the control API under `/__control/io`: `POST /citizens` (one or a
-//! list of `{fiscal_code, state, blocked_services?}`), `GET /messages` (all
-//! stored messages), `POST /services/{id}/approve`.
+//! list of `{fiscal_code, state, blocked_services?}`), `GET
+//! /messages[?fiscal_code=…][&service_id=…]` (the stored messages in full,
+//! [`SentMessage`]; [`IoSimulator::sent_messages`] from Rust), `POST
+//! /services/{id}/approve`.
 //!
 //! Behaviour:
 //! - keys: a service's primary and secondary key for messages and profiles,
@@ -173,6 +175,8 @@ impl Service {
 #[derive(Debug, Clone)]
 struct Message {
     service: String,
+    /// Which of the service's keys sent it.
+    key: KeySlot,
     fiscal_code: String,
     created_at: OffsetDateTime,
     body: Value,
@@ -192,6 +196,66 @@ struct State {
     windows: HashMap<String, VecDeque<OffsetDateTime>>,
     next_id: u64,
     max_messages: usize,
+}
+
+/// A message as the simulator received it ([`IoSimulator::sent_messages`],
+/// `GET /__control/io/messages`): who sent it with which key, to whom, and
+/// everything it carried.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct SentMessage {
+    /// Its id (a ULID).
+    pub id: String,
+    /// The sending service.
+    pub service_id: String,
+    /// Which of the service's keys sent it.
+    pub key: KeySlot,
+    /// The recipient.
+    pub fiscal_code: String,
+    /// When it was accepted (RFC 3339).
+    pub created_at: String,
+    /// `content.subject`.
+    pub subject: String,
+    /// `content.markdown`.
+    pub markdown: String,
+    /// `content.due_date`, as sent.
+    pub due_date: Option<String>,
+    /// `content.payment_data`, as sent.
+    pub payment_data: Option<Value>,
+    /// `feature_level_type` (`STANDARD` when not sent, as IO defaults it).
+    pub feature_level_type: String,
+    /// Where it ends: `PROCESSED`, or `REJECTED` for a citizen who cannot
+    /// receive it.
+    pub outcome: &'static str,
+    /// The whole request body, as sent.
+    pub body: Value,
+}
+
+impl SentMessage {
+    fn of(id: &str, message: &Message) -> Self {
+        let text = |pointer: &str| {
+            message
+                .body
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Self {
+            id: id.to_owned(),
+            service_id: message.service.clone(),
+            key: message.key,
+            fiscal_code: message.fiscal_code.clone(),
+            created_at: format_time(message.created_at),
+            subject: text("/content/subject").unwrap_or_default(),
+            markdown: text("/content/markdown").unwrap_or_default(),
+            due_date: text("/content/due_date"),
+            payment_data: message.body.pointer("/content/payment_data").cloned(),
+            feature_level_type: text("/feature_level_type")
+                .unwrap_or_else(|| "STANDARD".to_owned()),
+            outcome: message.final_status,
+            body: message.body.clone(),
+        }
+    }
 }
 
 impl State {
@@ -222,17 +286,28 @@ struct Settings {
     rate_limit: Option<(usize, Duration)>,
 }
 
+/// Which of a service's two keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(clippy::exhaustive_enums, reason = "IO gives a service two keys")]
+pub enum KeySlot {
+    /// The primary key.
+    Primary,
+    /// The secondary key.
+    Secondary,
+}
+
 /// Who a key belongs to.
 #[derive(Debug, Clone)]
 enum Caller {
-    Service(String),
+    Service(String, KeySlot),
     Manage(String),
 }
 
 impl Caller {
     fn institution(&self, state: &State) -> String {
         match self {
-            Self::Service(id) => state
+            Self::Service(id, _) => state
                 .services
                 .get(id)
                 .map(|s| s.institution.clone())
@@ -376,23 +451,20 @@ impl IoSimulator {
         self.with(|s| s.manage_keys.insert(key.to_owned(), institution.to_owned()));
     }
 
-    /// Every stored message as `(fiscal_code, subject)`, for tests that count
-    /// deliveries.
+    /// Every stored message a citizen or a service was sent (`None`: any),
+    /// oldest first, in full: what a test asserts its app sent.
     #[must_use]
-    pub fn messages(&self) -> Vec<(String, String)> {
+    pub fn sent_messages(
+        &self,
+        fiscal_code: Option<&str>,
+        service_id: Option<&str>,
+    ) -> Vec<SentMessage> {
         self.with(|s| {
-            s.messages
-                .values()
-                .map(|m| {
-                    (
-                        m.fiscal_code.clone(),
-                        m.body
-                            .pointer("/content/subject")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned(),
-                    )
-                })
+            s.message_order
+                .iter()
+                .filter_map(|id| s.messages.get(id).map(|m| SentMessage::of(id, m)))
+                .filter(|m| fiscal_code.is_none_or(|cf| m.fiscal_code == cf))
+                .filter(|m| service_id.is_none_or(|id| m.service_id == id))
                 .collect()
         })
     }
@@ -463,16 +535,12 @@ impl IoSimulator {
         }
     }
 
-    /// `GET /__control/io/messages`
-    fn control_messages(&self) -> Reply {
-        let list: Vec<Value> = self.with(|s| {
-            s.message_order
-                .iter()
-                .filter_map(|id| s.messages.get(id).map(|m| (id, m)))
-                .map(|(id, m)| json!({ "id": id, "fiscal_code": m.fiscal_code, "service": m.service, "created_at": format_time(m.created_at), "content": m.body.get("content") }))
-                .collect()
-        });
-        Reply::new(200).json(&Value::Array(list))
+    /// `GET /__control/io/messages[?fiscal_code=…][&service_id=…]`
+    fn control_messages(&self, call: &Call<'_>) -> Reply {
+        let query = call.query();
+        let filter = |name: &str| query.get(name).map(String::as_str);
+        let sent = self.sent_messages(filter("fiscal_code"), filter("service_id"));
+        Reply::new(200).json(&serde_json::to_value(sent).unwrap_or_default())
     }
 
     /// `POST /__control/io/services/{id}/approve`
@@ -500,8 +568,13 @@ pub(crate) struct Admitted {
 impl Admitted {
     /// The service calling, or IO's 403 for the manage key.
     fn service(&self) -> Result<&str, Reply> {
+        self.sender().map(|(id, _)| id)
+    }
+
+    /// The service and which of its keys, or IO's 403 for a manage key.
+    fn sender(&self) -> Result<(&str, KeySlot), Reply> {
         match &self.caller {
-            Caller::Service(id) => Ok(id),
+            Caller::Service(id, slot) => Ok((id, *slot)),
             Caller::Manage(_) => Err(forbidden()),
         }
     }
@@ -510,7 +583,7 @@ impl Admitted {
     fn institution(&self) -> Result<&str, Reply> {
         match &self.caller {
             Caller::Manage(institution) => Ok(institution),
-            Caller::Service(_) => Err(forbidden()),
+            Caller::Service(..) => Err(forbidden()),
         }
     }
 }
@@ -534,14 +607,14 @@ static ROUTES: &[Route<IoSimulator>] = &[
         method: "POST",
         path: "/api/v1/messages",
         handler: Handler::Api(|s, a: &Admitted, c, _| {
-            Ok(s.submit(a.service()?, c.body(), s.clock.now()))
+            Ok(s.submit(a.sender()?, c.body(), s.clock.now()))
         }),
     },
     Route {
         method: "POST",
         path: "/api/v1/messages/{fiscal_code}",
         handler: Handler::Api(|s, a: &Admitted, c, p| {
-            Ok(s.submit_to(a.service()?, p.get("fiscal_code"), c.body(), s.clock.now()))
+            Ok(s.submit_to(a.sender()?, p.get("fiscal_code"), c.body(), s.clock.now()))
         }),
     },
     Route {
@@ -628,7 +701,7 @@ static ROUTES: &[Route<IoSimulator>] = &[
     Route {
         method: "GET",
         path: "/__control/io/messages",
-        handler: Handler::Control(|s, _, _| Ok(s.control_messages())),
+        handler: Handler::Control(|s, c, _| Ok(s.control_messages(c))),
     },
     Route {
         method: "POST",
@@ -666,10 +739,16 @@ impl Platform for IoSimulator {
                 if let Some(institution) = s.manage_keys.get(key) {
                     return Some(Caller::Manage(institution.clone()));
                 }
-                s.services
-                    .iter()
-                    .find(|(_, svc)| svc.keys.0 == key || svc.keys.1 == key)
-                    .map(|(id, _)| Caller::Service(id.clone()))
+                s.services.iter().find_map(|(id, svc)| {
+                    let slot = if svc.keys.0 == key {
+                        KeySlot::Primary
+                    } else if svc.keys.1 == key {
+                        KeySlot::Secondary
+                    } else {
+                        return None;
+                    };
+                    Some(Caller::Service(id.clone(), slot))
+                })
             })
             .ok_or_else(apim::invalid_key)?;
         match self.count_call(&caller, self.clock.now()) {

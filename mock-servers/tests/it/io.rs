@@ -101,7 +101,7 @@ async fn messages_settle_are_listed_forgotten_beyond_the_limit_and_reset() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["content"]["subject"].as_str().unwrap())
+        .map(|m| m["subject"].as_str().unwrap())
         .collect();
     assert_eq!(
         subjects,
@@ -116,7 +116,70 @@ async fn messages_settle_are_listed_forgotten_beyond_the_limit_and_reset() {
         .unwrap();
     assert_eq!(reset.status(), 204);
     assert_eq!(read(locations[2].clone()).await.0, 404);
-    assert!(simulators.io.simulator.messages().is_empty());
+    assert!(simulators.io.simulator.sent_messages(None, None).is_empty());
+}
+
+#[tokio::test]
+async fn a_test_sees_every_message_in_full_by_citizen_and_by_service() {
+    let simulators = Simulators::start().await.unwrap();
+    let io = &simulators.io.simulator;
+    let base = simulators.io.server.uri();
+    let http = reqwest::Client::new();
+    io.set_citizen(CITIZEN, abilita_mock::io::CitizenState::Allowed, &[]);
+    let other = "RSSMRA80A01H501U";
+    io.set_citizen(other, abilita_mock::io::CitizenState::InboxOff, &[]);
+
+    let with_payment = json!({ "fiscal_code": CITIZEN, "feature_level_type": "STANDARD", "content": {
+        "subject": "Avviso TARI con pagamento",
+        "markdown": "La rata della TARI scade a fine mese. Può pagarla dall'app IO o presso qualsiasi prestatore aderente a pagoPA.",
+        "due_date": "2026-12-31T23:59:59Z",
+        "payment_data": { "amount": 12_350, "notice_number": "302000100000019421" }
+    }});
+    for (body, key) in [
+        (with_payment, DEFAULT_KEY.to_owned()),
+        (
+            json!({ "fiscal_code": other, "content": message("Avviso TARI")["content"] }),
+            format!("{DEFAULT_KEY}-secondary"),
+        ),
+    ] {
+        let sent = http
+            .post(format!("{base}/api/v1/messages"))
+            .header(KEY, key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 201, "{}", sent.text().await.unwrap());
+    }
+
+    let to_citizen = io.sent_messages(Some(CITIZEN), None);
+    assert_eq!(to_citizen.len(), 1);
+    let message = &to_citizen[0];
+    assert_eq!(message.subject, "Avviso TARI con pagamento");
+    assert_eq!(message.due_date.as_deref(), Some("2026-12-31T23:59:59Z"));
+    assert_eq!(message.payment_data.as_ref().unwrap()["amount"], 12_350);
+    assert_eq!(message.feature_level_type, "STANDARD");
+    assert_eq!(message.key, abilita_mock::io::KeySlot::Primary);
+    assert_eq!(message.outcome, "PROCESSED");
+    let to_other = io.sent_messages(Some(other), Some(&message.service_id));
+    assert_eq!(to_other[0].key, abilita_mock::io::KeySlot::Secondary);
+    assert_eq!(to_other[0].outcome, "REJECTED", "the inbox is off");
+    assert!(io.sent_messages(None, Some("another-service")).is_empty());
+
+    // The same over HTTP, for pipelines in any language.
+    let listed: Value = http
+        .get(format!("{base}/__control/io/messages?fiscal_code={other}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["key"], "secondary");
+    assert_eq!(listed[0]["fiscal_code"], other);
+    assert_eq!(listed[0]["body"]["content"]["subject"], "Avviso TARI");
 }
 
 #[tokio::test]

@@ -302,10 +302,9 @@ impl Portal {
                     .simulated
                     .as_ref()
                     .map(|s| {
-                        s.io.messages()
+                        s.io.sent_messages(Some(&citizen.codice_fiscale), None)
                             .into_iter()
-                            .filter(|(cf, _)| *cf == citizen.codice_fiscale)
-                            .map(|(_, subject)| subject)
+                            .map(|sent| sent.subject)
                             .collect()
                     })
                     .unwrap_or_default();
