@@ -143,6 +143,43 @@ impl MessageId {
     }
 }
 
+/// Whether a citizen can receive a service's messages ([`IoClient::reach`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reach {
+    /// Yes.
+    Reachable,
+    /// The citizen has no IO profile, or the inbox off.
+    NotOnIo,
+    /// The citizen blocked this service (`sender_allowed: false`).
+    ServiceBlocked,
+    /// The service is in sandbox and the citizen is not among its
+    /// authorized recipients.
+    OutsideSandbox,
+}
+
+impl Reach {
+    /// The plain answer.
+    #[must_use]
+    pub fn is_reachable(self) -> bool {
+        self == Self::Reachable
+    }
+
+    /// Why not, in Italian, for an operator's screen (`None` when
+    /// reachable).
+    #[must_use]
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            Self::Reachable => None,
+            Self::NotOnIo => Some("il cittadino non usa IO o ha disattivato i messaggi"),
+            Self::ServiceBlocked => Some("il cittadino ha bloccato questo servizio"),
+            Self::OutsideSandbox => {
+                Some("il servizio è in prova e il cittadino non è tra i destinatari autorizzati")
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for MessageId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -253,6 +290,28 @@ impl IoClient {
             })
             .await?;
         response.json()
+    }
+
+    /// Can this citizen receive this service's messages? The plain answer
+    /// with its reason ([`Reach`]): a citizen not on IO, with the inbox off,
+    /// blocking the service, or outside a sandbox service's recipients is a
+    /// `Reach`, not an error. [`profile`](Self::profile) keeps the typed
+    /// error for callers who want it.
+    ///
+    /// # Errors
+    /// What does not answer the question: a refused key, throttling, IO or
+    /// the network failing.
+    pub async fn reach(&self, recipient: &Recipient) -> Result<Reach, Error<IoError>> {
+        match self.profile(recipient).await {
+            Ok(profile) if profile.sender_allowed => Ok(Reach::Reachable),
+            Ok(_) => Ok(Reach::ServiceBlocked),
+            Err(error) => match error.service_error() {
+                Some(IoError::NotRegistered) => Ok(Reach::NotOnIo),
+                Some(IoError::RecipientForbidden) => Ok(Reach::OutsideSandbox),
+                Some(IoError::SenderNotAllowed) => Ok(Reach::ServiceBlocked),
+                _ => Err(error),
+            },
+        }
     }
 
     /// Sends a message (`POST /messages`) and returns its id.

@@ -55,7 +55,7 @@ pub mod model;
 
 pub use client::{
     InstitutionRateLimit, IoClient, MessageId, PRODUCTION_URL, REMAINING_HEADER,
-    RETRY_AFTER_HEADER, SETTING_API_KEY, SETTING_API_KEY_SECONDARY, SETTING_MANAGE_KEY,
+    RETRY_AFTER_HEADER, Reach, SETTING_API_KEY, SETTING_API_KEY_SECONDARY, SETTING_MANAGE_KEY,
     SETTING_URL, ServiceKeys, default_retry_policy, transport_builder,
 };
 pub use error::IoError;

@@ -96,6 +96,39 @@ async fn citizens_who_cannot_receive_are_told_apart() {
 }
 
 #[tokio::test]
+async fn reach_answers_yes_or_no_with_the_reason_and_keeps_real_failures_as_errors() {
+    use abilita_io::Reach;
+    let h = harness().await;
+    let io = h.client("key-1", None);
+    let (allowed, absent, inbox_off, blocking) = (
+        fiscal_code(6),
+        fiscal_code(7),
+        fiscal_code(8),
+        fiscal_code(9),
+    );
+    h.io.set_citizen(allowed.as_str(), CitizenState::Allowed, &[]);
+    h.io.set_citizen(inbox_off.as_str(), CitizenState::InboxOff, &[]);
+    h.io.set_citizen(blocking.as_str(), CitizenState::Allowed, &["svc-tributi"]);
+    let reach = |code: &abilita_core::CodiceFiscale| {
+        let io = &io;
+        let to = Recipient::new(code.clone()).unwrap();
+        async move { io.reach(&to).await.unwrap() }
+    };
+    assert_eq!(reach(&allowed).await, Reach::Reachable);
+    assert!(reach(&allowed).await.is_reachable());
+    assert_eq!(reach(&absent).await, Reach::NotOnIo);
+    assert_eq!(reach(&inbox_off).await, Reach::NotOnIo);
+    assert_eq!(reach(&blocking).await, Reach::ServiceBlocked);
+    assert!(Reach::ServiceBlocked.reason().unwrap().contains("bloccato"));
+    let sandbox = h.client("sandbox-1", None);
+    let to = Recipient::new(allowed.clone()).unwrap();
+    assert_eq!(sandbox.reach(&to).await.unwrap(), Reach::OutsideSandbox);
+    // A refused key is not an answer about the citizen.
+    let refused = h.client("nope", None).reach(&to).await.unwrap_err();
+    assert_eq!(refused.service_error(), Some(&IoError::Unauthorized));
+}
+
+#[tokio::test]
 async fn a_sandbox_service_reaches_only_its_test_recipients() {
     let h = harness().await;
     let sandbox = h.client("sandbox-1", None);
