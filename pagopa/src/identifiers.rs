@@ -12,6 +12,7 @@ const IUV: IdentifierKind = IdentifierKind::Platform("IUV");
 const SEGREGATION: IdentifierKind = IdentifierKind::Platform("segregation code");
 const IUPD: IdentifierKind = IdentifierKind::Platform("IUPD");
 const TAXONOMY: IdentifierKind = IdentifierKind::Platform("taxonomy code");
+const CREDITOR: IdentifierKind = IdentifierKind::Platform("creditor fiscal code");
 
 /// The largest IUV base of an aux-3 notice number: 13 digits.
 pub const MAX_IUV_BASE: u64 = 9_999_999_999_999;
@@ -187,6 +188,70 @@ impl NoticeNumber {
 }
 
 string_identifier!(NoticeNumber);
+
+/// The creditor institution's fiscal code as pagoPA carries it
+/// (`idPA`, `stFiscalCodePA`, the QR's creditor field): 11 digits.
+///
+/// Many public bodies' fiscal codes are not valid partite IVA (they were
+/// given as fiscal codes, without a VAT position), and the platform's
+/// schema accepts any 11 digits, so this is all [`new`](Self::new) asks;
+/// [`new_strict`](Self::new_strict) also requires the partita IVA check
+/// digit, for callers who know theirs has one.
+///
+/// ```
+/// use abilita_pagopa::CreditorCode;
+///
+/// // A municipality's fiscal code whose last digit is not a VAT check digit.
+/// let code: CreditorCode = "80012345678".parse()?;
+/// assert!(CreditorCode::new_strict("80012345678").is_err());
+/// assert_eq!(code.as_str(), "80012345678");
+/// # Ok::<(), abilita_core::IdentifierError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CreditorCode(String);
+
+impl CreditorCode {
+    /// Checks and wraps 11 digits.
+    ///
+    /// # Errors
+    /// Another length, or a non-digit.
+    pub fn new(input: &str) -> Result<Self, IdentifierError> {
+        exact_length(CREDITOR, input, "11", 11)?;
+        digits_only(CREDITOR, input)?;
+        Ok(Self(input.to_owned()))
+    }
+
+    /// As [`new`](Self::new), and the last digit must be the partita IVA
+    /// check digit.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), or the partita IVA's own error.
+    pub fn new_strict(input: &str) -> Result<Self, IdentifierError> {
+        let code = Self::new(input)?;
+        abilita_core::PartitaIva::new(input)?;
+        Ok(code)
+    }
+
+    /// The 11 digits.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+string_identifier!(CreditorCode);
+
+impl From<abilita_core::PartitaIva> for CreditorCode {
+    fn from(partita_iva: abilita_core::PartitaIva) -> Self {
+        Self(partita_iva.as_str().to_owned())
+    }
+}
+
+impl From<&abilita_core::PartitaIva> for CreditorCode {
+    fn from(partita_iva: &abilita_core::PartitaIva) -> Self {
+        Self(partita_iva.as_str().to_owned())
+    }
+}
 
 pub(crate) fn group_by_four(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 4);

@@ -49,10 +49,11 @@ mod iuv_generator;
 mod notice;
 
 pub use identifiers::{
-    Iupd, Iuv, MAX_IUPD_LEN, MAX_IUV_BASE, NoticeNumber, SegregationCode, TaxonomyCode,
+    CreditorCode, Iupd, Iuv, MAX_IUPD_LEN, MAX_IUV_BASE, NoticeNumber, SegregationCode,
+    TaxonomyCode,
 };
 pub use iuv_generator::{AtomicSequence, GenerateError, IuvGenerator, IuvSequence, SequenceError};
-pub use notice::{MAX_NOTICE_AMOUNT, PaymentNotice, PostalSlip, RenderError};
+pub use notice::{MAX_NOTICE_AMOUNT, PaymentNotice, PostalSlip, QrPayloadError, RenderError};
 
 /// The core types this crate's API takes and returns, so that depending on
 /// `abilita-pagopa` alone is enough.

@@ -9,10 +9,10 @@
 
 use std::fmt::Write as _;
 
-use abilita_core::{EuroCents, IdentifierError, IdentifierKind, InvalidReason, PartitaIva};
+use abilita_core::{EuroCents, IdentifierError, IdentifierKind, InvalidReason};
 use qrcode::{EcLevel, QrCode, Version};
 
-use crate::NoticeNumber;
+use crate::{CreditorCode, NoticeNumber};
 
 /// The largest amount a notice can carry: 999 999 999,99 € (11 digits in
 /// the QR code and in the SOAP amount types).
@@ -40,7 +40,7 @@ const QUIET_ZONE: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentNotice {
     notice_number: NoticeNumber,
-    creditor: PartitaIva,
+    creditor: CreditorCode,
     amount: EuroCents,
 }
 
@@ -75,17 +75,49 @@ pub enum RenderError {
 
 const NOTICE: IdentifierKind = IdentifierKind::Platform("payment notice");
 
+/// Why a QR code's text is not a pagoPA notice, field by field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QrPayloadError {
+    /// Not five `|`-separated fields.
+    #[error("a pagoPA QR code has 5 fields separated by |, this has {found}")]
+    Fields {
+        /// How many there are.
+        found: usize,
+    },
+    /// The first field is not `PAGOPA`.
+    #[error("the QR code's identifier is not PAGOPA")]
+    Identifier,
+    /// The version is not `002`.
+    #[error("the QR code's version is not 002")]
+    Version,
+    /// The notice number is wrong.
+    #[error("the QR code's notice number is wrong")]
+    NoticeNumber(#[source] IdentifierError),
+    /// The creditor's fiscal code is wrong.
+    #[error("the QR code's creditor fiscal code is wrong")]
+    Creditor(#[source] IdentifierError),
+    /// The amount is wrong.
+    #[error("the QR code's amount breaks the rule: {rule}")]
+    Amount {
+        /// The rule.
+        rule: &'static str,
+    },
+}
+
 impl PaymentNotice {
     /// A notice of `amount` (1 cent to [`MAX_NOTICE_AMOUNT`]) payable to
-    /// `creditor` with `notice_number`.
+    /// `creditor` (its [`CreditorCode`], or a
+    /// [`PartitaIva`](abilita_core::PartitaIva)) with `notice_number`.
     ///
     /// # Errors
     /// When the amount is zero or over the maximum.
     pub fn new(
         notice_number: NoticeNumber,
-        creditor: PartitaIva,
+        creditor: impl Into<CreditorCode>,
         amount: EuroCents,
     ) -> Result<Self, IdentifierError> {
+        let creditor = creditor.into();
         if amount == EuroCents::ZERO || amount > MAX_NOTICE_AMOUNT {
             return Err(IdentifierError::Invalid {
                 kind: NOTICE,
@@ -107,7 +139,7 @@ impl PaymentNotice {
 
     /// The creditor's fiscal code.
     #[must_use]
-    pub fn creditor(&self) -> &PartitaIva {
+    pub fn creditor(&self) -> &CreditorCode {
         &self.creditor
     }
 
@@ -129,6 +161,46 @@ impl PaymentNotice {
             self.creditor,
             self.amount.cents()
         )
+    }
+
+    /// The notice a scanned QR code carries: the inverse of
+    /// [`qr_payload`](Self::qr_payload), for a counter desk or a
+    /// reconciliation that reads printed notices. The text is taken as it
+    /// is (no trimming), and only the canonical form is accepted, so that
+    /// each notice has one payload.
+    ///
+    /// # Errors
+    /// A [`QrPayloadError`] naming the field that is wrong.
+    pub fn from_qr_payload(text: &str) -> Result<Self, QrPayloadError> {
+        let fields: Vec<&str> = text.split('|').collect();
+        let [identifier, version, notice, creditor, amount] = fields.as_slice() else {
+            return Err(QrPayloadError::Fields {
+                found: fields.len(),
+            });
+        };
+        if *identifier != "PAGOPA" {
+            return Err(QrPayloadError::Identifier);
+        }
+        if *version != "002" {
+            return Err(QrPayloadError::Version);
+        }
+        let notice_number = NoticeNumber::new(notice).map_err(QrPayloadError::NoticeNumber)?;
+        let creditor = CreditorCode::new(creditor).map_err(QrPayloadError::Creditor)?;
+        let canonical =
+            amount.len() == 2 || (3..=11).contains(&amount.len()) && !amount.starts_with('0');
+        if !amount.bytes().all(|b| b.is_ascii_digit()) || !canonical {
+            return Err(QrPayloadError::Amount {
+                rule: "2 to 11 digits in cents, no leading zero beyond two digits",
+            });
+        }
+        let cents = amount.parse::<u64>().map_err(|_| QrPayloadError::Amount {
+            rule: "2 to 11 digits in cents, no leading zero beyond two digits",
+        })?;
+        Self::new(notice_number, creditor, EuroCents::new(cents)).map_err(|_| {
+            QrPayloadError::Amount {
+                rule: "0,01 to 999.999.999,99 €",
+            }
+        })
     }
 
     fn qr_code(&self) -> Result<QrCode, RenderError> {

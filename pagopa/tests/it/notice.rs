@@ -130,3 +130,104 @@ fn the_poste_data_matrix_follows_the_generator_layout() {
     };
     assert!(notice(1).poste_data_matrix(&bad).is_err());
 }
+
+#[test]
+fn a_scanned_qr_code_reads_back_into_its_notice() {
+    use abilita_pagopa::CreditorCode;
+    let notice = notice(12_000);
+    assert_eq!(
+        PaymentNotice::from_qr_payload(&notice.qr_payload()),
+        Ok(notice)
+    );
+    // One cent, and a creditor whose fiscal code is no partita IVA.
+    let payload = "PAGOPA|002|302000100000019414|80012345678|01";
+    let read = PaymentNotice::from_qr_payload(payload).unwrap();
+    assert_eq!(read.amount(), EuroCents::new(1));
+    assert_eq!(
+        read.creditor(),
+        &"80012345678".parse::<CreditorCode>().unwrap()
+    );
+    assert_eq!(read.qr_payload(), payload);
+}
+
+#[test]
+fn each_wrong_field_of_a_qr_code_is_named() {
+    use abilita_core::IdentifierError;
+    use abilita_pagopa::QrPayloadError;
+    let read = PaymentNotice::from_qr_payload;
+    assert_eq!(
+        read("PAGOPA|002|302000100000019414|77777777777"),
+        Err(QrPayloadError::Fields { found: 4 })
+    );
+    assert_eq!(
+        read("PAGOPA|002|302000100000019414|77777777777|12000|x"),
+        Err(QrPayloadError::Fields { found: 6 })
+    );
+    assert_eq!(
+        read("PAGOBANCOMAT|002|302000100000019414|77777777777|12000"),
+        Err(QrPayloadError::Identifier)
+    );
+    assert_eq!(
+        read("PAGOPA|001|302000100000019414|77777777777|12000"),
+        Err(QrPayloadError::Version)
+    );
+    assert!(matches!(
+        read("PAGOPA|002|302000100000019499|77777777777|12000"),
+        Err(QrPayloadError::NoticeNumber(
+            IdentifierError::CheckDigits { .. }
+        ))
+    ));
+    assert!(matches!(
+        read("PAGOPA|002|302000100000019414|7777777777|12000"),
+        Err(QrPayloadError::Creditor(IdentifierError::Length {
+            found: 10,
+            ..
+        }))
+    ));
+    assert!(matches!(
+        read("PAGOPA|002|302000100000019414|7777777777A|12000"),
+        Err(QrPayloadError::Creditor(IdentifierError::Character {
+            position: 11,
+            ..
+        }))
+    ));
+    for amount in ["1", "012", "00", "123456789012", "12.00", "-1200", " 1200"] {
+        assert!(
+            matches!(
+                read(&format!(
+                    "PAGOPA|002|302000100000019414|77777777777|{amount}"
+                )),
+                Err(QrPayloadError::Amount { .. })
+            ),
+            "{amount:?}"
+        );
+    }
+    assert!(
+        read("PAGOPA|002|302000100000019414|77777777777|12000\n").is_err(),
+        "no trimming"
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn every_notice_round_trips_through_its_qr_code(
+        segregation in 0u8..100,
+        base in 0u64..=9_999_999_999_999,
+        creditor in "[0-9]{11}",
+        cents in 1u64..=99_999_999_999,
+    ) {
+        let code = abilita_pagopa::SegregationCode::new(&format!("{segregation:02}")).unwrap();
+        let nav = abilita_pagopa::NoticeNumber::from_iuv_base(&code, base).unwrap();
+        let creditor: abilita_pagopa::CreditorCode = creditor.parse().unwrap();
+        let notice = PaymentNotice::new(nav, creditor, EuroCents::new(cents)).unwrap();
+        proptest::prop_assert_eq!(PaymentNotice::from_qr_payload(&notice.qr_payload()), Ok(notice));
+    }
+
+    #[test]
+    fn any_text_is_read_or_refused_never_a_panic(text in "\\PC{0,80}") {
+        if let Ok(notice) = PaymentNotice::from_qr_payload(&text) {
+            // Only the canonical form is read: it writes back the same.
+            proptest::prop_assert_eq!(notice.qr_payload(), text);
+        }
+    }
+}
