@@ -149,9 +149,61 @@ impl NoticeNumber {
                 reason: InvalidReason::Platform("the IUV base has more than 13 digits"),
             });
         }
-        let leading = format!("3{}{base:013}", segregation.as_str());
+        Self::from_iuv_base_digits(segregation, &format!("{base:013}"))
+    }
+
+    /// As [`from_iuv_base`](Self::from_iuv_base), from the IUV base as its
+    /// 13 digits (leading zeros included), as a debt system often keeps it.
+    ///
+    /// # Errors
+    /// Another length than 13, or a non-digit.
+    pub fn from_iuv_base_digits(
+        segregation: &SegregationCode,
+        base: &str,
+    ) -> Result<Self, IdentifierError> {
+        const BASE: IdentifierKind = IdentifierKind::Platform("IUV base");
+        exact_length(BASE, base, "13", 13)?;
+        digits_only(BASE, base)?;
+        let leading = format!("3{}{base}", segregation.as_str());
         let check = mod93(&leading);
         Ok(Self(leading + &check))
+    }
+
+    /// A notice number as printed on a notice (`3020 0010 0000 0194 14`) or
+    /// typed at a counter: spaces, including the non-breaking ones a PDF
+    /// copy brings, are dropped; then as [`new`](Self::new).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), on the digits without spaces.
+    pub fn from_printed(text: &str) -> Result<Self, IdentifierError> {
+        let digits: String = text
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+            .collect();
+        Self::new(&digits)
+    }
+
+    /// The application code of an aux-0 notice number.
+    #[must_use]
+    pub fn application_code(&self) -> Option<&str> {
+        (self.aux_digit() == 0).then(|| self.0.get(1..3).unwrap_or_default())
+    }
+
+    /// The IUV base: 13 digits for aux 0 and 3, 15 for aux 2; aux 1 IUVs
+    /// have no base and no check digits.
+    #[must_use]
+    pub fn iuv_base(&self) -> Option<&str> {
+        match self.aux_digit() {
+            0 | 3 => self.0.get(3..16),
+            2 => self.0.get(1..16),
+            _ => None,
+        }
+    }
+
+    /// The two check digits (aux 0, 2 and 3).
+    #[must_use]
+    pub fn check_digits(&self) -> Option<&str> {
+        (self.aux_digit() != 1).then(|| self.0.get(16..).unwrap_or_default())
     }
 
     /// The 18 digits.
@@ -391,6 +443,21 @@ impl SegregationCode {
         exact_length(SEGREGATION, input, "2", 2)?;
         digits_only(SEGREGATION, input)?;
         Ok(Self(input.to_owned()))
+    }
+
+    /// The segregation code `number` (0 to 99), as the intermediary
+    /// assigned it.
+    ///
+    /// # Errors
+    /// A number over 99.
+    pub fn from_number(number: u8) -> Result<Self, IdentifierError> {
+        if number > 99 {
+            return Err(IdentifierError::Invalid {
+                kind: SEGREGATION,
+                reason: InvalidReason::Platform("a segregation code is 00 to 99"),
+            });
+        }
+        Ok(Self(format!("{number:02}")))
     }
 
     /// The two digits.

@@ -157,3 +157,49 @@ proptest! {
         let _ = TaxonomyCode::new(&text);
     }
 }
+
+#[test]
+fn a_notice_number_is_read_as_printed_and_taken_apart() {
+    let printed = NoticeNumber::from_printed("3020 0010 0000 0194 14").unwrap();
+    assert_eq!(printed.as_str(), "302000100000019414");
+    assert_eq!(
+        NoticeNumber::from_printed("3020\u{a0}0010\u{a0}0000\u{a0}0194\u{a0}14").unwrap(),
+        printed
+    );
+    assert_eq!(printed.to_print_format(), "3020 0010 0000 0194 14");
+    assert_eq!(printed.iuv_base(), Some("0001000000194"));
+    assert_eq!(printed.check_digits(), Some("14"));
+    assert_eq!(printed.application_code(), None);
+    assert!(
+        NoticeNumber::from_printed("3020-0010-0000-0194-14").is_err(),
+        "only spaces are dropped"
+    );
+
+    // SACI's aux-0 example: application code 01, base 3400000139008, check 08.
+    let aux0 = NoticeNumber::new("001340000013900808").unwrap();
+    assert_eq!(aux0.application_code(), Some("01"));
+    assert_eq!(aux0.iuv_base(), Some("3400000139008"));
+    assert_eq!(aux0.check_digits(), Some("08"));
+    // Aux 1: a free 17-digit IUV, no base, no check digits.
+    let aux1 = NoticeNumber::new("112345678901234567").unwrap();
+    assert_eq!((aux1.iuv_base(), aux1.check_digits()), (None, None));
+}
+
+#[test]
+fn the_iuv_base_may_be_given_as_its_digits_and_the_segregation_code_as_a_number() {
+    let segregation = SegregationCode::from_number(2).unwrap();
+    assert_eq!(segregation.as_str(), "02");
+    assert!(SegregationCode::from_number(100).is_err());
+    let from_digits = NoticeNumber::from_iuv_base_digits(&segregation, "0001000000194").unwrap();
+    assert_eq!(from_digits.as_str(), "302000100000019414");
+    assert_eq!(
+        NoticeNumber::from_iuv_base(&segregation, 1_000_000_194).unwrap(),
+        from_digits
+    );
+    for wrong in ["001000000194", "00010000001940", "000100000019a"] {
+        assert!(
+            NoticeNumber::from_iuv_base_digits(&segregation, wrong).is_err(),
+            "{wrong}"
+        );
+    }
+}
