@@ -17,5 +17,6 @@ fi
 # Debian's package starts a system instance on 6379; the tests use their own.
 redis-server --version
 
-cargo test -q -p abilita-spid --test it -- --ignored redis::
-cargo test -q -p abilita-examples --test it -- --ignored two_instances_on_redis
+# With --workspace the test binaries are those `cargo test --workspace` built
+# (the same features), so nothing is compiled again.
+cargo test -q --workspace -- --ignored redis:: two_instances_on_redis
