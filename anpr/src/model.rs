@@ -207,68 +207,361 @@ pub struct Identifiers {
     pub id_anpr: Option<String>,
 }
 
-/// `residenza`.
+/// A residence (`residenza`, ANPR's `TipoResidenza`). The ANPR field name
+/// is beside each field.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Residence {
-    /// Table 25: `1` residence, `2` habitual abode, `3` elected domicile, `4` abroad.
-    #[serde(default)]
-    pub tipo_indirizzo: Option<String>,
-    /// The address.
-    #[serde(default)]
-    pub indirizzo: Option<Address>,
-    /// Since when.
-    #[serde(default)]
-    pub data_decorrenza_residenza: Option<String>,
+    /// `tipoIndirizzo` (table 25): `1` residence, `2` habitual abode, `3`
+    /// elected domicile, `4` abroad.
+    #[serde(rename = "tipoIndirizzo", default)]
+    pub kind: Option<String>,
+    /// `indirizzo`: an address in Italy.
+    #[serde(rename = "indirizzo", default)]
+    pub address: Option<Address>,
+    /// `localitaEstera.indirizzoEstero`: an address abroad (AIRE).
+    #[serde(rename = "localitaEstera", default, deserialize_with = "foreign")]
+    pub foreign_address: Option<ForeignAddress>,
+    /// `presso`: "care of".
+    #[serde(rename = "presso", default)]
+    pub care_of: Option<String>,
+    /// `dataDecorrenzaResidenza`: since when (`YYYY-MM-DD`).
+    #[serde(rename = "dataDecorrenzaResidenza", default)]
+    pub since: Option<String>,
 }
 
-/// `indirizzo`.
+/// `localitaEstera` holds the address under `indirizzoEstero`.
+fn foreign<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<ForeignAddress>, D::Error> {
+    #[derive(Deserialize)]
+    struct Abroad {
+        #[serde(rename = "indirizzoEstero", default)]
+        address: Option<ForeignAddress>,
+    }
+    Ok(Option::<Abroad>::deserialize(deserializer)?.and_then(|abroad| abroad.address))
+}
+
+impl std::fmt::Display for Residence {
+    /// The address in Italy, or abroad, as a letter would carry it; the
+    /// care-of line first when there is one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(care_of) = self.care_of.as_deref().filter(|c| !c.trim().is_empty()) {
+            write!(f, "presso {}, ", care_of.trim())?;
+        }
+        match (&self.address, &self.foreign_address) {
+            (Some(address), _) => address.fmt(f),
+            (None, Some(abroad)) => abroad.fmt(f),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// An address in Italy (`indirizzo`, `TipoIndirizzo`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Address {
-    /// Postcode.
-    #[serde(default)]
-    pub cap: Option<String>,
-    /// Municipality.
-    #[serde(default)]
-    pub comune: Option<Municipality>,
-    /// Street.
-    #[serde(default)]
-    pub toponimo: Option<Street>,
-    /// House number.
-    #[serde(default)]
-    pub numero_civico: Option<Value>,
+    /// `cap`: the postcode.
+    #[serde(rename = "cap", default)]
+    pub postcode: Option<String>,
+    /// `comune`: the municipality.
+    #[serde(rename = "comune", default)]
+    pub municipality: Option<Municipality>,
+    /// `frazione`: the hamlet.
+    #[serde(rename = "frazione", default)]
+    pub hamlet: Option<String>,
+    /// `toponimo`: the street.
+    #[serde(rename = "toponimo", default)]
+    pub street: Option<Street>,
+    /// `numeroCivico`: the house number.
+    #[serde(rename = "numeroCivico", default)]
+    pub house_number: Option<HouseNumber>,
 }
 
-/// `comune`.
+impl std::fmt::Display for Address {
+    /// As Italians write it: `VIA ROMA 12/A, Fraz. SAN PIETRO, 00100 ROMA
+    /// (RM)` with ANPR's capitals, or with `{:#}` the names in title case,
+    /// as a letter prints them: `Via Roma 12/A, Fraz. San Pietro, 00100
+    /// Roma (RM)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let case = |name: &str| {
+            if f.alternate() {
+                title_case(name)
+            } else {
+                name.trim().to_owned()
+            }
+        };
+        let street = self.street.as_ref();
+        let kind = street
+            .and_then(|s| s.kind.as_deref())
+            .map(case)
+            .unwrap_or_default();
+        let name = street
+            .and_then(|s| s.name.as_deref())
+            .map(case)
+            .unwrap_or_default();
+        let number = self
+            .house_number
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let mut parts = vec![join(&[&kind, &name, &number])];
+        if let Some(hamlet) = self.hamlet.as_deref().filter(|h| !h.trim().is_empty()) {
+            parts.push(format!("Fraz. {}", case(hamlet)));
+        }
+        let municipality = self.municipality.as_ref();
+        let town = municipality
+            .and_then(|m| m.name.as_deref())
+            .map(case)
+            .unwrap_or_default();
+        let province = municipality
+            .and_then(|m| m.province.as_deref())
+            .map(|p| format!("({})", p.trim()))
+            .unwrap_or_default();
+        parts.push(join(&[
+            self.postcode.as_deref().unwrap_or_default(),
+            &town,
+            &province,
+        ]));
+        let parts: Vec<&str> = parts
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !p.is_empty())
+            .collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// `AMERIGO VESPUCCI` → `Amerigo Vespucci`; `DELL'ORSO` → `Dell'orso`
+/// stays a known limit (apostrophes are not word breaks here).
+fn title_case(text: &str) -> String {
+    text.split_whitespace()
+        .map(|word| {
+            let lower = word.to_lowercase();
+            let mut chars = lower.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Words separated by one space, blanks left out.
+fn join(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| w.trim())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A house number (`numeroCivico`, `TipoNumeroCivico`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct HouseNumber {
+    /// `numero`: the number.
+    #[serde(rename = "numero", default)]
+    pub number: Option<String>,
+    /// `lettera`: a letter after it (`12/A` is number 12, letter A).
+    #[serde(rename = "lettera", default)]
+    pub letter: Option<String>,
+    /// `esponente1`: the exponent (`12 bis`).
+    #[serde(rename = "esponente1", default)]
+    pub exponent: Option<String>,
+    /// `metrico`: a kilometric number on a road outside towns.
+    #[serde(rename = "metrico", default)]
+    pub metric: Option<String>,
+    /// `colore`: `R` for the red numbers of shops (Genoa, Florence).
+    #[serde(rename = "colore", default)]
+    pub colour: Option<String>,
+    /// `codiceCivico`: its code in the national street register.
+    #[serde(rename = "codiceCivico", default)]
+    pub code: Option<String>,
+    /// `civicoInterno`: staircase, flat, floor.
+    #[serde(rename = "civicoInterno", default)]
+    pub internal: Option<InternalNumber>,
+}
+
+impl std::fmt::Display for HouseNumber {
+    /// `12`, `12/A`, `12 bis`, `12 R`, `km 3,5`; then `scala B int. 4`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let clean = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let mut text = match (clean(&self.number), clean(&self.metric)) {
+            (Some(number), _) => number,
+            (None, Some(metric)) => format!("km {metric}"),
+            (None, None) => String::new(),
+        };
+        if let Some(letter) = clean(&self.letter) {
+            text.push('/');
+            text.push_str(&letter);
+        }
+        for part in [clean(&self.exponent), clean(&self.colour)]
+            .into_iter()
+            .flatten()
+        {
+            text.push(' ');
+            text.push_str(&part);
+        }
+        if let Some(internal) = &self.internal {
+            let internal = internal.to_string();
+            if !internal.is_empty() {
+                text.push(' ');
+                text.push_str(&internal);
+            }
+        }
+        f.write_str(text.trim())
+    }
+}
+
+/// Where inside a building (`civicoInterno`, `TipoCivicoInterno`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct InternalNumber {
+    /// `scala`: the staircase.
+    #[serde(rename = "scala", default)]
+    pub staircase: Option<String>,
+    /// `interno1`: the flat.
+    #[serde(rename = "interno1", default)]
+    pub flat: Option<String>,
+    /// `espInterno1`: the flat's exponent.
+    #[serde(rename = "espInterno1", default)]
+    pub flat_exponent: Option<String>,
+    /// `piano`: the floor.
+    #[serde(rename = "piano", default)]
+    pub floor: Option<String>,
+}
+
+impl std::fmt::Display for InternalNumber {
+    /// `scala B int. 4 bis piano 2`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn clean(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        let mut parts = Vec::new();
+        if let Some(staircase) = clean(&self.staircase) {
+            parts.push(format!("scala {staircase}"));
+        }
+        if let Some(flat) = clean(&self.flat) {
+            parts.push(match clean(&self.flat_exponent) {
+                Some(exponent) => format!("int. {flat} {exponent}"),
+                None => format!("int. {flat}"),
+            });
+        }
+        if let Some(floor) = clean(&self.floor) {
+            parts.push(format!("piano {floor}"));
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
+/// An address abroad (`indirizzoEstero`, `TipoIndirizzoEstero`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ForeignAddress {
+    /// `cap`: the postcode.
+    #[serde(rename = "cap", default)]
+    pub postcode: Option<String>,
+    /// `localita`: the place and the state.
+    #[serde(rename = "localita", default)]
+    pub place: Option<ForeignPlace>,
+    /// `toponimo`: the street and number, as written there.
+    #[serde(rename = "toponimo", default)]
+    pub street: Option<ForeignStreet>,
+}
+
+impl std::fmt::Display for ForeignAddress {
+    /// `12 Rue de Rivoli, 75001 Paris, FRANCIA`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let street = self.street.as_ref().map(|s| {
+            join(&[
+                s.number.as_deref().unwrap_or_default(),
+                s.name.as_deref().unwrap_or_default(),
+            ])
+        });
+        let town = join(&[
+            self.postcode.as_deref().unwrap_or_default(),
+            self.place
+                .as_ref()
+                .and_then(|p| p.name.as_deref())
+                .unwrap_or_default(),
+        ]);
+        let state = self
+            .place
+            .as_ref()
+            .and_then(|p| p.state.clone())
+            .unwrap_or_default();
+        let parts: Vec<String> = [street.unwrap_or_default(), town, state]
+            .into_iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// A place abroad (`localita`, `TipoDatoLocalitaEstera`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ForeignPlace {
+    /// `descrizioneLocalita`: the town.
+    #[serde(rename = "descrizioneLocalita", default)]
+    pub name: Option<String>,
+    /// `descrizioneStato`: the state, in Italian.
+    #[serde(rename = "descrizioneStato", default)]
+    pub state: Option<String>,
+    /// `codiceStato`: the state's ISTAT code.
+    #[serde(rename = "codiceStato", default)]
+    pub state_code: Option<String>,
+}
+
+/// A street abroad (`toponimo`, `TipoToponimoEstero`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ForeignStreet {
+    /// `denominazione`: the street.
+    #[serde(rename = "denominazione", default)]
+    pub name: Option<String>,
+    /// `numeroCivico`: the number, as written there.
+    #[serde(rename = "numeroCivico", default)]
+    pub number: Option<String>,
+}
+
+/// A municipality (`comune`, `TipoComune`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct Municipality {
-    /// Name.
-    #[serde(default)]
-    pub nome_comune: Option<String>,
-    /// ISTAT code.
-    #[serde(default)]
-    pub codice_istat: Option<String>,
-    /// Province.
-    #[serde(default)]
-    pub sigla_provincia_istat: Option<String>,
+    /// `nomeComune`: the name.
+    #[serde(rename = "nomeComune", default)]
+    pub name: Option<String>,
+    /// `codiceIstat`: the ISTAT code.
+    #[serde(rename = "codiceIstat", default)]
+    pub istat_code: Option<String>,
+    /// `siglaProvinciaIstat`: the province (`RM`).
+    #[serde(rename = "siglaProvinciaIstat", default)]
+    pub province: Option<String>,
+    /// `descrizioneLocalita`: a locality of it.
+    #[serde(rename = "descrizioneLocalita", default)]
+    pub locality: Option<String>,
 }
 
-/// `toponimo`.
+/// A street (`toponimo`, `TipoToponimo`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Street {
-    /// `VIA`, `PIAZZA`…
-    #[serde(default)]
-    pub specie: Option<String>,
-    /// The name.
-    #[serde(default)]
-    pub denominazione_toponimo: Option<String>,
+    /// `specie`: `VIA`, `PIAZZA`…
+    #[serde(rename = "specie", default)]
+    pub kind: Option<String>,
+    /// `denominazioneToponimo`: the name.
+    #[serde(rename = "denominazioneToponimo", default)]
+    pub name: Option<String>,
 }
 
 /// `infoSoggettoEnte`.

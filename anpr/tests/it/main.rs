@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+mod addresses;
 mod independent;
 mod retries;
 mod services;

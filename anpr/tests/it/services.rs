@@ -38,19 +38,22 @@ async fn c030_then_every_service_by_id_anpr() {
         residence.warnings.is_empty(),
         "no EN148 when searching by idANPR"
     );
-    let address = residence.value[0].indirizzo.as_ref().unwrap();
+    let address = residence.value[0].address.as_ref().unwrap();
     assert_eq!(
-        address
-            .toponimo
-            .as_ref()
-            .unwrap()
-            .denominazione_toponimo
-            .as_deref(),
+        address.street.as_ref().unwrap().name.as_deref(),
         Some("AMERIGO VESPUCCI")
     );
     assert_eq!(
-        address.comune.as_ref().unwrap().nome_comune.as_deref(),
+        address.municipality.as_ref().unwrap().name.as_deref(),
         Some("ROMA")
+    );
+    assert_eq!(
+        residence.value[0].to_string(),
+        "VIA AMERIGO VESPUCCI 55, 00174 ROMA (RM)"
+    );
+    assert_eq!(
+        format!("{:#}", residence.value[0]),
+        "Via Amerigo Vespucci 55, 00174 Roma (RM)"
     );
 
     let family = anpr.family(&subject, &query()).await.unwrap();

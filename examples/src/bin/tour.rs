@@ -95,28 +95,7 @@ async fn anpr_tour(out: &mut impl std::io::Write, settings: &Settings) -> Result
     let Some(id) = id.value else { return Ok(()) };
     let residence = anpr.residence(&AnprSubject::IdAnpr(id), &query).await?;
     for place in residence.value {
-        let Some(address) = place.indirizzo else {
-            continue;
-        };
-        writeln!(
-            out,
-            "C020: residence {} {}, {} {}",
-            address
-                .toponimo
-                .as_ref()
-                .and_then(|t| t.specie.clone())
-                .unwrap_or_default(),
-            address
-                .toponimo
-                .as_ref()
-                .and_then(|t| t.denominazione_toponimo.clone())
-                .unwrap_or_default(),
-            address.cap.unwrap_or_default(),
-            address
-                .comune
-                .and_then(|c| c.nome_comune)
-                .unwrap_or_default(),
-        )?;
+        writeln!(out, "C020: residence {place}")?;
     }
     Ok(())
 }

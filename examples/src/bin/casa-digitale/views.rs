@@ -2,7 +2,7 @@
 //! platform answered, so a platform that is down gives a polite box on its
 //! own page and the rest of the portal still works.
 
-use abilita_anpr::model::{Address, SubjectData};
+use abilita_anpr::model::SubjectData;
 use abilita_anpr::{AnprClient, Query, Subject};
 use abilita_core::{CodiceFiscale, PartitaIva};
 use abilita_io::IoClient;
@@ -12,7 +12,7 @@ use abilita_pagopa::gpd::{GpdClient, ListFilter, ReceiptsFilter};
 use base64::Engine as _;
 use serde::Serialize;
 
-/// "AMERIGO VESPUCCI" → "Amerigo Vespucci".
+/// "MARIO" → "Mario", for the names ANPR writes in capitals.
 fn title_case(text: &str) -> String {
     text.split_whitespace()
         .map(|word| {
@@ -25,33 +25,6 @@ fn title_case(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// An address as Italians write it: "Via Amerigo Vespucci 55, 00174 Roma (RM)".
-fn address(address: &Address) -> String {
-    let street = address.toponimo.as_ref();
-    let kind = street.and_then(|s| s.specie.clone()).unwrap_or_default();
-    let name = street
-        .and_then(|s| s.denominazione_toponimo.clone())
-        .unwrap_or_default();
-    let number = address
-        .numero_civico
-        .as_ref()
-        .and_then(|n| n.get("numero"))
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default();
-    let town = address.comune.as_ref();
-    let municipality = town.and_then(|c| c.nome_comune.clone()).unwrap_or_default();
-    let province = town
-        .and_then(|c| c.sigla_provincia_istat.clone())
-        .map(|p| format!(" ({p})"))
-        .unwrap_or_default();
-    let line = title_case(&format!("{kind} {name} {number}"));
-    format!(
-        "{line}, {} {}{province}",
-        address.cap.clone().unwrap_or_default(),
-        title_case(&municipality)
-    )
 }
 
 fn person(subject: &SubjectData) -> String {
@@ -93,8 +66,9 @@ pub(crate) async fn anpr(client: &AnprClient, citizen: &CodiceFiscale) -> AnprVi
             ok: true,
             residence: residence
                 .iter()
-                .filter_map(|r| r.indirizzo.as_ref())
-                .map(address)
+                .filter(|r| r.address.is_some() || r.foreign_address.is_some())
+                // Title case, as a letter prints it.
+                .map(|r| format!("{r:#}"))
                 .collect(),
             family: family
                 .iter()
