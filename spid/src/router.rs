@@ -403,13 +403,14 @@ async fn endpoint(
     };
     let now = inner.clock.now();
     match inner.endpoints.handle(request, now).await {
-        Outcome::LoggedIn(login) => match inner.sessions.open(sp, login.identity, now).await {
-            Ok(set_cookie) => see_other(login.return_path.as_str(), vec![set_cookie]),
-            Err(error) => {
-                tracing::error!(error = %abilita_core::ErrorChain(&error), "a SPID session could not be opened");
-                inner.pages.unavailable(&error)
+        Outcome::LoggedIn(login) => {
+            // A new session, never the one the browser brought (no fixation);
+            // that one, if stored, is closed.
+            if let Err(error) = inner.sessions.close(sp, &cookies).await {
+                tracing::warn!(error = %abilita_core::ErrorChain(&error), "a previous SPID session could not be closed");
             }
-        },
+            open_session(inner, login, now).await
+        }
         Outcome::LoggedOut(request, mut answer) => {
             if let Err(error) = inner
                 .sessions
@@ -432,12 +433,31 @@ async fn endpoint(
     }
 }
 
+/// Opens the session of `login` and sends the citizen back where the login
+/// started.
+async fn open_session(inner: &Inner, login: crate::Login, now: time::OffsetDateTime) -> Response {
+    let sp = inner.endpoints.service_provider();
+    match inner.sessions.open(sp, login.identity, now).await {
+        Ok(set_cookie) => see_other(login.return_path.as_str(), vec![set_cookie]),
+        Err(error) => {
+            tracing::error!(error = %abilita_core::ErrorChain(&error), "a SPID session could not be opened");
+            inner.pages.unavailable(&error)
+        }
+    }
+}
+
 /// `POST /logout`: the session closed here, then the logout at the IdP.
 async fn logout(State(auth): State<SpidAuth>, headers: HeaderMap) -> Response {
     let inner = &auth.0;
     let sp = inner.endpoints.service_provider();
     let cookies = cookie_header(&headers);
     let now = inner.clock.now();
+    // No session cookie came (another site's form: the cookie is
+    // SameSite=Lax): nothing to close, and nothing to clear, so that no
+    // other site can log a citizen out.
+    if crate::cookie::cookie_value(&cookies, Sessions::cookie_name(sp)).is_none() {
+        return see_other(inner.after_logout.as_str(), Vec::new());
+    }
     let session = match inner.sessions.current(sp, &cookies, now).await {
         Ok(session) => session,
         Err(error) => return inner.pages.unavailable(&error),

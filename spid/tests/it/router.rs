@@ -487,3 +487,41 @@ async fn a_full_memory_store_refuses_new_sessions_and_expires_old_ones() {
         Some(later)
     );
 }
+
+#[tokio::test]
+async fn another_sites_logout_form_logs_nobody_out() {
+    let (router, spid) = app(Sessions::sealed_cookie());
+    let (_, session) = log_in(&router, &spid).await;
+    // A cross-site POST carries no SameSite=Lax cookie: nothing is cleared.
+    let forged = send(&router, "POST", "/logout", "", Vec::new()).await;
+    assert_eq!(forged.status, StatusCode::SEE_OTHER);
+    assert!(forged.set_cookies.is_empty(), "{:?}", forged.set_cookies);
+    let home = send(&router, "GET", "/", &session, Vec::new()).await;
+    assert_ne!(home.body, "hello stranger", "still logged in");
+}
+
+#[tokio::test]
+async fn a_new_login_replaces_the_browsers_stored_session() {
+    let store = Arc::new(MemorySessionStore::default());
+    let (router, spid) = app(Sessions::store(store.clone()));
+    let (_, first) = log_in(&router, &spid).await;
+    assert_eq!(store.len(), 1);
+    // The same browser logs in again, still holding its first session
+    // cookie: an instance with its own replay cache (the fixtures have one
+    // Response) and the same store stands in for a second login.
+    let (router2, spid2) = app(Sessions::store(store.clone()));
+    let login_cookie = fixture_cookie(spid2.endpoints().service_provider(), "relay-1");
+    let cookie = format!("abilita-spid-login={login_cookie}; {first}");
+    let response = encoded(include_str!("../data/responses/case-001.xml"));
+    let body = form(&[("SAMLResponse", &response), ("RelayState", "relay-1")]);
+    let again = send(&router2, "POST", "/acs", &cookie, body).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    let second = cookie_named(&again, "abilita-spid-session");
+    assert_ne!(
+        second, first,
+        "a new session id, never the one the browser brought"
+    );
+    assert_eq!(store.len(), 1, "the old session closed");
+    let old = send(&router, "GET", "/", &first, Vec::new()).await;
+    assert_eq!(old.body, "hello stranger");
+}
