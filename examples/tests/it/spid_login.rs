@@ -51,6 +51,37 @@ pub(crate) fn hidden(page: &str, name: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// At the test IdP's login page (`to_idp`, where the SP sent the
+/// browser): `user` logs in and consents. The page, and the IdP's answer
+/// as JSON (`url`, `SAMLResponse`, `RelayState`) instead of the auto-post
+/// page.
+pub(crate) async fn consent_at_idp(
+    http: &reqwest::Client,
+    to_idp: &str,
+    user: &str,
+) -> (String, serde_json::Value) {
+    let page = http.get(to_idp).send().await.unwrap().text().await.unwrap();
+    // The login page posts to the SSO service's `/login`.
+    let posted = http
+        .post(format!("{}/login", to_idp.split('?').next().unwrap()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(form(&[
+            ("binding", &hidden(&page, "binding")),
+            ("query", &hidden(&page, "query")),
+            ("username", user),
+            ("password", abilita_mock::spid::DEFAULT_PASSWORD),
+            ("answer", "consent"),
+        ]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (page, posted)
+}
+
 #[tokio::test]
 async fn the_example_sp_logs_a_citizen_in_and_out_through_the_test_idp_over_http() {
     let simulators = Simulators::start().await.unwrap();
@@ -114,41 +145,15 @@ async fn the_example_sp_logs_a_citizen_in_and_out_through_the_test_idp_over_http
         "{to_idp}"
     );
 
-    // 2. The IdP's login page carries the request in hidden fields.
-    let page = http
-        .get(&to_idp)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // 2–3. The IdP's login page carries the request in hidden fields; the
+    // citizen logs in and consents (JSON instead of the auto-post page).
+    let (page, posted) = consent_at_idp(&http, &to_idp, "STTSGT90A01H501J").await;
     assert!(page.contains("SpidL2"), "{page}");
-    let (binding, query) = (hidden(&page, "binding"), hidden(&page, "query"));
     assert_eq!(
-        query,
+        hidden(&page, "query"),
         to_idp.split_once('?').unwrap().1,
         "the query as sent"
     );
-
-    // 3. The citizen logs in and consents; JSON instead of the auto-post page.
-    let posted: serde_json::Value = http
-        .post(format!("{idp_base}/sso/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(form(&[
-            ("binding", &binding),
-            ("query", &query),
-            ("username", "STTSGT90A01H501J"),
-            ("password", abilita_mock::spid::DEFAULT_PASSWORD),
-            ("answer", "consent"),
-        ]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     assert_eq!(posted["url"], format!("{sp_base}/acs"));
 
     // 4. The browser posts the Response to the SP's ACS.

@@ -8,7 +8,7 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::spid_login::{Killed, cookie, form, hidden};
+use crate::spid_login::{Killed, consent_at_idp, cookie, form};
 
 /// The portal started with `args`: its base URL, the test IdPs' entity ids
 /// and the process.
@@ -74,32 +74,7 @@ async fn log_in(
     assert!(start.status().is_redirection(), "{}", start.status());
     let login_cookie = cookie(&start);
     let to_idp = start.headers()["location"].to_str().unwrap().to_owned();
-    let page = http
-        .get(&to_idp)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let posted: serde_json::Value = http
-        // The login page posts to the SSO service's `/login`.
-        .post(format!("{}/login", to_idp.split('?').next().unwrap()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(form(&[
-            ("binding", &hidden(&page, "binding")),
-            ("query", &hidden(&page, "query")),
-            ("username", user),
-            ("password", abilita_mock::spid::DEFAULT_PASSWORD),
-            ("answer", "consent"),
-        ]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, posted) = consent_at_idp(http, &to_idp, user).await;
     assert_eq!(posted["url"], format!("{base}/spid/acs"));
     let body = form(&[
         ("SAMLResponse", posted["SAMLResponse"].as_str().unwrap()),
