@@ -26,17 +26,18 @@ pub(crate) enum Handler<P: Platform> {
 
 /// The segments a route's pattern captured, by name.
 #[derive(Debug, Default)]
-pub(crate) struct Params<'a>(Vec<(&'static str, &'a str)>);
+pub(crate) struct Params<'a>(Vec<(&'static str, std::borrow::Cow<'a, str>)>);
 
-impl<'a> Params<'a> {
-    /// The segment captured as `{name}`; empty when the route has none (a
-    /// route table and its handlers are written together, so this is a bug,
+impl Params<'_> {
+    /// The segment captured as `{name}`, percent-decoded (an IUPD with a
+    /// blank arrives as `%20`); empty when the route has none (a route
+    /// table and its handlers are written together, so this is a bug,
     /// answered by the handler's own "not found").
-    pub(crate) fn get(&self, name: &str) -> &'a str {
+    pub(crate) fn get(&self, name: &str) -> &str {
         self.0
             .iter()
             .find(|(n, _)| *n == name)
-            .map_or("", |(_, v)| v)
+            .map_or("", |(_, v)| v.as_ref())
     }
 }
 
@@ -54,7 +55,10 @@ impl<P: Platform> Route<P> {
                         if a.is_empty() {
                             return None;
                         }
-                        params.push((name, a));
+                        // A segment that does not decode to UTF-8 names
+                        // nothing a platform stores.
+                        let decoded = percent_encoding::percent_decode_str(a).decode_utf8().ok()?;
+                        params.push((name, decoded));
                     } else if p != a {
                         return None;
                     }

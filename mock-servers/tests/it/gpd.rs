@@ -127,3 +127,61 @@ async fn hostile_bodies_get_a_400_not_a_crash() {
         assert_eq!(response.status(), 400, "{raw:.20}");
     }
 }
+
+#[tokio::test]
+async fn an_iupd_that_needs_url_encoding_is_read_and_deleted_again() {
+    // GPD's IUPD pattern `[\w*\h-]+` allows blanks and `*`, which a URL
+    // carries percent-encoded.
+    let clock = Arc::new(ManualClock::new(datetime!(2026-11-26 09:00 UTC)));
+    let running = start_gpd("127.0.0.1:0".parse().unwrap(), clock, "k", &["77777777777"])
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!(
+        "{}{DEBT_POSITIONS_PATH}/v1/organizations/77777777777/debtpositions",
+        running.server.uri()
+    );
+    let iupd = "77777777777 TARI*2026";
+    let mut position = body(100, &[100]);
+    position["iupd"] = json!(iupd);
+    let created = http
+        .post(&url)
+        .header("Ocp-Apim-Subscription-Key", "k")
+        .json(&position)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+
+    let encoded = "77777777777%20TARI%2A2026";
+    let read = http
+        .get(format!("{url}/{encoded}"))
+        .header("Ocp-Apim-Subscription-Key", "k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    assert_eq!(read.json::<Value>().await.unwrap()["iupd"], iupd);
+    let deleted = http
+        .delete(format!("{url}/{encoded}"))
+        .header("Ocp-Apim-Subscription-Key", "k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    let gone = http
+        .get(format!("{url}/{encoded}"))
+        .header("Ocp-Apim-Subscription-Key", "k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+    // A segment that is not UTF-8 once decoded names nothing.
+    let garbled = http
+        .get(format!("{url}/%FF%FE"))
+        .header("Ocp-Apim-Subscription-Key", "k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbled.status(), 404);
+}
