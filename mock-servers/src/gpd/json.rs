@@ -12,6 +12,29 @@ pub(super) fn options(body: &Map<String, Value>) -> impl Iterator<Item = &Map<St
         .filter_map(Value::as_object)
 }
 
+/// The options, to change them in place.
+pub(super) fn options_mut(
+    body: &mut Map<String, Value>,
+) -> impl Iterator<Item = &mut Map<String, Value>> {
+    body.get_mut("paymentOption")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object_mut)
+}
+
+/// An option's transfers, to change them in place.
+pub(super) fn transfers_mut(
+    option: &mut Map<String, Value>,
+) -> impl Iterator<Item = &mut Map<String, Value>> {
+    option
+        .get_mut("transfer")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object_mut)
+}
+
 pub(super) fn option_iuvs(body: &Map<String, Value>) -> impl Iterator<Item = &str> {
     options(body).filter_map(|o| o.get("iuv").and_then(Value::as_str))
 }

@@ -8,8 +8,11 @@
 //! | path | what |
 //! |---|---|
 //! | `/gpd/debt-positions-service/v1/organizations/{cf}/debtpositions[...]` | v1 create, list, get, update, delete, publish, invalidate |
+//! | `PATCH /gpd/debt-positions-service/v1/organizations/{cf}/debtpositions/transfers` | move unpaid transfers to a new IBAN |
+//! | `POST /gpd/debt-positions-service/v1/organizations/{cf}/paymentoptions/paids/{nav}` | an option paid outside pagoPA |
 //! | `/gpd/debt-positions-service/v3/organizations/{cf}/debtpositions[...]` | v3 (installment plans) create, list, get, update, delete, publish |
 //! | `/gpd/payments-receipts-service/v1/payments/{cf}/receipts[/{iuv}]` | receipts |
+//! | `GET /gpd/debt-positions-service/v1/info`, `GET /gpd/payments-receipts-service/v1/info` | health and version |
 //! | `POST /__control/gpd/organizations/{cf}/paymentoptions/{nav}/pay` | a citizen pays an option |
 //!
 //! Behaviour, from pagoPA's SANP 3.12 (*Specifiche attuative del Nodo dei
@@ -26,6 +29,11 @@
 //! - per subscription key: the creditors it may act for and the segregation
 //!   codes of the IUVs it may touch (403 otherwise); 401 with the gateway's
 //!   body for an unknown key;
+//! - the list's parameters as Spring reads them (enums, `int32`, the due
+//!   and payment date windows mutually exclusive, 30 days at most) and its
+//!   orderings; the receipts' paging, date and prefix filters;
+//! - `X-Request-Id` echoed (or made) on every answer GPD itself gives, and
+//!   a body that is not JSON answered 415 as Spring does;
 //! - [`Faults`]: 5xx share, 429 bursts, latency, lost responses.
 
 use std::collections::{BTreeMap, HashMap};
@@ -40,13 +48,17 @@ use crate::Faults;
 use crate::kit::{Call, Handler, Params, Platform, Reply, Route, apim, problem_body};
 
 mod json;
+mod query;
 mod render;
 mod rules;
+mod spring;
 mod v3;
 
 use json::{date, format_time, iuv_of, option_iuvs, option_nav, options, plan_of};
-use render::{receipt_xml, render_v1, render_v3};
+use query::{ListQuery, OrderBy, ReceiptQuery};
+use render::{receipt_xml, render_v1, render_v3, v3_status};
 use rules::{check_position, check_segregation, parse_position};
+use spring::{info, json_body, request_id};
 
 /// The API version a request came through, which decides the body's shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,8 +179,34 @@ struct Position {
     inserted: OffsetDateTime,
     published: Option<OffsetDateTime>,
     paid: Option<OffsetDateTime>,
-    /// Per option (by IUV): paid at, receipt id.
-    option_payments: HashMap<String, (OffsetDateTime, String)>,
+    /// Per option (by IUV): paid at, and the receipt's id when paid
+    /// through pagoPA (none when the creditor marked it paid).
+    option_payments: HashMap<String, (OffsetDateTime, Option<String>)>,
+}
+
+impl Position {
+    /// When the position was last paid, if any option is.
+    fn payment_date(&self) -> Option<OffsetDateTime> {
+        self.option_payments.values().map(|(at, _)| *at).max()
+    }
+
+    /// Whether the list's filters keep this position.
+    fn listed_by(&self, api: Version, query: &ListQuery) -> bool {
+        let status = match api {
+            Version::V1 => self.status,
+            Version::V3 => v3_status(self.status),
+        };
+        query
+            .status
+            .as_deref()
+            .is_none_or(|wanted| wanted == status)
+            && query.due.is_none_or(|window| {
+                options(&self.body).any(|o| date(o, "dueDate").is_some_and(|d| window.contains(d)))
+            })
+            && query
+                .paid
+                .is_none_or(|window| self.payment_date().is_some_and(|d| window.contains(d)))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +215,23 @@ struct Receipt {
     debtor: String,
     paid_at: OffsetDateTime,
     xml: String,
+}
+
+impl Receipt {
+    /// Whether the receipts list's filters keep this receipt.
+    fn listed_by(&self, query: &ReceiptQuery) -> bool {
+        let starts = |text: &str, prefix: &Option<String>| {
+            prefix.as_deref().is_none_or(|p| text.starts_with(p))
+        };
+        query.debtor.as_deref().is_none_or(|d| d == self.debtor)
+            && starts(&self.iuv, &query.iuv_prefix)
+            && query
+                .debtor_or_iuv
+                .as_deref()
+                .is_none_or(|p| self.iuv.starts_with(p) || self.debtor.starts_with(p))
+            && query.from.is_none_or(|from| self.paid_at >= from)
+            && query.to.is_none_or(|to| self.paid_at <= to)
+    }
 }
 
 /// A ProblemJson answer, kept small until it becomes a response.
@@ -480,60 +535,38 @@ impl GpdSimulator {
         query: &HashMap<String, String>,
         now: OffsetDateTime,
     ) -> Reply {
-        let number =
-            |name: &str, default: u64| query.get(name).map_or(Some(default), |v| v.parse().ok());
-        let (Some(page), Some(limit)) = (number("page", 0), number("limit", 10)) else {
-            return bad_request("page and limit must be numbers").into();
+        let query = match ListQuery::parse(api, query) {
+            Ok(query) => query,
+            Err(problem) => return problem.into(),
         };
-        if limit == 0 || limit > 50 {
-            return bad_request("limit must be 1 to 50").into();
-        }
-        let day = |name: &str| {
-            query.get(name).map(|v| {
-                time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
-            })
-        };
-        let (from, to) = match (day("due_date_from"), day("due_date_to")) {
-            (Some(Err(_)), _) | (_, Some(Err(_))) => {
-                return bad_request("dates are yyyy-MM-dd").into();
-            }
-            (from, to) => (from.and_then(Result::ok), to.and_then(Result::ok)),
-        };
-        let window = match (from, to) {
-            (Some(f), Some(t)) => Some((f, t)),
-            (Some(f), None) => Some((f, f + time::Duration::days(30))),
-            (None, Some(t)) => Some((t - time::Duration::days(30), t)),
-            (None, None) => None,
-        };
-        if let Some((f, t)) = window
-            && (t < f || t - f > time::Duration::days(30))
-        {
-            return problem(
-                400,
-                "The debt positions cannot be recovered",
-                "the date window exceeds 30 days",
-            )
-            .into();
-        }
-        let status = query.get("status").cloned();
         self.with(|s| {
-            let mut matching = Vec::new();
+            let mut matching: Vec<(&String, &Position)> = Vec::new();
             if let Some(positions) = s.positions.get_mut(cf) {
-                for position in positions.values_mut() {
-                    advance(position, now);
-                    let due_in_window = window.is_none_or(|(f, t)| {
-                        options(&position.body).any(|o| date(o, "dueDate").is_some_and(|d| (f..=t).contains(&d.date())))
-                    });
-                    if due_in_window && status.as_deref().is_none_or(|st| st == position.status) {
-                        matching.push(match api {
-                            Version::V1 => render_v1(cf, position),
-                            Version::V3 => render_v3(cf, position),
-                        });
-                    }
-                }
+                positions.values_mut().for_each(|p| advance(p, now));
+                matching.extend(positions.iter().filter(|(_, p)| p.listed_by(api, &query)));
             }
+            matching.sort_by(|(a_iupd, a), (b_iupd, b)| {
+                let order = match query.order_by {
+                    OrderBy::InsertedDate => a.inserted.cmp(&b.inserted),
+                    OrderBy::Iupd => std::cmp::Ordering::Equal,
+                    OrderBy::Status => a.status.cmp(b.status),
+                    OrderBy::CompanyName => text(&a.body, "companyName").cmp(text(&b.body, "companyName")),
+                }
+                .then_with(|| a_iupd.cmp(b_iupd));
+                if query.descending { order.reverse() } else { order }
+            });
+            let (page, limit) = (u64::from(query.page), u64::from(query.limit));
             let total = matching.len() as u64;
-            let items: Vec<Value> = matching.into_iter().skip((page * limit) as usize).take(limit as usize).collect();
+            let skip = usize::try_from(page.saturating_mul(limit)).unwrap_or(usize::MAX);
+            let items: Vec<Value> = matching
+                .into_iter()
+                .skip(skip)
+                .take(query.limit as usize)
+                .map(|(_, position)| match api {
+                    Version::V1 => render_v1(cf, position),
+                    Version::V3 => render_v3(cf, position),
+                })
+                .collect();
             Reply::new(200).json(&json!({
                 "payment_position_list": items,
                 "page_info": { "page": page, "limit": limit, "items_found": total, "total_pages": total.div_ceil(limit) },
@@ -542,34 +575,36 @@ impl GpdSimulator {
     }
 
     fn list_receipts(&self, cf: &str, query: &HashMap<String, String>) -> Reply {
-        let page: usize = query
-            .get("pageNum")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let size: usize = query
-            .get("pageSize")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(20);
-        if size == 0 || size > 100 {
-            return bad_request("pageSize must be 1 to 100").into();
-        }
-        let debtor = query.get("debtor");
+        let query = match ReceiptQuery::parse(query) {
+            Ok(query) => query,
+            Err(problem) => return problem.into(),
+        };
         self.with(|s| {
             let all: Vec<&Receipt> = s
                 .receipts
                 .get(cf)
-                .map(|r| r.values().filter(|r| debtor.is_none_or(|d| *d == r.debtor)).collect())
+                .map(|r| r.values().filter(|r| r.listed_by(&query)).collect())
                 .unwrap_or_default();
+            let total_pages = all.len().div_ceil(query.size);
+            // The receipts service refuses a page past the last one.
+            if !all.is_empty() && query.page >= total_pages {
+                return problem(
+                    400,
+                    "Not enough elements",
+                    "The page number is too big for the filtered elements",
+                )
+                .into();
+            }
             let results: Vec<Value> = all
                 .iter()
-                .skip(page * size)
-                .take(size)
+                .skip(query.page.saturating_mul(query.size))
+                .take(query.size)
                 .map(|r| json!({ "organizationFiscalCode": cf, "iuv": r.iuv, "debtor": r.debtor, "paymentDateTime": format_time(r.paid_at) }))
                 .collect();
             Reply::new(200).json(&json!({
-                "currentPageNumber": page,
+                "currentPageNumber": query.page,
                 "length": results.len(),
-                "totalPages": all.len().div_ceil(size),
+                "totalPages": total_pages,
                 "results": results,
             }))
         })
@@ -632,61 +667,19 @@ impl GpdSimulator {
     }
 
     fn pay(&self, cf: &str, nav: &str, psp: &str, now: OffsetDateTime) -> Reply {
+        let receipt_id = format!("{:032x}", fastrand::u128(..));
         self.with(|s| {
-            let State {
-                positions,
-                receipts,
-                ..
-            } = s;
-            let Some((position, option)) = positions.get_mut(cf).and_then(|all| {
-                all.values_mut().find_map(|p| {
-                    let option = options(&p.body).find(|o| option_nav(o) == nav).cloned()?;
-                    Some((p, option))
-                })
-            }) else {
-                return problem(404, "Not found the payment option", format!("nav {nav}")).into();
-            };
-            advance(position, now);
+            let (position, option) =
+                match settle(&mut s.positions, cf, nav, now, now, Some(&receipt_id)) {
+                    Ok(settled) => settled,
+                    Err(problem) => return problem.into(),
+                };
             let iuv = iuv_of(&option).to_owned();
-            let plan = plan_of(&option);
-            // Once one plan is being paid, the others cannot be (SANP).
-            let other_plan_paid = options(&position.body)
-                .any(|o| position.option_payments.contains_key(iuv_of(o)) && plan_of(o) != plan);
-            if !matches!(position.status, "VALID" | "PARTIALLY_PAID")
-                || position.option_payments.contains_key(&iuv)
-                || other_plan_paid
-            {
-                return problem(
-                    422,
-                    "Not in payable state",
-                    format!("the position is {}", position.status),
-                )
-                .into();
-            }
-            let receipt_id = format!("{:032x}", fastrand::u128(..));
-            position
-                .option_payments
-                .insert(iuv.clone(), (now, receipt_id.clone()));
-            let plan_complete = options(&position.body)
-                .filter(|o| plan_of(o) == plan)
-                .all(|o| position.option_payments.contains_key(iuv_of(o)));
-            position.status = if plan_complete {
-                "PAID"
-            } else {
-                "PARTIALLY_PAID"
-            };
-            if position.status == "PAID" {
-                position.paid = Some(now);
-            }
-            let debtor = position
-                .body
-                .get("fiscalCode")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
+            let debtor = text(&position.body, "fiscalCode").to_owned();
+            let status = position.status;
             let amount = option.get("amount").and_then(Value::as_u64).unwrap_or(0);
             let xml = receipt_xml(cf, &iuv, nav, &receipt_id, &debtor, amount, psp, now);
-            receipts.entry(cf.to_owned()).or_default().insert(
+            s.receipts.entry(cf.to_owned()).or_default().insert(
                 iuv.clone(),
                 Receipt {
                     iuv,
@@ -695,9 +688,170 @@ impl GpdSimulator {
                     xml,
                 },
             );
-            Reply::new(200).json(&json!({ "receiptId": receipt_id, "status": position.status }))
+            Reply::new(200).json(&json!({ "receiptId": receipt_id, "status": status }))
         })
     }
+
+    /// `POST …/paymentoptions/paids/{nav}`: the creditor records a payment
+    /// made outside pagoPA (at a counter, by bank transfer), so the notice
+    /// can no longer be paid. No receipt is made.
+    fn mark_paid(&self, cf: &str, nav: &str, call: &Call<'_>, now: OffsetDateTime) -> Reply {
+        let body: Value = match serde_json::from_slice(call.body()) {
+            Ok(Value::Object(body)) => Value::Object(body),
+            _ => return bad_request("the body must be an object {paymentDate}").into(),
+        };
+        let at = match body.get("paymentDate") {
+            None | Some(Value::Null) => now,
+            Some(Value::String(text)) => match json::parse_time(text) {
+                Some(at) => at,
+                None => return bad_request(format!("{text} is not a valid date format")).into(),
+            },
+            Some(_) => return bad_request("paymentDate must be a date-time").into(),
+        };
+        self.with(|s| match settle(&mut s.positions, cf, nav, at, now, None) {
+            Ok((position, option)) => {
+                let view = render::render_option(cf, position, &option);
+                Reply::new(200).json(&view)
+            }
+            Err(problem) => problem.into(),
+        })
+    }
+
+    /// `PATCH …/debtpositions/transfers?oldIban=…&limit=…`: every transfer
+    /// to `oldIban` of an unpaid option of an updatable position moves to
+    /// the body's `newIban`, at most `limit` of them.
+    fn move_iban(
+        &self,
+        cf: &str,
+        call: &Call<'_>,
+        query: &HashMap<String, String>,
+        now: OffsetDateTime,
+    ) -> Reply {
+        let Some(old) = query.get("oldIban") else {
+            return problem(
+                400,
+                "BAD REQUEST",
+                "Required request parameter 'oldIban' for method parameter type String is not present",
+            )
+            .into();
+        };
+        let limit = match query.get("limit").map(|v| v.parse::<i32>()) {
+            None => 1000,
+            Some(Ok(limit @ 1..=1000)) => limit.unsigned_abs() as usize,
+            Some(_) => return bad_request("limit must be 1 to 1000").into(),
+        };
+        let new = match serde_json::from_slice::<Value>(call.body()) {
+            Ok(body) => match body.get("newIban").and_then(Value::as_str) {
+                Some(iban) => iban.to_owned(),
+                None => return bad_request("newIban: must not be null").into(),
+            },
+            Err(_) => return bad_request("the body must be an object {newIban}").into(),
+        };
+        self.with(|s| {
+            let mut moved = 0;
+            for position in s
+                .positions
+                .get_mut(cf)
+                .into_iter()
+                .flat_map(BTreeMap::values_mut)
+            {
+                advance(position, now);
+                if !matches!(
+                    position.status,
+                    "DRAFT" | "PUBLISHED" | "VALID" | "PARTIALLY_PAID"
+                ) {
+                    continue;
+                }
+                let Position {
+                    body,
+                    option_payments,
+                    ..
+                } = position;
+                for option in json::options_mut(body) {
+                    if option_payments.contains_key(iuv_of(option)) {
+                        continue;
+                    }
+                    for transfer in json::transfers_mut(option) {
+                        if moved < limit
+                            && transfer.get("iban").and_then(Value::as_str) == Some(old)
+                        {
+                            transfer.insert("iban".into(), json!(new));
+                            moved += 1;
+                        }
+                    }
+                }
+            }
+            Reply::new(200).json(&json!({
+                "description": format!("{moved} transfers moved from IBAN {old} to {new}"),
+                "updatedTransfers": moved,
+            }))
+        })
+    }
+}
+
+/// Pays the option with notice number `nav` of creditor `cf` at `at`:
+/// GPD's checks (the position payable, the option unpaid, no other plan of
+/// the position paid), then the option and the position's new state.
+fn settle<'s>(
+    positions: &'s mut HashMap<String, BTreeMap<String, Position>>,
+    cf: &str,
+    nav: &str,
+    at: OffsetDateTime,
+    now: OffsetDateTime,
+    receipt_id: Option<&str>,
+) -> Result<(&'s mut Position, Map<String, Value>), Problem> {
+    let Some((position, option)) = positions.get_mut(cf).and_then(|all| {
+        all.values_mut().find_map(|p| {
+            let option = options(&p.body).find(|o| option_nav(o) == nav).cloned()?;
+            Some((p, option))
+        })
+    }) else {
+        return Err(problem(
+            404,
+            "Not found the payment option",
+            format!("Not found a payment option for Organization Fiscal Code {cf} and nav {nav}"),
+        ));
+    };
+    advance(position, now);
+    let iuv = iuv_of(&option).to_owned();
+    if position.option_payments.contains_key(&iuv) {
+        return Err(problem(
+            409,
+            "Existing related payment found",
+            format!(
+                "A payment transaction has already been carried out for the Organization Fiscal Code {cf} and IUV {iuv}"
+            ),
+        ));
+    }
+    let plan = plan_of(&option);
+    // Once one plan is being paid, the others cannot be (SANP).
+    let other_plan_paid = options(&position.body)
+        .any(|o| position.option_payments.contains_key(iuv_of(o)) && plan_of(o) != plan);
+    if !matches!(position.status, "VALID" | "PARTIALLY_PAID") || other_plan_paid {
+        return Err(problem(
+            422,
+            "Not in payable state",
+            format!(
+                "The payment option with Organization Fiscal Code {cf} and IUV {iuv} is not in payable state (the position is {})",
+                position.status
+            ),
+        ));
+    }
+    position
+        .option_payments
+        .insert(iuv, (at, receipt_id.map(str::to_owned)));
+    let plan_complete = options(&position.body)
+        .filter(|o| plan_of(o) == plan)
+        .all(|o| position.option_payments.contains_key(iuv_of(o)));
+    position.status = if plan_complete {
+        "PAID"
+    } else {
+        "PARTIALLY_PAID"
+    };
+    if plan_complete {
+        position.paid = Some(at);
+    }
+    Ok((position, option))
 }
 
 /// The production paths of GPD's two services, then the control API.
@@ -707,7 +861,9 @@ static ROUTES: &[Route<GpdSimulator>] = &[
         method: "POST",
         path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions",
         handler: Handler::Api(|s, g, c, p| {
-            Ok(s.create(version(p)?, p.get("cf"), c, &c.query(), g, s.clock.now()))
+            let api = version(p)?;
+            json_body(c)?;
+            Ok(s.create(api, p.get("cf"), c, &c.query(), g, s.clock.now()))
         }),
     },
     Route {
@@ -728,8 +884,9 @@ static ROUTES: &[Route<GpdSimulator>] = &[
         method: "PUT",
         path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions/{iupd}",
         handler: Handler::Api(|s, g, c, p| {
-            let (cf, iupd) = (p.get("cf"), p.get("iupd"));
-            Ok(s.update(version(p)?, cf, iupd, c, &c.query(), g, s.clock.now()))
+            let (api, cf, iupd) = (version(p)?, p.get("cf"), p.get("iupd"));
+            json_body(c)?;
+            Ok(s.update(api, cf, iupd, c, &c.query(), g, s.clock.now()))
         }),
     },
     Route {
@@ -754,6 +911,41 @@ static ROUTES: &[Route<GpdSimulator>] = &[
             Version::V1 => Ok(s.invalidate(p.get("cf"), p.get("iupd"), s.clock.now())),
             Version::V3 => Err(apim::not_found()),
         }),
+    },
+    Route {
+        method: "PATCH",
+        path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions/transfers",
+        handler: Handler::Api(|s, _, c, p| match version(p)? {
+            Version::V1 => {
+                json_body(c)?;
+                Ok(s.move_iban(p.get("cf"), c, &c.query(), s.clock.now()))
+            }
+            Version::V3 => Err(apim::not_found()),
+        }),
+    },
+    Route {
+        method: "POST",
+        path: "/gpd/debt-positions-service/{version}/organizations/{cf}/paymentoptions/paids/{nav}",
+        handler: Handler::Api(|s, _, c, p| match version(p)? {
+            Version::V1 => {
+                json_body(c)?;
+                Ok(s.mark_paid(p.get("cf"), p.get("nav"), c, s.clock.now()))
+            }
+            Version::V3 => Err(apim::not_found()),
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/gpd/debt-positions-service/{version}/info",
+        handler: Handler::Api(|_, _, _, p| match version(p)? {
+            Version::V1 => Ok(info("pagopa-debt-position")),
+            Version::V3 => Err(apim::not_found()),
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/gpd/payments-receipts-service/v1/info",
+        handler: Handler::Api(|_, _, _, _| Ok(info("pagopa-gpd-payments"))),
     },
     Route {
         method: "GET",
@@ -808,7 +1000,8 @@ impl Platform for GpdSimulator {
         let grant = self
             .with(|s| s.grants.get(key).cloned())
             .ok_or_else(apim::invalid_key)?;
-        if !grant.creditors.iter().any(|c| c == params.get("cf")) {
+        let creditor = params.get("cf");
+        if !creditor.is_empty() && !grant.creditors.iter().any(|c| c == creditor) {
             return Err(problem(
                 403,
                 "Forbidden",
@@ -817,6 +1010,16 @@ impl Platform for GpdSimulator {
             .into());
         }
         Ok(grant)
+    }
+
+    /// GPD's request filter: the caller's `X-Request-Id` comes back, or
+    /// one is made.
+    fn finish(&self, _grant: &Grant, call: &Call<'_>, reply: Reply) -> Reply {
+        let id = call
+            .header("x-request-id")
+            .filter(|id| !id.is_empty())
+            .map_or_else(request_id, str::to_owned);
+        reply.header("x-request-id", id)
     }
 
     fn not_found(&self) -> Reply {
@@ -830,6 +1033,14 @@ impl Platform for GpdSimulator {
     fn unavailable(&self) -> Reply {
         problem(503, "Service Unavailable", "simulated failure").into()
     }
+}
+
+/// A string field of a JSON object, empty when absent.
+fn text<'a>(object: &'a Map<String, Value>, field: &str) -> &'a str {
+    object
+        .get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 fn publish_now(position: &mut Position, now: OffsetDateTime) {

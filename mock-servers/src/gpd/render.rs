@@ -21,32 +21,48 @@ pub(super) fn render(cf: &str, position: &Position) -> Value {
     }
     if let Some(Value::Array(list)) = out.get_mut("paymentOption") {
         for option in list.iter_mut().filter_map(Value::as_object_mut) {
-            let nav = option_nav(option);
-            let iuv = option
-                .get("iuv")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            option.insert("nav".into(), json!(nav));
-            option.insert("organizationFiscalCode".into(), json!(cf));
-            match position.option_payments.get(&iuv) {
-                Some((at, receipt)) => {
-                    option.insert("status".into(), json!("PO_PAID"));
-                    option.insert("paymentDate".into(), json!(format_time(*at)));
-                    option.insert("idReceipt".into(), json!(receipt));
-                }
-                None => {
-                    option.insert("status".into(), json!("PO_UNPAID"));
-                }
-            }
-            if let Some(Value::Array(transfers)) = option.get_mut("transfer") {
-                for transfer in transfers.iter_mut().filter_map(Value::as_object_mut) {
-                    transfer.insert("status".into(), json!("T_UNREPORTED"));
-                }
-            }
+            decorate_option(cf, position, option);
         }
     }
     Value::Object(out)
+}
+
+/// An option's read-only fields: notice number, creditor, payment state.
+fn decorate_option(cf: &str, position: &Position, option: &mut Map<String, Value>) {
+    let nav = option_nav(option);
+    let iuv = option
+        .get("iuv")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    option.insert("nav".into(), json!(nav));
+    option.insert("organizationFiscalCode".into(), json!(cf));
+    match position.option_payments.get(&iuv) {
+        Some((at, receipt)) => {
+            option.insert("status".into(), json!("PO_PAID"));
+            option.insert("paymentDate".into(), json!(format_time(*at)));
+            if let Some(receipt) = receipt {
+                option.insert("idReceipt".into(), json!(receipt));
+            }
+        }
+        None => {
+            option.insert("status".into(), json!("PO_UNPAID"));
+        }
+    }
+    if let Some(Value::Array(transfers)) = option.get_mut("transfer") {
+        for transfer in transfers.iter_mut().filter_map(Value::as_object_mut) {
+            transfer.insert("status".into(), json!("T_UNREPORTED"));
+        }
+    }
+}
+
+/// One option as GPD answers it alone (`PaymentsModelResponse`).
+pub(super) fn render_option(cf: &str, position: &Position, option: &Map<String, Value>) -> Value {
+    let mut option = option.clone();
+    decorate_option(cf, position, &mut option);
+    let mut view = Value::Object(option);
+    strip_private(&mut view);
+    view
 }
 
 /// A `paSendRTV2`-shaped receipt body, as GPD's receipts API returns.
@@ -207,11 +223,7 @@ pub(super) fn render_v3(cf: &str, position: &Position) -> Value {
             list.push(Value::Object(installment));
         }
     }
-    let status = match position.status {
-        "EXPIRED" | "INVALID" => "UNPAYABLE",
-        "REPORTED" => "PAID",
-        other => other,
-    };
+    let status = v3_status(position.status);
     let mut view = Map::new();
     for field in [
         "iupd",
@@ -234,4 +246,13 @@ pub(super) fn render_v3(cf: &str, position: &Position) -> Value {
     let mut view = Value::Object(view);
     strip_private(&mut view);
     view
+}
+
+/// A position's state as v3 names it (`DebtPositionStatusV3.convert`).
+pub(super) fn v3_status(status: &'static str) -> &'static str {
+    match status {
+        "EXPIRED" | "INVALID" => "UNPAYABLE",
+        "REPORTED" => "PAID",
+        other => other,
+    }
 }

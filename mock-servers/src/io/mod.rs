@@ -761,7 +761,7 @@ impl Platform for IoSimulator {
         }
     }
 
-    fn finish(&self, admitted: &Admitted, reply: Reply) -> Reply {
+    fn finish(&self, admitted: &Admitted, _call: &Call<'_>, reply: Reply) -> Reply {
         match admitted.remaining {
             Some(remaining) => reply.header("x-rate-limit-remaining", remaining.to_string()),
             None => reply,

@@ -57,6 +57,23 @@ impl<'a> Call<'a> {
     }
 
     /// The query's parameters, decoded; a repeated name keeps its last value.
+    /// Whether the body is declared as JSON: `application/json` or
+    /// `application/*+json`, parameters aside, in any letter case.
+    pub(crate) fn is_json(&self) -> bool {
+        let Some(value) = self.header("content-type") else {
+            return false;
+        };
+        let essence = value.split(';').next().unwrap_or_default().trim();
+        let Some((kind, subtype)) = essence.split_once('/') else {
+            return false;
+        };
+        kind.eq_ignore_ascii_case("application")
+            && (subtype.eq_ignore_ascii_case("json")
+                || subtype
+                    .get(subtype.len().saturating_sub(5)..)
+                    .is_some_and(|tail| tail.eq_ignore_ascii_case("+json")))
+    }
+
     pub(crate) fn query(&self) -> HashMap<String, String> {
         url::form_urlencoded::parse(self.query.as_bytes())
             .into_owned()

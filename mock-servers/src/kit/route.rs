@@ -88,8 +88,9 @@ pub(crate) trait Platform: Sized + Send + Sync + 'static {
     /// refusal is answered as is.
     fn admit(&self, call: &Call<'_>, params: &Params<'_>) -> Result<Self::Caller, Reply>;
 
-    /// A last touch on an admitted call's answer (rate-limit headers).
-    fn finish(&self, _caller: &Self::Caller, reply: Reply) -> Reply {
+    /// A last touch on an admitted call's answer (rate-limit headers, a
+    /// request id).
+    fn finish(&self, _caller: &Self::Caller, _call: &Call<'_>, reply: Reply) -> Reply {
         reply
     }
 
@@ -142,7 +143,7 @@ pub(crate) fn serve<P: Platform>(platform: &P, call: &Call<'_>) -> Reply {
                 Some(Fault::LoseResponse) | None => match platform.admit(call, &params) {
                     Ok(caller) => {
                         let reply = handler(platform, &caller, call, &params).unwrap_or_else(|r| r);
-                        platform.finish(&caller, reply)
+                        platform.finish(&caller, call, reply)
                     }
                     Err(refusal) => refusal,
                 },

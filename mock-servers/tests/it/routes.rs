@@ -152,5 +152,5 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
             );
         }
     }
-    assert_eq!(served, 12 + 21 + 9 + 13, "every route of the four tables");
+    assert_eq!(served, 16 + 21 + 9 + 13, "every route of the four tables");
 }
