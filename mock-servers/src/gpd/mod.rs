@@ -442,7 +442,7 @@ impl GpdSimulator {
         )
     }
 
-    fn delete(&self, cf: &str, iupd: &str, now: OffsetDateTime) -> Reply {
+    fn delete(&self, api: Version, cf: &str, iupd: &str, now: OffsetDateTime) -> Reply {
         self.with(|s| {
             let Some(positions) = s.positions.get_mut(cf) else {
                 return problem(404, NOT_FOUND, format!("iupd {iupd}")).into();
@@ -451,6 +451,9 @@ impl GpdSimulator {
                 return problem(404, NOT_FOUND, format!("iupd {iupd}")).into();
             };
             advance(position, now);
+            if let Err(problem) = api.view(cf, position) {
+                return problem.into();
+            }
             if matches!(position.status, "PARTIALLY_PAID" | "PAID" | "REPORTED") {
                 return problem(
                     409,
@@ -893,8 +896,7 @@ static ROUTES: &[Route<GpdSimulator>] = &[
         method: "DELETE",
         path: "/gpd/debt-positions-service/{version}/organizations/{cf}/debtpositions/{iupd}",
         handler: Handler::Api(|s, _, _, p| {
-            version(p)?;
-            Ok(s.delete(p.get("cf"), p.get("iupd"), s.clock.now()))
+            Ok(s.delete(version(p)?, p.get("cf"), p.get("iupd"), s.clock.now()))
         }),
     },
     Route {

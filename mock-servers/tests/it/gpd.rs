@@ -561,7 +561,7 @@ async fn ibans_move_and_options_are_paid_outside_pagopa() {
     gpd.create("m-1", "01000000000000101", "Comune", "STTSGT90A01H501J")
         .await;
     let old = "IT60X0542811101000000123456";
-    let new = "IT02L1234512345123456789012";
+    let new = "IT21X0306909606000000123456";
 
     let transfers = gpd.positions("v1", "/debtpositions/transfers");
     let (status, answer, _) = gpd

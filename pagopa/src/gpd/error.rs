@@ -40,6 +40,17 @@ pub enum GpdError {
         /// GPD's detail.
         detail: String,
     },
+    /// The position holds several installment plans, which v1 cannot show
+    /// or change: use the `_v3` call (422
+    /// `MULTI_INSTALLMENT_NOT_SUPPORTED_IN_V1`).
+    #[error(
+        "the position has several installment plans, which only v3 handles{}",
+        abilita_core::Detail(detail)
+    )]
+    NeedsV3 {
+        /// GPD's detail.
+        detail: String,
+    },
     /// GPD refused the request data (400).
     #[error("GPD refused the request data{}", abilita_core::Detail(detail))]
     Validation {
@@ -84,6 +95,9 @@ impl PlatformError for GpdError {
             404 => Self::NotFound { detail },
             409 if problem.title.to_ascii_lowercase().contains("uniqueness") => {
                 Self::Duplicate { detail }
+            }
+            422 if problem.title == "MULTI_INSTALLMENT_NOT_SUPPORTED_IN_V1" => {
+                Self::NeedsV3 { detail }
             }
             409 | 422 => Self::InvalidState { detail },
             500..=599 => Self::Server { detail },

@@ -57,17 +57,19 @@ pub use v3::{
     DebtPositionV3, DebtPositionV3Response, Installment, InstallmentPlan, InstallmentPlanResponse,
     InstallmentResponse, InstallmentStatus, MAX_V3_ITEMS, PositionStatusV3, PositionsPageV3,
 };
-pub use validate::{MAX_METADATA, MAX_TEXT, MAX_TRANSFERS, RESERVED_METADATA_KEY, Rule};
+pub use validate::{
+    MAX_AMOUNT, MAX_METADATA, MAX_TEXT, MAX_TRANSFERS, RESERVED_METADATA_KEY, Rule,
+};
 
 use abilita_core::http::{HeaderName, Method};
 use abilita_core::{
-    ApiKey, ApiRequest, BaseUrl, Error, InvalidInput, PartitaIva, Settings, Transport,
+    ApiKey, ApiRequest, BaseUrl, Error, Iban, InvalidInput, PartitaIva, Settings, Transport,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Date, Duration};
 
-use crate::{Iupd, Iuv};
+use crate::{Iupd, Iuv, NoticeNumber};
 use validate::Operation;
 
 /// GPD's subscription-key header.
@@ -97,6 +99,9 @@ const V1_POSITIONS: &str = "/v1/organizations/{organizationfiscalcode}/debtposit
 const V1_POSITION: &str = "/v1/organizations/{organizationfiscalcode}/debtpositions/{iupd}";
 const V3_POSITIONS: &str = "/v3/organizations/{organizationfiscalcode}/debtpositions";
 const V3_POSITION: &str = "/v3/organizations/{organizationfiscalcode}/debtpositions/{iupd}";
+
+/// The most transfers [`GpdClient::move_iban`] moves in one call.
+pub const MAX_IBAN_MOVES: u32 = 1000;
 
 /// The widest date window GPD lists at once.
 pub const MAX_LIST_WINDOW_DAYS: i64 = 30;
@@ -136,19 +141,112 @@ impl GpdEnvironment {
     }
 }
 
-/// Filters of a list of positions.
-#[derive(Debug, Clone, Default)]
+/// Filters of a list of positions: [`PositionStatus`] for v1
+/// ([`GpdClient::list`]), [`PositionStatusV3`] for v3
+/// ([`GpdClient::list_v3`]), as each version has its own states.
+///
+/// A window of due dates and one of payment dates cannot be asked for
+/// together (GPD refuses it); a window is at most 30 days, and a missing
+/// end is 30 days from the other one.
+#[derive(Debug, Clone)]
 #[allow(
     clippy::exhaustive_structs,
     reason = "built by callers with a literal (or `..Default::default()`)"
 )]
-pub struct ListFilter {
+pub struct ListFilter<S = PositionStatus> {
     /// Due on or after this date.
     pub due_date_from: Option<Date>,
     /// Due on or before this date (at most 30 days after the start).
     pub due_date_to: Option<Date>,
+    /// Paid on or after this date.
+    pub payment_date_from: Option<Date>,
+    /// Paid on or before this date (at most 30 days after the start).
+    pub payment_date_to: Option<Date>,
     /// Only positions in this state.
-    pub status: Option<PositionStatus>,
+    pub status: Option<S>,
+    /// The order of the list (GPD's default: insertion date, newest first).
+    pub order: Option<(OrderBy, Direction)>,
+}
+
+impl<S> Default for ListFilter<S> {
+    fn default() -> Self {
+        Self {
+            due_date_from: None,
+            due_date_to: None,
+            payment_date_from: None,
+            payment_date_to: None,
+            status: None,
+            order: None,
+        }
+    }
+}
+
+/// A GPD service's name and version (`AppInfo`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ServiceInfo {
+    /// The service's name.
+    #[serde(default)]
+    pub name: String,
+    /// Its version.
+    #[serde(default)]
+    pub version: String,
+    /// The environment it runs in.
+    #[serde(default)]
+    pub environment: String,
+}
+
+/// What a list of positions is ordered by (GPD's `orderby`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OrderBy {
+    /// When the position was created.
+    InsertedDate,
+    /// The IUPD.
+    Iupd,
+    /// The state.
+    Status,
+    /// The creditor's name on the position.
+    CompanyName,
+}
+
+impl OrderBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::InsertedDate => "INSERTED_DATE",
+            Self::Iupd => "IUPD",
+            Self::Status => "STATUS",
+            Self::CompanyName => "COMPANY_NAME",
+        }
+    }
+}
+
+/// The direction of an order (GPD's `ordering`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Direction {
+    /// Smallest first.
+    Ascending,
+    /// Largest first.
+    Descending,
+}
+
+/// A state a list can be filtered by: the version's own enum, less the
+/// `Unknown` that only stands for a state this SDK cannot read.
+trait ListStatus: Serialize + Copy {
+    fn is_unknown(self) -> bool;
+}
+
+impl ListStatus for PositionStatus {
+    fn is_unknown(self) -> bool {
+        self == Self::Unknown
+    }
+}
+
+impl ListStatus for PositionStatusV3 {
+    fn is_unknown(self) -> bool {
+        self == Self::Unknown
+    }
 }
 
 /// Filters of a list of receipts.
@@ -449,20 +547,119 @@ impl GpdClient {
         self.positions.send(request).await?.json()
     }
 
-    /// Deletes a position that is not paid (either version).
+    /// Deletes a position that is not paid, through v1.
+    ///
+    /// # Errors
+    /// [`GpdError::NotFound`], [`GpdError::InvalidState`] once paid,
+    /// [`GpdError::NeedsV3`] for a position with several installment plans
+    /// (use [`GpdClient::delete_v3`]).
+    pub async fn delete(&self, creditor: &PartitaIva, iupd: &Iupd) -> Result<(), Error<GpdError>> {
+        self.delete_at(V1_POSITION, creditor, iupd).await
+    }
+
+    /// Deletes a position that is not paid, through v3 (any position).
     ///
     /// # Errors
     /// [`GpdError::NotFound`], [`GpdError::InvalidState`] once paid.
-    pub async fn delete(&self, creditor: &PartitaIva, iupd: &Iupd) -> Result<(), Error<GpdError>> {
+    pub async fn delete_v3(
+        &self,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+    ) -> Result<(), Error<GpdError>> {
+        self.delete_at(V3_POSITION, creditor, iupd).await
+    }
+
+    async fn delete_at(
+        &self,
+        template: &'static str,
+        creditor: &PartitaIva,
+        iupd: &Iupd,
+    ) -> Result<(), Error<GpdError>> {
         let request = self
-            .request(
-                "delete debt position",
-                Method::DELETE,
-                creditor,
-                V1_POSITION,
-            )
+            .request("delete debt position", Method::DELETE, creditor, template)
             .path_param("iupd", iupd.as_str());
         self.positions.send::<GpdError>(request).await.map(drop)
+    }
+
+    /// Records that the option with notice number `nav` was paid outside
+    /// pagoPA (at a counter, by bank transfer) at `paid_at`, so that it can
+    /// no longer be paid through pagoPA. GPD makes no receipt for it.
+    ///
+    /// # Errors
+    /// [`GpdError::NotFound`] for an unknown notice number,
+    /// [`GpdError::InvalidState`] when it is paid already (409) or the
+    /// position cannot be paid (422, a draft say).
+    pub async fn mark_paid(
+        &self,
+        creditor: &PartitaIva,
+        nav: &NoticeNumber,
+        paid_at: time::OffsetDateTime,
+    ) -> Result<PaymentOptionResponse, Error<GpdError>> {
+        let paid_at = abilita_core::rfc3339_utc(paid_at).ok_or_else(|| {
+            InvalidInput::new(
+                "paymentDate",
+                Rule("must fall between the years 0 and 9999 in UTC"),
+            )
+        })?;
+        let request = self
+            .request(
+                "mark payment option paid",
+                Method::POST,
+                creditor,
+                "/v1/organizations/{organizationfiscalcode}/paymentoptions/paids/{nav}",
+            )
+            .path_param("nav", nav.as_str())
+            .json(&serde_json::json!({ "paymentDate": paid_at }));
+        self.positions.send(request).await?.json()
+    }
+
+    /// Moves every transfer to `old` of an unpaid option of the creditor's
+    /// positions that can still change (draft, published, valid, partially
+    /// paid) to `new`, at most `limit` (1 to 1,000) transfers per call: the
+    /// number moved. Call again until it answers 0 to move them all.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a limit outside 1 to 1,000, and GPD's
+    /// errors.
+    pub async fn move_iban(
+        &self,
+        creditor: &PartitaIva,
+        old: &Iban,
+        new: &Iban,
+        limit: u32,
+    ) -> Result<u32, Error<GpdError>> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Moved {
+            updated_transfers: u32,
+        }
+        if !(1..=MAX_IBAN_MOVES).contains(&limit) {
+            return Err(InvalidInput::new("limit", Rule("1 to 1000")).into());
+        }
+        let request = self
+            .request(
+                "move transfers to a new IBAN",
+                Method::PATCH,
+                creditor,
+                "/v1/organizations/{organizationfiscalcode}/debtpositions/transfers",
+            )
+            .query("oldIban", old.as_str())
+            .query("limit", limit.to_string())
+            .json(&serde_json::json!({ "newIban": new.as_str() }));
+        let moved: Moved = self.positions.send(request).await?.json()?;
+        Ok(moved.updated_transfers)
+    }
+
+    /// GPD's health: the debt-positions service answers with its name and
+    /// version (a check for a start-up probe that the key is accepted).
+    ///
+    /// # Errors
+    /// [`GpdError::Unauthorized`] for a refused key, and the transport's.
+    pub async fn info(&self) -> Result<ServiceInfo, Error<GpdError>> {
+        let request = ApiRequest::new(Method::GET, "/v1/info")
+            .operation("read service info")
+            .api_key_header(KEY_HEADER, &self.key);
+        self.positions.send(request).await?.json()
     }
 
     /// Publishes a `DRAFT` position.
@@ -540,7 +737,10 @@ impl GpdClient {
     /// One page (from 0) of positions, `limit` (≤ 50) at a time.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a window over 30 days or a limit over 50.
+    /// [`Error::InvalidInput`] for what GPD would refuse: a window over 30
+    /// days, due and payment dates together, a limit outside 1 to 50, a
+    /// page beyond `int32`, a date outside the years 0 to 9999, the status
+    /// `Unknown`.
     pub async fn list(
         &self,
         creditor: &PartitaIva,
@@ -552,14 +752,14 @@ impl GpdClient {
             .await
     }
 
-    /// One page of v3 positions.
+    /// One page of v3 positions, filtered by v3's states.
     ///
     /// # Errors
     /// As [`GpdClient::list`].
     pub async fn list_v3(
         &self,
         creditor: &PartitaIva,
-        filter: &ListFilter,
+        filter: &ListFilter<PositionStatusV3>,
         page: u32,
         limit: u32,
     ) -> Result<PositionsPageV3, Error<GpdError>> {
@@ -567,42 +767,59 @@ impl GpdClient {
             .await
     }
 
-    async fn list_as<T: DeserializeOwned>(
+    async fn list_as<T: DeserializeOwned, S: ListStatus>(
         &self,
         collection: &'static str,
         creditor: &PartitaIva,
-        filter: &ListFilter,
+        filter: &ListFilter<S>,
         page: u32,
         limit: u32,
     ) -> Result<T, Error<GpdError>> {
         if limit == 0 || limit > MAX_PAGE_SIZE {
-            return Err(abilita_core::InvalidInput::new("limit", Rule("1 to 50")).into());
-        }
-        if let (Some(from), Some(to)) = (filter.due_date_from, filter.due_date_to)
-            && (to < from || to - from > Duration::days(MAX_LIST_WINDOW_DAYS))
-        {
-            return Err(abilita_core::InvalidInput::new(
-                "due_date_to",
-                Rule("within 30 days after due_date_from"),
-            )
-            .into());
+            return Err(InvalidInput::new("limit", Rule("1 to 50")).into());
         }
         let mut request = self
             .request("list debt positions", Method::GET, creditor, collection)
-            .query("page", page.to_string())
+            .query("page", int32("page", page)?)
             .query("limit", limit.to_string());
-        if let Some(from) = filter.due_date_from {
-            request = request.query("due_date_from", from.to_string());
+        let due = window("due_date", filter.due_date_from, filter.due_date_to)?;
+        let paid = window(
+            "payment_date",
+            filter.payment_date_from,
+            filter.payment_date_to,
+        )?;
+        if !due.is_empty() && !paid.is_empty() {
+            return Err(InvalidInput::new(
+                "payment_date_from",
+                Rule("due dates and payment dates cannot be asked for together"),
+            )
+            .into());
         }
-        if let Some(to) = filter.due_date_to {
-            request = request.query("due_date_to", to.to_string());
+        for (name, day) in due.into_iter().chain(paid) {
+            request = request.query(name, day);
         }
         if let Some(status) = filter.status {
+            if status.is_unknown() {
+                return Err(InvalidInput::new(
+                    "status",
+                    Rule("Unknown stands for a state this SDK cannot read; GPD lists by known states only"),
+                )
+                .into());
+            }
             let status = serde_json::to_value(status)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
             request = request.query("status", status);
+        }
+        if let Some((by, direction)) = filter.order {
+            let ordering = match direction {
+                Direction::Ascending => "ASC",
+                Direction::Descending => "DESC",
+            };
+            request = request
+                .query("orderby", by.as_str())
+                .query("ordering", ordering);
         }
         self.positions.send(request).await?.json()
     }
@@ -626,6 +843,7 @@ impl GpdClient {
                 due_date_from: Some(start),
                 due_date_to: Some(end),
                 status,
+                ..ListFilter::default()
             };
             let mut page = 0;
             loop {
@@ -652,7 +870,12 @@ impl GpdClient {
         page_size: u32,
     ) -> Result<ReceiptsPage, Error<GpdError>> {
         if page_size == 0 || page_size > 100 {
-            return Err(abilita_core::InvalidInput::new("pageSize", Rule("1 to 100")).into());
+            return Err(InvalidInput::new("pageSize", Rule("1 to 100")).into());
+        }
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && to < from
+        {
+            return Err(InvalidInput::new("to", Rule("must not be before from")).into());
         }
         let mut request = self
             .request(
@@ -661,13 +884,13 @@ impl GpdClient {
                 creditor,
                 "/payments/{organizationfiscalcode}/receipts",
             )
-            .query("pageNum", page.to_string())
+            .query("pageNum", int32("pageNum", page)?)
             .query("pageSize", page_size.to_string());
         if let Some(from) = filter.from {
-            request = request.query("from", from.to_string());
+            request = request.query("from", day("from", from)?);
         }
         if let Some(to) = filter.to {
-            request = request.query("to", to.to_string());
+            request = request.query("to", day("to", to)?);
         }
         if let Some(debtor) = &filter.debtor {
             request = request.query("debtor", debtor.clone());
@@ -698,6 +921,55 @@ impl GpdClient {
             abilita_core::InvalidInput::new("receipt", Rule("the receipt is not UTF-8 text")).into()
         })
     }
+}
+
+/// A page number as GPD's `int32` takes it.
+fn int32(field: &'static str, value: u32) -> Result<String, InvalidInput> {
+    if i32::try_from(value).is_ok() {
+        Ok(value.to_string())
+    } else {
+        Err(InvalidInput::new(
+            field,
+            Rule("at most 2147483647 (GPD's int32)"),
+        ))
+    }
+}
+
+/// A date as GPD reads it (`yyyy-MM-dd`): four-digit years only.
+fn day(field: &str, value: Date) -> Result<String, InvalidInput> {
+    if (0..=9999).contains(&value.year()) {
+        Ok(value.to_string())
+    } else {
+        Err(InvalidInput::new(
+            field.to_owned(),
+            Rule("must fall between the years 0 and 9999"),
+        ))
+    }
+}
+
+/// The query of one date window (`{name}_from`, `{name}_to`), checked as
+/// GPD checks it: at most 30 days, the end not before the start.
+fn window(
+    name: &'static str,
+    from: Option<Date>,
+    to: Option<Date>,
+) -> Result<Vec<(String, String)>, InvalidInput> {
+    if let (Some(from), Some(to)) = (from, to)
+        && (to < from || to - from > Duration::days(MAX_LIST_WINDOW_DAYS))
+    {
+        return Err(InvalidInput::new(
+            format!("{name}_to"),
+            Rule("within 30 days after the start of the window"),
+        ));
+    }
+    let mut query = Vec::new();
+    for (end, value) in [("from", from), ("to", to)] {
+        if let Some(value) = value {
+            let field = format!("{name}_{end}");
+            query.push((field.clone(), day(&field, value)?));
+        }
+    }
+    Ok(query)
 }
 
 /// `from..=to` cut into consecutive windows of at most 30 days.

@@ -22,6 +22,8 @@ pub const MAX_TEXT: usize = 140;
 pub const MAX_TRANSFERS: usize = 5;
 /// Metadata pairs per option or transfer.
 pub const MAX_METADATA: usize = 10;
+/// The largest amount GPD takes: its amounts are `format: int64`.
+pub const MAX_AMOUNT: EuroCents = EuroCents::new(i64::MAX.unsigned_abs());
 /// The metadata key GPD reserves for SEND notification costs.
 pub const RESERVED_METADATA_KEY: &str = "NOTIFICATION_FEE";
 
@@ -188,6 +190,9 @@ pub(crate) fn payable(
     if option.amount == EuroCents::ZERO {
         return fail("amount", "must be at least 1 cent");
     }
+    if option.amount > MAX_AMOUNT {
+        return fail("amount", "must fit GPD's int64");
+    }
     if let Some(nav) = option.nav
         && nav.iuv() != *option.iuv
     {
@@ -237,6 +242,9 @@ fn transfer(at: &str, transfer: &Transfer) -> Result<(), InvalidInput> {
     if transfer.amount == EuroCents::ZERO {
         return fail("amount", "must be at least 1 cent");
     }
+    if transfer.amount > MAX_AMOUNT {
+        return fail("amount", "must fit GPD's int64");
+    }
     text(
         &format!("{at}.remittanceInformation"),
         &transfer.remittance_information,
@@ -285,17 +293,24 @@ fn metadata(at: &str, pairs: &[Metadata]) -> Result<(), InvalidInput> {
         if !keys.insert(pair.key.as_str()) {
             return fail("keys must be unique");
         }
-        if pair.key.chars().count() > MAX_TEXT || pair.value.chars().count() > MAX_TEXT {
-            return fail("keys and values are at most 140 characters");
+        if utf16_len(&pair.key) > MAX_TEXT || utf16_len(&pair.value) > MAX_TEXT {
+            return fail("keys and values are at most 140 UTF-16 code units");
         }
     }
     Ok(())
 }
 
+/// A text's length as GPD counts it: GPD is a Java service, and its
+/// `@Size(max = 140)` counts UTF-16 code units, so a character outside the
+/// Basic Multilingual Plane (an emoji) counts twice.
+fn utf16_len(value: &str) -> usize {
+    value.encode_utf16().count()
+}
+
 pub(crate) fn text(field: &str, value: &str) -> Result<(), InvalidInput> {
-    let found = value.chars().count();
+    let found = utf16_len(value);
     if found > MAX_TEXT {
-        let rule = "at most 140 characters";
+        let rule = "at most 140 UTF-16 code units (an emoji counts 2)";
         return Err(InvalidInput::new(
             field.to_owned(),
             abilita_core::Length { rule, found },

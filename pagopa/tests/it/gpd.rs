@@ -7,8 +7,8 @@ use abilita_core::testing::ManualClock;
 use abilita_core::{ApiKey, BaseUrl, Error, ErrorClass, EuroCents, Iban, PartitaIva, Transport};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
 use abilita_pagopa::gpd::{
-    DebtPosition, Debtor, DebtorKind, GpdClient, GpdError, ListFilter, OptionStatus, PaymentOption,
-    PositionStatus, ReceiptsFilter, Stamp, Transfer, TransferDestination,
+    DebtPosition, Debtor, DebtorKind, Direction, GpdClient, GpdError, ListFilter, OptionStatus,
+    OrderBy, PaymentOption, PositionStatus, ReceiptsFilter, Stamp, Transfer, TransferDestination,
 };
 use abilita_pagopa::{Iupd, NoticeNumber, SegregationCode};
 use time::OffsetDateTime;
@@ -444,6 +444,204 @@ async fn local_rules_refuse_before_any_request() {
 }
 
 #[tokio::test]
+async fn values_the_wire_cannot_carry_are_refused_before_any_request() {
+    let h = harness().await;
+    // GPD counts text in UTF-16 code units: 70 emoji are 140 characters
+    // but 140 units, 71 are too many.
+    let mut emoji = position("77777777777-emoji", 1, due_in(30));
+    emoji.payment_options[0].description = "🧾".repeat(71);
+    let Err(Error::InvalidInput(invalid)) = h.client.create(&h.creditor, &emoji, true).await else {
+        panic!("71 emoji were sent")
+    };
+    assert_eq!(invalid.field(), "paymentOption[0].description");
+    let reason = abilita_core::ErrorChain(&invalid).to_string();
+    assert!(reason.contains("found 142"), "{reason}");
+    emoji.payment_options[0].description = "🧾".repeat(70);
+    h.client.create(&h.creditor, &emoji, true).await.unwrap();
+
+    let mut huge = position("77777777777-huge", 2, due_in(30));
+    let beyond = EuroCents::new(u64::try_from(i64::MAX).unwrap() + 1);
+    huge.payment_options[0].amount = beyond;
+    huge.payment_options[0].transfers = vec![Transfer {
+        amount: beyond,
+        ..transfer(1, 1)
+    }];
+    let Err(Error::InvalidInput(invalid)) = h.client.create(&h.creditor, &huge, true).await else {
+        panic!("an amount beyond int64 was sent")
+    };
+    assert_eq!(invalid.field(), "paymentOption[0].amount");
+
+    let sent = h.server.received_requests().await.unwrap().len();
+    let day = START.date();
+    let refused: Vec<(&str, ListFilter)> = vec![
+        (
+            "status",
+            ListFilter {
+                status: Some(PositionStatus::Unknown),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "payment_date_from",
+            ListFilter {
+                due_date_from: Some(day),
+                payment_date_from: Some(day),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "payment_date_to",
+            ListFilter {
+                payment_date_from: Some(day),
+                payment_date_to: Some(day + time::Duration::days(31)),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "due_date_from",
+            ListFilter {
+                due_date_from: Some(
+                    time::Date::from_calendar_date(-1, time::Month::January, 1).unwrap(),
+                ),
+                ..ListFilter::default()
+            },
+        ),
+    ];
+    for (field, filter) in refused {
+        let Err(Error::InvalidInput(invalid)) = h.client.list(&h.creditor, &filter, 0, 10).await
+        else {
+            panic!("{filter:?} was sent")
+        };
+        assert_eq!(invalid.field(), field);
+    }
+    let Err(Error::InvalidInput(invalid)) = h
+        .client
+        .list(&h.creditor, &ListFilter::default(), u32::MAX, 10)
+        .await
+    else {
+        panic!("a page beyond int32 was sent")
+    };
+    assert_eq!(invalid.field(), "page");
+    let Err(Error::InvalidInput(invalid)) = h
+        .client
+        .receipts(&h.creditor, &ReceiptsFilter::default(), 1 << 31, 10)
+        .await
+    else {
+        panic!("a page beyond int32 was sent")
+    };
+    assert_eq!(invalid.field(), "pageNum");
+    let Err(Error::InvalidInput(invalid)) = h
+        .client
+        .mark_paid(
+            &h.creditor,
+            &nav(1),
+            time::macros::datetime!(9999-12-31 23:59:59 -12:00),
+        )
+        .await
+    else {
+        panic!("year 10000 was sent")
+    };
+    assert_eq!(invalid.field(), "paymentDate");
+    let iban = Iban::new("IT60X0542811101000000123456").unwrap();
+    assert!(matches!(
+        h.client.move_iban(&h.creditor, &iban, &iban, 1001).await,
+        Err(Error::InvalidInput(_))
+    ));
+    assert_eq!(h.server.received_requests().await.unwrap().len(), sent);
+}
+
+#[tokio::test]
+async fn payments_outside_pagopa_iban_moves_and_payment_date_lists() {
+    let h = harness().await;
+    let info = h.client.info().await.unwrap();
+    assert_eq!(info.name, "pagopa-debt-position");
+
+    let first = position("77777777777-counter", 1, due_in(30));
+    let second = position("77777777777-online", 2, due_in(30));
+    for p in [&first, &second] {
+        h.client.create(&h.creditor, p, true).await.unwrap();
+    }
+    let old = Iban::new("IT60X0542811101000000123456").unwrap();
+    let new = Iban::new("IT21X0306909606000000123456").unwrap();
+    assert_eq!(
+        h.client
+            .move_iban(&h.creditor, &old, &new, 3)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        h.client
+            .move_iban(&h.creditor, &old, &new, 1000)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        h.client
+            .move_iban(&h.creditor, &old, &new, 1000)
+            .await
+            .unwrap(),
+        0
+    );
+    let moved = h.client.get(&h.creditor, &second.iupd).await.unwrap();
+    assert!(
+        moved.payment_options[0]
+            .transfers
+            .iter()
+            .all(|t| t.iban.as_deref() == Some(new.as_str()))
+    );
+
+    h.clock.advance(time::Duration::days(2));
+    let paid_at = START + time::Duration::days(1);
+    let paid = h
+        .client
+        .mark_paid(&h.creditor, &nav(1), paid_at)
+        .await
+        .unwrap();
+    assert_eq!(paid.status, OptionStatus::Paid);
+    assert_eq!(paid.payment_date, Some(paid_at));
+    assert_eq!(paid.id_receipt, None);
+    let again = service_error(h.client.mark_paid(&h.creditor, &nav(1), paid_at).await);
+    assert!(matches!(again, GpdError::InvalidState { .. }), "{again:?}");
+    let unknown = service_error(h.client.mark_paid(&h.creditor, &nav(9), paid_at).await);
+    assert!(matches!(unknown, GpdError::NotFound { .. }), "{unknown:?}");
+
+    let paid_that_day = ListFilter {
+        payment_date_from: Some(paid_at.date()),
+        payment_date_to: Some(paid_at.date()),
+        order: Some((OrderBy::Iupd, Direction::Ascending)),
+        ..ListFilter::default()
+    };
+    let page = h
+        .client
+        .list(&h.creditor, &paid_that_day, 0, 10)
+        .await
+        .unwrap();
+    let iupds: Vec<_> = page
+        .payment_position_list
+        .iter()
+        .map(|p| p.iupd.as_str())
+        .collect();
+    assert_eq!(iupds, ["77777777777-counter"]);
+    let newest_first = ListFilter {
+        order: Some((OrderBy::Iupd, Direction::Descending)),
+        ..ListFilter::default()
+    };
+    let page = h
+        .client
+        .list(&h.creditor, &newest_first, 0, 10)
+        .await
+        .unwrap();
+    let iupds: Vec<_> = page
+        .payment_position_list
+        .iter()
+        .map(|p| p.iupd.as_str())
+        .collect();
+    assert_eq!(iupds, ["77777777777-online", "77777777777-counter"]);
+}
+
+#[tokio::test]
 async fn a_stamp_transfer_is_accepted_by_the_simulator() {
     let h = harness().await;
     let mut stamped = position("77777777777-bollo", 11, due_in(30));
@@ -498,7 +696,7 @@ async fn listing_splits_long_ranges_into_windows_and_pages() {
     let too_wide = ListFilter {
         due_date_from: Some(from),
         due_date_to: Some(from + time::Duration::days(31)),
-        status: None,
+        ..ListFilter::default()
     };
     assert!(matches!(
         h.client.list(&h.creditor, &too_wide, 0, 50).await,
@@ -673,15 +871,50 @@ mod v3 {
         assert_eq!(published.status, PositionStatusV3::Valid);
         let error = service_error(h.client.get(&h.creditor, &position.iupd).await);
         assert!(
-            matches!(&error, GpdError::InvalidState { detail } if detail.contains("v3")),
+            matches!(&error, GpdError::NeedsV3 { detail } if detail.contains("v3")),
             "{error:?}"
         );
+        assert!(error.to_string().contains("only v3 handles"), "{error}");
         let page = h
             .client
             .list_v3(&h.creditor, &ListFilter::default(), 0, 10)
             .await
             .unwrap();
         assert_eq!(page.payment_position_list.len(), 1);
+        // v3's own states filter the v3 list.
+        let valid = ListFilter {
+            status: Some(PositionStatusV3::Valid),
+            ..ListFilter::default()
+        };
+        let unpayable = ListFilter {
+            status: Some(PositionStatusV3::Unpayable),
+            ..ListFilter::default()
+        };
+        assert_eq!(
+            h.client
+                .list_v3(&h.creditor, &valid, 0, 10)
+                .await
+                .unwrap()
+                .payment_position_list
+                .len(),
+            1
+        );
+        assert!(
+            h.client
+                .list_v3(&h.creditor, &unpayable, 0, 10)
+                .await
+                .unwrap()
+                .payment_position_list
+                .is_empty()
+        );
+        // v1 cannot delete it; v3 can.
+        let error = service_error(h.client.delete(&h.creditor, &position.iupd).await);
+        assert!(matches!(error, GpdError::NeedsV3 { .. }), "{error:?}");
+        h.client
+            .delete_v3(&h.creditor, &position.iupd)
+            .await
+            .unwrap();
+        assert_eq!(h.simulator.position_count("77777777777"), 0);
     }
 
     #[tokio::test]
