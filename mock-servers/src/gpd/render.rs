@@ -10,6 +10,7 @@ use super::json::{format_time, option_nav};
 /// read-only ones.
 pub(super) fn render(cf: &str, position: &Position) -> Value {
     let mut out = position.body.clone();
+    normalise_time(&mut out, "validityDate");
     out.insert("organizationFiscalCode".into(), json!(cf));
     out.insert("status".into(), json!(position.status));
     out.insert("insertedDate".into(), json!(format_time(position.inserted)));
@@ -29,6 +30,8 @@ pub(super) fn render(cf: &str, position: &Position) -> Value {
 
 /// An option's read-only fields: notice number, creditor, payment state.
 fn decorate_option(cf: &str, position: &Position, option: &mut Map<String, Value>) {
+    normalise_time(option, "dueDate");
+    normalise_time(option, "retentionDate");
     let nav = option_nav(option);
     let iuv = option
         .get("iuv")
@@ -53,6 +56,15 @@ fn decorate_option(cf: &str, position: &Position, option: &mut Map<String, Value
         for transfer in transfers.iter_mut().filter_map(Value::as_object_mut) {
             transfer.insert("status".into(), json!("T_UNREPORTED"));
         }
+    }
+}
+
+/// A date-time of the request as the spec's `format: date-time` (RFC 3339)
+/// requires it: a request may send `2026-12-31T23:59:59` without an offset,
+/// which GPD reads as UTC; the answer always carries the offset.
+fn normalise_time(object: &mut Map<String, Value>, field: &str) {
+    if let Some(at) = super::json::date(object, field) {
+        object.insert(field.to_owned(), json!(format_time(at)));
     }
 }
 

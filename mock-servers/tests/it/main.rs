@@ -14,6 +14,7 @@ mod driver;
 mod gpd;
 mod io;
 mod load;
+mod openapi;
 mod program;
 mod routes;
 mod spid;

@@ -1,0 +1,159 @@
+//! The simulators against the official OpenAPI files, by schemathesis: a
+//! property-based API tester that generates requests from the files (valid
+//! ones and invalid ones) and checks every answer against them. It is an
+//! implementation of the OpenAPI standard independent of ours, so a defect
+//! shared by a simulator and a client crate cannot hide from it.
+//!
+//! The files and the allowlist of documented spec defects are in
+//! `tests/openapi/`. These tests are ignored by a plain `cargo test`:
+//! `scripts/openapi-conformance.sh` installs schemathesis and runs them.
+//!
+//! `ABILITA_SCHEMATHESIS_EXAMPLES` sets the examples per operation (50);
+//! `ABILITA_SCHEMATHESIS_SEED` a seed (`random` for a new one each run).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use abilita_core::testing::ManualClock;
+use abilita_mock::gpd::{DEBT_POSITIONS_PATH, RECEIPTS_PATH};
+use abilita_mock::server::start_gpd;
+use serde_json::json;
+use time::macros::datetime;
+
+/// The seed of a run unless `ABILITA_SCHEMATHESIS_SEED` says otherwise: a
+/// fixed one, so that CI is repeatable.
+const SEED: &str = "20261201";
+
+fn folder(platform: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/openapi")
+        .join(platform)
+}
+
+/// Runs schemathesis over `spec` against `base`, with every check and the
+/// platform's allowlist: its whole report when anything failed.
+async fn schemathesis(
+    platform: &str,
+    spec: &str,
+    base: String,
+    headers: &[&str],
+) -> Result<(), String> {
+    let folder = folder(platform);
+    let examples =
+        std::env::var("ABILITA_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "50".to_owned());
+    let seed = std::env::var("ABILITA_SCHEMATHESIS_SEED").unwrap_or_else(|_| SEED.to_owned());
+    // Its reports and caches go to a folder of its own, not the repository.
+    let scratch = std::env::temp_dir().join(format!("abilita-schemathesis-{platform}"));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let mut command = Command::new("schemathesis");
+    command
+        .current_dir(&scratch)
+        .arg("--config-file")
+        .arg(folder.join("schemathesis.toml"))
+        .arg("--no-color")
+        .arg("run")
+        .arg(folder.join(spec))
+        // Every check runs: schemathesis's default, which the allowlist in
+        // the configuration narrows per operation (a `--checks` here would
+        // override it).
+        .args(["--url", &base, "--workers", "1"])
+        .args(["--max-examples", &examples]);
+    if seed != "random" {
+        command.args(["--seed", &seed]);
+    }
+    for header in headers {
+        command.args(["-H", header]);
+    }
+    // The simulator serves on this runtime: wait off it.
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| {
+            format!("schemathesis did not start ({e}): run scripts/openapi-conformance.sh")
+        })?;
+    let report = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{spec}: {}", report.lines().last().unwrap_or_default());
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{spec}:\n{report}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs schemathesis (scripts/openapi-conformance.sh)"]
+async fn gpd_answers_as_its_openapi_files_say() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let running = start_gpd("127.0.0.1:0".parse().unwrap(), clock, "k", &["77777777777"])
+        .await
+        .unwrap();
+    let base = running.server.uri();
+    let key = "Ocp-Apim-Subscription-Key: k";
+    let mut failures = Vec::new();
+    for (spec, url) in [
+        (
+            "debt-positions-v1.json",
+            format!("{base}{DEBT_POSITIONS_PATH}/v1"),
+        ),
+        (
+            "debt-positions-v3.json",
+            format!("{base}{DEBT_POSITIONS_PATH}/v3"),
+        ),
+        ("receipts.json", format!("{base}{RECEIPTS_PATH}")),
+    ] {
+        seed_gpd(&running, &base).await;
+        if let Err(report) = schemathesis("gpd", spec, url, &[key]).await {
+            failures.push(report);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// A fresh simulator holding what `tests/openapi/gpd/schemathesis.toml`
+/// names: a payable position (`abilita-openapi-1`) and a paid one whose
+/// receipt the receipts service holds.
+async fn seed_gpd(
+    running: &abilita_mock::server::Running<abilita_mock::gpd::GpdSimulator>,
+    base: &str,
+) {
+    running.simulator.reset();
+    let http = reqwest::Client::new();
+    // GPD reads a due date without offset as UTC (its own examples send
+    // them so); the answer must still be RFC 3339, as the spec says.
+    for (iupd, iuv, due) in [
+        (
+            "abilita-openapi-1",
+            "01000000000000101",
+            "2026-12-31T23:59:59",
+        ),
+        (
+            "abilita-openapi-2",
+            "01000000000000202",
+            "2026-12-31T23:59:59Z",
+        ),
+    ] {
+        let position = json!({
+            "iupd": iupd, "type": "F", "fiscalCode": "STTSGT90A01H501J", "fullName": "Soggetto Settimo",
+            "companyName": "Comune di Prova", "switchToExpired": false,
+            "paymentOption": [{"iuv": iuv, "amount": 100, "description": "TARI", "isPartialPayment": false,
+                "dueDate": due, "transfer": [{"idTransfer": "1", "amount": 100,
+                "remittanceInformation": "TARI", "category": "9/0101100IM/", "iban": "IT60X0542811101000000123456"}]}]
+        });
+        let created = http
+            .post(format!("{base}{DEBT_POSITIONS_PATH}/v1/organizations/77777777777/debtpositions?toPublish=true"))
+            .header("Ocp-Apim-Subscription-Key", "k")
+            .json(&position)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    running
+        .simulator
+        .pay_option("77777777777", "301000000000000202", "PSP")
+        .unwrap();
+}
