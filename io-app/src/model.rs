@@ -94,9 +94,7 @@ impl Recipient {
             CodiceFiscaleKind::Person => Ok(Self(fiscal_code)),
             CodiceFiscaleKind::LegalEntity => Err(IdentifierError::Invalid {
                 kind: IdentifierKind::CodiceFiscale,
-                reason: InvalidReason::Platform(
-                    "App IO delivers to persons: a 16-character code is required",
-                ),
+                reason: InvalidReason::NotAPerson,
             }),
         }
     }

@@ -144,9 +144,10 @@ impl NoticeNumber {
         base: u64,
     ) -> Result<Self, IdentifierError> {
         if base > MAX_IUV_BASE {
-            return Err(IdentifierError::Invalid {
+            return Err(IdentifierError::Length {
                 kind: NOTICE,
-                reason: InvalidReason::Platform("the IUV base has more than 13 digits"),
+                expected: "at most 13 digits of IUV base",
+                found: base.to_string().len(),
             });
         }
         Self::from_iuv_base_digits(segregation, &format!("{base:013}"))
@@ -454,7 +455,7 @@ impl SegregationCode {
         if number > 99 {
             return Err(IdentifierError::Invalid {
                 kind: SEGREGATION,
-                reason: InvalidReason::Platform("a segregation code is 00 to 99"),
+                reason: InvalidReason::OutOfRange,
             });
         }
         Ok(Self(format!("{number:02}")))

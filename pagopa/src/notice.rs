@@ -74,6 +74,9 @@ pub enum RenderError {
 }
 
 const NOTICE: IdentifierKind = IdentifierKind::Platform("payment notice");
+const QR_AMOUNT: IdentifierKind = IdentifierKind::Platform("QR amount");
+const POSTAL_ACCOUNT: IdentifierKind = IdentifierKind::Platform("postal account");
+const DEBTOR_CODE: IdentifierKind = IdentifierKind::Platform("debtor's code");
 
 /// Why a QR code's text is not a pagoPA notice, field by field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,12 +100,47 @@ pub enum QrPayloadError {
     /// The creditor's fiscal code is wrong.
     #[error("the QR code's creditor fiscal code is wrong")]
     Creditor(#[source] IdentifierError),
-    /// The amount is wrong.
-    #[error("the QR code's amount breaks the rule: {rule}")]
-    Amount {
-        /// The rule.
-        rule: &'static str,
-    },
+    /// The amount is wrong: a character that is not a digit, a leading
+    /// zero, a length outside 2 to 11 digits, zero or over the maximum
+    /// (each a typed [`IdentifierError`] of kind "QR amount").
+    #[error("the QR code's amount is wrong")]
+    Amount(#[source] IdentifierError),
+}
+
+/// The QR code's amount field: 2 to 11 digits of cents, no leading zero
+/// beyond two digits (Allegato 2: "minimo 2, massimo 11 caratteri").
+fn qr_amount(field: &str) -> Result<EuroCents, IdentifierError> {
+    if let Some((i, found)) = field.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
+        return Err(IdentifierError::Character {
+            kind: QR_AMOUNT,
+            position: i + 1,
+            found,
+            expected: "a digit",
+        });
+    }
+    if !(2..=11).contains(&field.len()) {
+        return Err(IdentifierError::Length {
+            kind: QR_AMOUNT,
+            expected: "2 to 11 digits",
+            found: field.len(),
+        });
+    }
+    if field.len() > 2 && field.starts_with('0') {
+        return Err(IdentifierError::Character {
+            kind: QR_AMOUNT,
+            position: 1,
+            found: '0',
+            expected: "1 to 9: no leading zero beyond two digits",
+        });
+    }
+    // At most 11 digits: always fits.
+    field
+        .parse()
+        .map(EuroCents::new)
+        .map_err(|_| IdentifierError::Invalid {
+            kind: QR_AMOUNT,
+            reason: InvalidReason::AboveMaximum,
+        })
 }
 
 impl PaymentNotice {
@@ -118,16 +156,20 @@ impl PaymentNotice {
         amount: EuroCents,
     ) -> Result<Self, IdentifierError> {
         let creditor = creditor.into();
-        if amount == EuroCents::ZERO || amount > MAX_NOTICE_AMOUNT {
-            return Err(IdentifierError::Invalid {
-                kind: NOTICE,
-                reason: InvalidReason::Platform("the amount must be 0,01 to 999.999.999,99 €"),
+        let reason = if amount == EuroCents::ZERO {
+            InvalidReason::ZeroAmount
+        } else if amount > MAX_NOTICE_AMOUNT {
+            InvalidReason::AboveMaximum
+        } else {
+            return Ok(Self {
+                notice_number,
+                creditor,
+                amount,
             });
-        }
-        Ok(Self {
-            notice_number,
-            creditor,
-            amount,
+        };
+        Err(IdentifierError::Invalid {
+            kind: NOTICE,
+            reason,
         })
     }
 
@@ -186,20 +228,15 @@ impl PaymentNotice {
         }
         let notice_number = NoticeNumber::new(notice).map_err(QrPayloadError::NoticeNumber)?;
         let creditor = CreditorCode::new(creditor).map_err(QrPayloadError::Creditor)?;
-        let canonical =
-            amount.len() == 2 || (3..=11).contains(&amount.len()) && !amount.starts_with('0');
-        if !amount.bytes().all(|b| b.is_ascii_digit()) || !canonical {
-            return Err(QrPayloadError::Amount {
-                rule: "2 to 11 digits in cents, no leading zero beyond two digits",
-            });
-        }
-        let cents = amount.parse::<u64>().map_err(|_| QrPayloadError::Amount {
-            rule: "2 to 11 digits in cents, no leading zero beyond two digits",
-        })?;
-        Self::new(notice_number, creditor, EuroCents::new(cents)).map_err(|_| {
-            QrPayloadError::Amount {
-                rule: "0,01 to 999.999.999,99 €",
+        let cents = qr_amount(amount).map_err(QrPayloadError::Amount)?;
+        Self::new(notice_number, creditor, cents).map_err(|error| match error {
+            IdentifierError::Invalid { reason, .. } => {
+                QrPayloadError::Amount(IdentifierError::Invalid {
+                    kind: QR_AMOUNT,
+                    reason,
+                })
             }
+            other => QrPayloadError::Amount(other),
         })
     }
 
@@ -266,17 +303,31 @@ impl PaymentNotice {
     /// longer than 16 characters.
     pub fn poste_data_matrix(&self, slip: &PostalSlip<'_>) -> Result<String, IdentifierError> {
         let account = slip.account;
-        if account.is_empty() || account.len() > 12 || !account.bytes().all(|b| b.is_ascii_digit())
+        if let Some((i, found)) = account
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_digit())
         {
-            return Err(IdentifierError::Invalid {
-                kind: NOTICE,
-                reason: InvalidReason::Platform("the postal account must be 1 to 12 digits"),
+            return Err(IdentifierError::Character {
+                kind: POSTAL_ACCOUNT,
+                position: i + 1,
+                found,
+                expected: "a digit",
             });
         }
-        if slip.debtor_fiscal_code.chars().count() > 16 {
-            return Err(IdentifierError::Invalid {
-                kind: NOTICE,
-                reason: InvalidReason::Platform("the debtor's code is longer than 16 characters"),
+        if account.is_empty() || account.len() > 12 {
+            return Err(IdentifierError::Length {
+                kind: POSTAL_ACCOUNT,
+                expected: "1 to 12",
+                found: account.len(),
+            });
+        }
+        let debtor = slip.debtor_fiscal_code.chars().count();
+        if debtor > 16 {
+            return Err(IdentifierError::Length {
+                kind: DEBTOR_CODE,
+                expected: "at most 16",
+                found: debtor,
             });
         }
         let mut out = String::with_capacity(256);

@@ -144,9 +144,20 @@ pub enum InvalidReason {
     /// An amount beyond `u64` cents.
     #[error("the amount is too large")]
     AmountTooLarge,
-    /// A rule of a platform crate's own identifier, in its words.
-    #[error("{0}")]
-    Platform(&'static str),
+    /// An amount of zero where at least one cent is required.
+    #[error("the amount must be at least 1 cent")]
+    ZeroAmount,
+    /// An amount over the largest the platform takes (a pagoPA notice:
+    /// 999,999,999.99 €).
+    #[error("the amount is over the platform's maximum")]
+    AboveMaximum,
+    /// A number outside its range (a segregation code over 99).
+    #[error("the number is out of range")]
+    OutOfRange,
+    /// An Italian codice fiscale of a legal entity (11 digits) where a
+    /// person's (16 characters) is required.
+    #[error("a person's 16-character code is required")]
+    NotAPerson,
 }
 
 /// Implements, for a newtype with `fn new(&str) -> Result<Self, IdentifierError>`
@@ -159,17 +170,17 @@ pub enum InvalidReason {
 /// ```
 /// use abilita_core::{IdentifierError, IdentifierKind, InvalidReason, string_identifier};
 ///
-/// /// A two-digit code.
+/// /// A two-digit code, 01 to 99.
 /// pub struct Code(String);
 ///
 /// impl Code {
 ///     pub fn new(input: &str) -> Result<Self, IdentifierError> {
-///         if input.len() == 2 && input.bytes().all(|b| b.is_ascii_digit()) {
+///         if input.len() == 2 && input.bytes().all(|b| b.is_ascii_digit()) && input != "00" {
 ///             Ok(Self(input.to_owned()))
 ///         } else {
 ///             Err(IdentifierError::Invalid {
 ///                 kind: IdentifierKind::Platform("code"),
-///                 reason: InvalidReason::Platform("two digits"),
+///                 reason: InvalidReason::OutOfRange,
 ///             })
 ///         }
 ///     }

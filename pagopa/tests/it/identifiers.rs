@@ -189,7 +189,13 @@ fn a_notice_number_is_read_as_printed_and_taken_apart() {
 fn the_iuv_base_may_be_given_as_its_digits_and_the_segregation_code_as_a_number() {
     let segregation = SegregationCode::from_number(2).unwrap();
     assert_eq!(segregation.as_str(), "02");
-    assert!(SegregationCode::from_number(100).is_err());
+    assert!(matches!(
+        SegregationCode::from_number(100),
+        Err(abilita_core::IdentifierError::Invalid {
+            reason: abilita_core::InvalidReason::OutOfRange,
+            ..
+        })
+    ));
     let from_digits = NoticeNumber::from_iuv_base_digits(&segregation, "0001000000194").unwrap();
     assert_eq!(from_digits.as_str(), "302000100000019414");
     assert_eq!(

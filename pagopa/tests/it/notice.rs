@@ -1,4 +1,4 @@
-use abilita_core::{EuroCents, PartitaIva};
+use abilita_core::{EuroCents, IdentifierError, InvalidReason, PartitaIva};
 use abilita_pagopa::{PaymentNotice, PostalSlip};
 
 fn notice(cents: u64) -> PaymentNotice {
@@ -40,14 +40,19 @@ fn the_qr_amount_has_at_least_two_digits() {
 #[test]
 fn amounts_outside_a_notice_range_are_refused() {
     let creditor = PartitaIva::from_official_test_value("77777777777").unwrap();
-    for cents in [0, 100_000_000_000] {
+    for (cents, expected) in [
+        (0, InvalidReason::ZeroAmount),
+        (100_000_000_000, InvalidReason::AboveMaximum),
+    ] {
+        let error = PaymentNotice::new(
+            "302000100000019414".parse().unwrap(),
+            creditor.clone(),
+            EuroCents::new(cents),
+        )
+        .unwrap_err();
         assert!(
-            PaymentNotice::new(
-                "302000100000019414".parse().unwrap(),
-                creditor.clone(),
-                EuroCents::new(cents)
-            )
-            .is_err()
+            matches!(error, IdentifierError::Invalid { reason, .. } if reason == expected),
+            "{cents}: {error:?}"
         );
     }
     assert!(
@@ -191,17 +196,37 @@ fn each_wrong_field_of_a_qr_code_is_named() {
             ..
         }))
     ));
-    for amount in ["1", "012", "00", "123456789012", "12.00", "-1200", " 1200"] {
+    // Each wrong amount has its own typed reason; no text is read.
+    let amount = |field: &str| match read(&format!(
+        "PAGOPA|002|302000100000019414|77777777777|{field}"
+    )) {
+        Err(QrPayloadError::Amount(error)) => error,
+        other => panic!("{field:?}: {other:?}"),
+    };
+    for (field, length) in [("1", 1), ("123456789012", 12)] {
         assert!(
-            matches!(
-                read(&format!(
-                    "PAGOPA|002|302000100000019414|77777777777|{amount}"
-                )),
-                Err(QrPayloadError::Amount { .. })
-            ),
-            "{amount:?}"
+            matches!(amount(field), IdentifierError::Length { found, .. } if found == length),
+            "{field:?}"
         );
     }
+    for (field, at, character) in [
+        ("012", 1, '0'),
+        ("12.00", 3, '.'),
+        ("-1200", 1, '-'),
+        (" 1200", 1, ' '),
+    ] {
+        assert!(
+            matches!(amount(field), IdentifierError::Character { position, found, .. } if position == at && found == character),
+            "{field:?}"
+        );
+    }
+    assert!(matches!(
+        amount("00"),
+        IdentifierError::Invalid {
+            reason: InvalidReason::ZeroAmount,
+            ..
+        }
+    ));
     assert!(
         read("PAGOPA|002|302000100000019414|77777777777|12000\n").is_err(),
         "no trimming"
