@@ -266,7 +266,10 @@ fn stamp(at: &str, stamp: &Stamp) -> Result<(), InvalidInput> {
     {
         return fail("hashDocument", "1 to 72 base64 characters");
     }
-    if stamp.stamp_type.len() != 2 {
+    // Two characters both as JSON Schema counts them (code points) and as
+    // GPD's Java validation does (UTF-16 units); "é" is two bytes but one
+    // character.
+    if stamp.stamp_type.chars().count() != 2 || utf16_len(&stamp.stamp_type) != 2 {
         return fail("stampType", "two characters");
     }
     if stamp.provincial_residence.len() != 2

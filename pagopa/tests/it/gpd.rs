@@ -471,6 +471,23 @@ async fn values_the_wire_cannot_carry_are_refused_before_any_request() {
     };
     assert_eq!(invalid.field(), "paymentOption[0].amount");
 
+    // "é" is two bytes but one character: the spec's stampType is two.
+    let mut stamp = position("77777777777-stamp-type", 3, due_in(30));
+    stamp.payment_options[0].transfers[0].destination = TransferDestination::Stamp {
+        stamp: Stamp {
+            hash_document: "aGFzaA==".into(),
+            stamp_type: "é".into(),
+            provincial_residence: "RM".into(),
+        },
+    };
+    let Err(Error::InvalidInput(invalid)) = h.client.create(&h.creditor, &stamp, true).await else {
+        panic!("a one-character stamp type was sent")
+    };
+    assert_eq!(
+        invalid.field(),
+        "paymentOption[0].transfer[0].stamp.stampType"
+    );
+
     let sent = h.server.received_requests().await.unwrap().len();
     let day = START.date();
     let refused: Vec<(&str, ListFilter)> = vec![

@@ -1,6 +1,7 @@
 //! The integration tests of abilita-pagopa, one binary: identifiers and
 //! notices against published values, and the GPD client against the
-//! independent GPD simulator of abilita-mock.
+//! independent GPD simulator of abilita-mock, and every request it can
+//! send checked against GPD's OpenAPI files.
 
 // Helpers outside `#[test]` functions unwrap and index too: a failing test is the point.
 #![allow(
@@ -10,6 +11,7 @@
     clippy::indexing_slicing
 )]
 
+mod conformance;
 mod gpd;
 mod identifiers;
 mod notice;
