@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use abilita_core::{ApiKey, BaseUrl, EuroCents, Iban, PartitaIva, SystemClock, Transport};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
 use abilita_pagopa::gpd::{
-    DebtPosition, Debtor, DebtorKind, GpdClient, PaymentOption, Transfer, TransferDestination,
+    DebtPosition, Debtor, GpdClient, PaymentOption, Publish, Transfer, TransferDestination,
 };
 use abilita_pagopa::{NoticeNumber, SegregationCode};
 
@@ -37,7 +37,7 @@ fn position(n: u64, due: time::OffsetDateTime) -> DebtPosition {
     let amount = EuroCents::new(12_000);
     DebtPosition {
         iupd: format!("77777777777-bench-{n}").parse().unwrap(),
-        debtor: Debtor::new(DebtorKind::Natural, "STTSGT90A01H501J", "Soggetto Settimo"),
+        debtor: Debtor::new(&"STTSGT90A01H501J".parse().unwrap(), "Soggetto Settimo"),
         company_name: "Comune di Prova".into(),
         office_name: None,
         validity_date: None,
@@ -125,7 +125,7 @@ fn main() {
             let client_job = move |n| {
                 let (client, creditor) = (client.clone(), creditor.clone());
                 async move {
-                    client.create(&creditor, &position(n, due), true).await.expect("created");
+                    client.create(&*creditor, &position(n, due), Publish::Now).await.expect("created");
                 }
             };
             let (bare, url, bodies) = (bare.clone(), url.clone(), bodies.clone());

@@ -29,9 +29,7 @@ use abilita_io::model::{MessageContent, NewMessage, PaymentData, Recipient, Subj
 use abilita_io::{InstitutionRateLimit, IoClient};
 use abilita_mock::Simulators;
 use abilita_mock::io::CitizenState;
-use abilita_pagopa::gpd::{
-    DebtPosition, Debtor, DebtorKind, GpdClient, PaymentOption, Transfer, TransferDestination,
-};
+use abilita_pagopa::gpd::{DebtPosition, Debtor, GpdClient, PaymentOption, Publish};
 use abilita_pagopa::{AtomicSequence, IuvGenerator, PaymentNotice};
 use wiremock::matchers::{header_exists, method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -157,38 +155,23 @@ async fn pagopa_tour(
     let nav = generator.next_notice_number().await?;
     let amount = EuroCents::from_decimal_str("120.00")?;
     let iban = Iban::new("IT60X0542811101000000123456")?;
-    let position = DebtPosition {
-        iupd: format!("{creditor}-tari-2026-{}", nav.iuv()).parse()?,
-        debtor: Debtor::new(DebtorKind::Natural, "STTSGT90A01H501J", "Soggetto Settimo"),
-        company_name: "Comune di Prova".into(),
-        office_name: Some("Ufficio Tributi".into()),
-        validity_date: None,
-        switch_to_expired: false,
-        pay_stand_in: true,
-        payment_options: vec![PaymentOption {
-            nav: Some(nav.clone()),
-            iuv: nav.iuv(),
+    // One payment, all of it to the municipality's own IBAN; the builder
+    // fills in GPD's defaults.
+    let position = DebtPosition::new(
+        format!("{creditor}-tari-2026-{}", nav.iuv()).parse()?,
+        Debtor::new(&"STTSGT90A01H501J".parse()?, "Soggetto Settimo"),
+        "Comune di Prova",
+        PaymentOption::to_account(
+            nav.iuv(),
             amount,
-            description: "TARI 2026, rata unica".into(),
-            is_partial_payment: false,
-            due_date: time::OffsetDateTime::now_utc() + time::Duration::days(60),
-            retention_date: None,
-            transfers: vec![Transfer {
-                id: 1,
-                amount,
-                organization_fiscal_code: None,
-                remittance_information: "TARI 2026".into(),
-                category: "9/0101100IM/".parse()?,
-                destination: TransferDestination::Account {
-                    iban,
-                    postal_iban: None,
-                },
-                metadata: vec![],
-            }],
-            metadata: vec![],
-        }],
-    };
-    let created = gpd.create(&creditor, &position, true).await?;
+            "TARI 2026, rata unica",
+            time::OffsetDateTime::now_utc() + time::Duration::days(60),
+            iban,
+            "9/0101100IM/".parse()?,
+        ),
+    )
+    .office("Ufficio Tributi");
+    let created = gpd.create(&creditor, &position, Publish::Now).await?;
     writeln!(
         out,
         "debt position {} is {:?}",

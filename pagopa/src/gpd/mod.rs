@@ -2,44 +2,33 @@
 //!
 //! ```no_run
 //! use abilita_core::{ApiKey, EuroCents, Iban, PartitaIva};
-//! use abilita_pagopa::gpd::{DebtPosition, Debtor, DebtorKind, GpdClient, GpdEnvironment, PaymentOption, Transfer, TransferDestination};
+//! use abilita_pagopa::gpd::{DebtPosition, Debtor, GpdClient, GpdEnvironment, PaymentOption, Publish};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let gpd = GpdClient::new(GpdEnvironment::Uat, ApiKey::new(std::env::var("GPD_KEY")?))?;
 //! let creditor = PartitaIva::from_official_test_value("77777777777")?;
 //! let due = time::OffsetDateTime::now_utc() + time::Duration::days(30);
-//! let position = DebtPosition {
-//!     iupd: "77777777777-tari-2026-0001".parse()?,
-//!     debtor: Debtor::new(DebtorKind::Natural, "STTSGT90A01H501J", "Soggetto Settimo"),
-//!     company_name: "Comune di Prova".into(),
-//!     office_name: None,
-//!     validity_date: None,
-//!     switch_to_expired: false,
-//!     pay_stand_in: true,
-//!     payment_options: vec![PaymentOption {
-//!         nav: None,
-//!         iuv: "01000000000000100".parse()?,
-//!         amount: EuroCents::new(12_000),
-//!         description: "TARI 2026".into(),
-//!         is_partial_payment: false,
-//!         due_date: due,
-//!         retention_date: None,
-//!         transfers: vec![Transfer {
-//!             id: 1,
-//!             amount: EuroCents::new(12_000),
-//!             organization_fiscal_code: None,
-//!             remittance_information: "TARI 2026".into(),
-//!             category: "9/0101100IM/".parse()?,
-//!             destination: TransferDestination::Account { iban: Iban::new("IT60X0542811101000000123456")?, postal_iban: None },
-//!             metadata: vec![],
-//!         }],
-//!         metadata: vec![],
-//!     }],
-//! };
-//! let created = gpd.create(&creditor, &position, true).await?;
+//! // One payment of 120 €, all of it to the municipality's own IBAN.
+//! let position = DebtPosition::new(
+//!     "77777777777-tari-2026-0001".parse()?,
+//!     Debtor::new(&"STTSGT90A01H501J".parse()?, "Soggetto Settimo"),
+//!     "Comune di Prova",
+//!     PaymentOption::to_account(
+//!         "01000000000000100".parse()?,
+//!         EuroCents::new(12_000),
+//!         "TARI 2026",
+//!         due,
+//!         Iban::new("IT60X0542811101000000123456")?,
+//!         "9/0101100IM/".parse()?,
+//!     ),
+//! );
+//! let created = gpd.create(&creditor, &position, Publish::Now).await?;
 //! println!("{:?}", created.status);
 //! # Ok(()) }
 //! ```
+//!
+//! Every field stays public for what the builder does not cover (a second
+//! transfer to another body, a stamp, metadata); the same checks apply.
 
 mod datetime;
 mod error;
@@ -69,7 +58,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Date, Duration};
 
-use crate::{Iupd, Iuv, NoticeNumber};
+use crate::{CreditorCode, Iupd, Iuv, NoticeNumber};
 use validate::Operation;
 
 /// GPD's subscription-key header.
@@ -179,6 +168,52 @@ impl<S> Default for ListFilter<S> {
             order: None,
         }
     }
+}
+
+/// Whether a created or replaced position is published at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(clippy::exhaustive_enums, reason = "GPD's toPublish: true or false")]
+pub enum Publish {
+    /// Published with the call: payable from its validity date (at once
+    /// without one).
+    Now,
+    /// Kept as a `DRAFT`, changed freely and published later.
+    Later,
+}
+
+impl Publish {
+    fn flag(self) -> &'static str {
+        match self {
+            Self::Now => "true",
+            Self::Later => "false",
+        }
+    }
+}
+
+/// The creditor institution a call acts for: its [`CreditorCode`] (any 11
+/// digits, as pagoPA carries them: many public bodies' fiscal codes are not
+/// valid partite IVA) or, where it is one, its [`PartitaIva`].
+pub trait Creditor: sealed::Sealed {
+    /// The 11 digits of the creditor's fiscal code.
+    fn fiscal_code(&self) -> &str;
+}
+
+impl Creditor for CreditorCode {
+    fn fiscal_code(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Creditor for PartitaIva {
+    fn fiscal_code(&self) -> &str {
+        self.as_str()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::CreditorCode {}
+    impl Sealed for abilita_core::PartitaIva {}
 }
 
 /// A GPD service's name and version (`AppInfo`).
@@ -350,16 +385,17 @@ impl GpdClient {
         &self,
         operation: &'static str,
         method: Method,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         template: &'static str,
     ) -> ApiRequest {
         ApiRequest::new(method, template)
             .operation(operation)
-            .path_param("organizationfiscalcode", creditor.as_str())
+            .path_param("organizationfiscalcode", creditor.fiscal_code())
             .api_key_header(KEY_HEADER, &self.key)
     }
 
-    /// Creates a position, publishing it at once when `publish` is true.
+    /// Creates a position, published at once ([`Publish::Now`]) or kept as
+    /// a draft ([`Publish::Later`], see [`GpdClient::publish`]).
     ///
     /// The request is checked locally first (see [`validate`](self) rules).
     /// Creation is safe to retry: the transport may resend it after an
@@ -372,9 +408,9 @@ impl GpdClient {
     /// answer as [`GpdError`], or a transport failure.
     pub async fn create(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         position: &DebtPosition,
-        publish: bool,
+        publish: Publish,
     ) -> Result<DebtPositionResponse, Error<GpdError>> {
         validate::position(position, self.positions.clock().now(), Operation::Create)?;
         self.create_as(
@@ -396,9 +432,9 @@ impl GpdClient {
     /// As [`GpdClient::create`].
     pub async fn create_v3(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         position: &DebtPositionV3,
-        publish: bool,
+        publish: Publish,
     ) -> Result<DebtPositionV3Response, Error<GpdError>> {
         v3::validate(position, self.positions.clock().now(), Operation::Create)?;
         self.create_as(
@@ -420,15 +456,15 @@ impl GpdClient {
         &self,
         collection: &'static str,
         item: &'static str,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
         body: &impl Serialize,
-        publish: bool,
+        publish: Publish,
         same: impl Fn(&T) -> bool,
     ) -> Result<T, Error<GpdError>> {
         let request = self
             .request("create debt position", Method::POST, creditor, collection)
-            .query("toPublish", publish.to_string())
+            .query("toPublish", publish.flag())
             .json(body)
             .retry_safe();
         match self.positions.send::<GpdError>(request).await {
@@ -466,7 +502,7 @@ impl GpdClient {
     async fn get_as<T: DeserializeOwned>(
         &self,
         item: &'static str,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
     ) -> Result<T, Error<GpdError>> {
         let request = self
@@ -482,7 +518,7 @@ impl GpdClient {
     /// several installment plans must be read with [`GpdClient::get_v3`].
     pub async fn get(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
     ) -> Result<DebtPositionResponse, Error<GpdError>> {
         self.get_as(V1_POSITION, creditor, iupd).await
@@ -494,22 +530,22 @@ impl GpdClient {
     /// As [`GpdClient::get`].
     pub async fn get_v3(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
     ) -> Result<DebtPositionV3Response, Error<GpdError>> {
         self.get_as(V3_POSITION, creditor, iupd).await
     }
 
     /// Replaces a position (allowed in `DRAFT`, `PUBLISHED`, `VALID` and
-    /// `EXPIRED`), publishing it when `publish` is true.
+    /// `EXPIRED`); it is a draft again unless `publish` is [`Publish::Now`].
     ///
     /// # Errors
     /// As [`GpdClient::create`]; [`GpdError::InvalidState`] once paid.
     pub async fn update(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         position: &DebtPosition,
-        publish: bool,
+        publish: Publish,
     ) -> Result<DebtPositionResponse, Error<GpdError>> {
         validate::position(position, self.positions.clock().now(), Operation::Update)?;
         self.update_as(V1_POSITION, creditor, &position.iupd, position, publish)
@@ -522,9 +558,9 @@ impl GpdClient {
     /// As [`GpdClient::update`].
     pub async fn update_v3(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         position: &DebtPositionV3,
-        publish: bool,
+        publish: Publish,
     ) -> Result<DebtPositionV3Response, Error<GpdError>> {
         v3::validate(position, self.positions.clock().now(), Operation::Update)?;
         self.update_as(V3_POSITION, creditor, &position.iupd, position, publish)
@@ -534,15 +570,15 @@ impl GpdClient {
     async fn update_as<T: DeserializeOwned>(
         &self,
         item: &'static str,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
         body: &impl Serialize,
-        publish: bool,
+        publish: Publish,
     ) -> Result<T, Error<GpdError>> {
         let request = self
             .request("update debt position", Method::PUT, creditor, item)
             .path_param("iupd", iupd.as_str())
-            .query("toPublish", publish.to_string())
+            .query("toPublish", publish.flag())
             .json(body);
         self.positions.send(request).await?.json()
     }
@@ -553,7 +589,11 @@ impl GpdClient {
     /// [`GpdError::NotFound`], [`GpdError::InvalidState`] once paid,
     /// [`GpdError::NeedsV3`] for a position with several installment plans
     /// (use [`GpdClient::delete_v3`]).
-    pub async fn delete(&self, creditor: &PartitaIva, iupd: &Iupd) -> Result<(), Error<GpdError>> {
+    pub async fn delete(
+        &self,
+        creditor: &impl Creditor,
+        iupd: &Iupd,
+    ) -> Result<(), Error<GpdError>> {
         self.delete_at(V1_POSITION, creditor, iupd).await
     }
 
@@ -563,7 +603,7 @@ impl GpdClient {
     /// [`GpdError::NotFound`], [`GpdError::InvalidState`] once paid.
     pub async fn delete_v3(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
     ) -> Result<(), Error<GpdError>> {
         self.delete_at(V3_POSITION, creditor, iupd).await
@@ -572,7 +612,7 @@ impl GpdClient {
     async fn delete_at(
         &self,
         template: &'static str,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
     ) -> Result<(), Error<GpdError>> {
         let request = self
@@ -591,7 +631,7 @@ impl GpdClient {
     /// position cannot be paid (422, a draft say).
     pub async fn mark_paid(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         nav: &NoticeNumber,
         paid_at: time::OffsetDateTime,
     ) -> Result<PaymentOptionResponse, Error<GpdError>> {
@@ -623,7 +663,7 @@ impl GpdClient {
     /// errors.
     pub async fn move_iban(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         old: &Iban,
         new: &Iban,
         limit: u32,
@@ -669,7 +709,7 @@ impl GpdClient {
     /// validity and due dates lie ahead.
     pub async fn publish(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
     ) -> Result<DebtPositionResponse, Error<GpdError>> {
         self.transition(
@@ -687,7 +727,7 @@ impl GpdClient {
     /// As [`GpdClient::publish`].
     pub async fn publish_v3(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
     ) -> Result<DebtPositionV3Response, Error<GpdError>> {
         self.transition(
@@ -706,7 +746,7 @@ impl GpdClient {
     /// [`GpdError::InvalidState`] in any other state.
     pub async fn invalidate(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
     ) -> Result<DebtPositionResponse, Error<GpdError>> {
         self.transition(
@@ -721,7 +761,7 @@ impl GpdClient {
     async fn transition<T: DeserializeOwned>(
         &self,
         operation: &'static str,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iupd: &Iupd,
         template: &'static str,
     ) -> Result<T, Error<GpdError>> {
@@ -743,7 +783,7 @@ impl GpdClient {
     /// `Unknown`.
     pub async fn list(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         filter: &ListFilter,
         page: u32,
         limit: u32,
@@ -758,7 +798,7 @@ impl GpdClient {
     /// As [`GpdClient::list`].
     pub async fn list_v3(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         filter: &ListFilter<PositionStatusV3>,
         page: u32,
         limit: u32,
@@ -770,7 +810,7 @@ impl GpdClient {
     async fn list_as<T: DeserializeOwned, S: ListStatus>(
         &self,
         collection: &'static str,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         filter: &ListFilter<S>,
         page: u32,
         limit: u32,
@@ -832,7 +872,7 @@ impl GpdClient {
     /// The first error of any page.
     pub async fn list_due_between(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         from: Date,
         to: Date,
         status: Option<PositionStatus>,
@@ -864,7 +904,7 @@ impl GpdClient {
     /// The errors of the API.
     pub async fn receipts(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         filter: &ReceiptsFilter,
         page: u32,
         page_size: u32,
@@ -905,7 +945,7 @@ impl GpdClient {
     /// [`GpdError::NotFound`] while unpaid, and the other errors of the API.
     pub async fn receipt(
         &self,
-        creditor: &PartitaIva,
+        creditor: &impl Creditor,
         iuv: &Iuv,
     ) -> Result<String, Error<GpdError>> {
         let request = self

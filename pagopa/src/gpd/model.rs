@@ -7,11 +7,13 @@
 //! SDK may carry legacy values with wrong check digits, and reading them must
 //! not fail.
 
-use abilita_core::{EuroCents, Iban, PartitaIva};
+use abilita_core::{
+    CodiceFiscale, CodiceFiscaleKind, EuroCents, Iban, IdentifierError, PartitaIva,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{Iupd, Iuv, NoticeNumber, TaxonomyCode};
+use crate::{CreditorCode, Iupd, Iuv, NoticeNumber, TaxonomyCode};
 
 /// A debt position to create or replace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,16 +94,24 @@ pub struct Debtor {
 }
 
 impl Debtor {
-    /// A debtor with only the required fields.
+    /// A debtor by codice fiscale: a person (16 characters, `F`) or a legal
+    /// entity (11 digits, `G`), the kind read from the code.
     #[must_use]
-    pub fn new(
-        kind: DebtorKind,
-        fiscal_code: impl Into<String>,
-        full_name: impl Into<String>,
-    ) -> Self {
+    pub fn new(fiscal_code: &CodiceFiscale, full_name: impl Into<String>) -> Self {
+        let kind = match fiscal_code.kind() {
+            CodiceFiscaleKind::Person => DebtorKind::Natural,
+            CodiceFiscaleKind::LegalEntity => DebtorKind::Legal,
+        };
+        Self::with_id(kind, fiscal_code.as_str(), full_name)
+    }
+
+    /// A debtor identified otherwise: `ANONIMO` (the SOAP documentation's
+    /// anonymous debtor) or a foreign identifier, as GPD takes any text.
+    #[must_use]
+    pub fn with_id(kind: DebtorKind, id: impl Into<String>, full_name: impl Into<String>) -> Self {
         Self {
             kind,
-            fiscal_code: fiscal_code.into(),
+            fiscal_code: id.into(),
             full_name: full_name.into(),
             street_name: None,
             civic_number: None,
@@ -113,6 +123,106 @@ impl Debtor {
             email: None,
             phone: None,
         }
+    }
+}
+
+impl DebtPosition {
+    /// A position with one payment option and GPD's defaults: no office
+    /// name, no validity date (payable once published), not moving to
+    /// `EXPIRED` after the due date, payable in stand-in. Add installments
+    /// with [`with_option`](Self::with_option).
+    #[must_use]
+    pub fn new(
+        iupd: Iupd,
+        debtor: Debtor,
+        company_name: impl Into<String>,
+        option: PaymentOption,
+    ) -> Self {
+        Self {
+            iupd,
+            debtor,
+            company_name: company_name.into(),
+            office_name: None,
+            validity_date: None,
+            switch_to_expired: false,
+            pay_stand_in: true,
+            payment_options: vec![option],
+        }
+    }
+
+    /// One more payment option (an installment, or an alternative single
+    /// payment).
+    #[must_use]
+    pub fn with_option(mut self, option: PaymentOption) -> Self {
+        self.payment_options.push(option);
+        self
+    }
+
+    /// Payable only from `at` (a `PUBLISHED` position turns `VALID` then).
+    #[must_use]
+    pub fn valid_from(mut self, at: OffsetDateTime) -> Self {
+        self.validity_date = Some(at);
+        self
+    }
+
+    /// The office of the creditor that raised the debt.
+    #[must_use]
+    pub fn office(mut self, name: impl Into<String>) -> Self {
+        self.office_name = Some(name.into());
+        self
+    }
+
+    /// Moves to `EXPIRED` (no longer payable) after its last due date.
+    #[must_use]
+    pub fn expiring(mut self) -> Self {
+        self.switch_to_expired = true;
+        self
+    }
+}
+
+impl PaymentOption {
+    /// A single payment of `amount`, due at `due_date`, all of it to the
+    /// creditor's own `iban` under taxonomy `category`: one transfer (id 1)
+    /// whose remittance information is the description.
+    #[must_use]
+    pub fn to_account(
+        iuv: Iuv,
+        amount: EuroCents,
+        description: impl Into<String>,
+        due_date: OffsetDateTime,
+        iban: Iban,
+        category: TaxonomyCode,
+    ) -> Self {
+        let description = description.into();
+        Self {
+            nav: None,
+            iuv,
+            amount,
+            description: description.clone(),
+            is_partial_payment: false,
+            due_date,
+            retention_date: None,
+            transfers: vec![Transfer {
+                id: 1,
+                amount,
+                organization_fiscal_code: None,
+                remittance_information: description,
+                category,
+                destination: TransferDestination::Account {
+                    iban,
+                    postal_iban: None,
+                },
+                metadata: Vec::new(),
+            }],
+            metadata: Vec::new(),
+        }
+    }
+
+    /// The same option as an installment of a plan (`isPartialPayment`).
+    #[must_use]
+    pub fn installment(mut self) -> Self {
+        self.is_partial_payment = true;
+        self
     }
 }
 
@@ -366,6 +476,58 @@ pub struct PaymentOptionResponse {
     /// Its transfers.
     #[serde(default, rename = "transfer")]
     pub transfers: Vec<TransferResponse>,
+}
+
+impl DebtPositionResponse {
+    /// The creditor's code, typed (none when GPD left it out).
+    ///
+    /// # Errors
+    /// When the stored text is not 11 digits.
+    pub fn creditor(&self) -> Option<Result<CreditorCode, IdentifierError>> {
+        self.organization_fiscal_code
+            .as_deref()
+            .map(CreditorCode::new)
+    }
+
+    /// The debtor's codice fiscale, typed (none when GPD left it out).
+    ///
+    /// # Errors
+    /// When the stored text is no codice fiscale (`ANONIMO`, a foreign id).
+    pub fn debtor(&self) -> Option<Result<CodiceFiscale, IdentifierError>> {
+        self.fiscal_code.as_deref().map(CodiceFiscale::new)
+    }
+}
+
+impl PaymentOptionResponse {
+    /// The notice number, typed: GPD's `nav`, or `3` + IUV (its default)
+    /// when the answer has none.
+    ///
+    /// # Errors
+    /// For a legacy value with wrong check digits, which the text keeps.
+    pub fn notice_number(&self) -> Result<NoticeNumber, IdentifierError> {
+        match &self.nav {
+            Some(nav) => NoticeNumber::new(nav),
+            None => NoticeNumber::new(&format!("3{}", self.iuv)),
+        }
+    }
+
+    /// The IUV, typed.
+    ///
+    /// # Errors
+    /// For a legacy value, which the text keeps.
+    pub fn typed_iuv(&self) -> Result<Iuv, IdentifierError> {
+        Iuv::new(&self.iuv)
+    }
+}
+
+impl TransferResponse {
+    /// The IBAN, typed (none for a stamp).
+    ///
+    /// # Errors
+    /// When the stored text is no valid IBAN.
+    pub fn account(&self) -> Option<Result<Iban, IdentifierError>> {
+        self.iban.as_deref().map(Iban::new)
+    }
 }
 
 /// GPD's `idTransfer` is the text `"1"`…`"5"`.

@@ -15,7 +15,7 @@ use abilita_core::{ApiKey, BaseUrl, EuroCents, Iban, PartitaIva, Transport};
 use abilita_pagopa::gpd::{
     DebtPosition, DebtPositionV3, Debtor, DebtorKind, Direction, GpdClient, Installment,
     InstallmentPlan, ListFilter, Metadata, OrderBy, PaymentOption, PositionStatus,
-    PositionStatusV3, ReceiptsFilter, Stamp, Transfer, TransferDestination,
+    PositionStatusV3, Publish, ReceiptsFilter, Stamp, Transfer, TransferDestination,
 };
 use abilita_pagopa::{NoticeNumber, SegregationCode};
 use proptest::prelude::*;
@@ -315,7 +315,7 @@ fn debtor() -> impl Strategy<Value = Debtor> {
             } else {
                 DebtorKind::Natural
             };
-            let mut debtor = Debtor::new(kind, fiscal_code, full_name);
+            let mut debtor = Debtor::with_id(kind, fiscal_code, full_name);
             debtor.country = country;
             debtor.email = email;
             debtor
@@ -563,9 +563,12 @@ fn every_request_the_client_sends_is_valid_against_the_openapi_files() {
             runtime.block_on(async {
                 // Refusals (local or the server's) are expected; a panic is not.
                 let _ = match &call {
-                    Call::Create(p) => client.create(&creditor, p, true).await.map(drop),
-                    Call::Update(p) => client.update(&creditor, p, false).await.map(drop),
-                    Call::CreateV3(p) => client.create_v3(&creditor, p, false).await.map(drop),
+                    Call::Create(p) => client.create(&creditor, p, Publish::Now).await.map(drop),
+                    Call::Update(p) => client.update(&creditor, p, Publish::Later).await.map(drop),
+                    Call::CreateV3(p) => client
+                        .create_v3(&creditor, p, Publish::Later)
+                        .await
+                        .map(drop),
                     Call::List(f, page, limit) => {
                         client.list(&creditor, f, *page, *limit).await.map(drop)
                     }

@@ -7,10 +7,10 @@ use abilita_core::testing::ManualClock;
 use abilita_core::{ApiKey, BaseUrl, Error, ErrorClass, EuroCents, Iban, PartitaIva, Transport};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
 use abilita_pagopa::gpd::{
-    DebtPosition, Debtor, DebtorKind, Direction, GpdClient, GpdError, ListFilter, OptionStatus,
-    OrderBy, PaymentOption, PositionStatus, ReceiptsFilter, Stamp, Transfer, TransferDestination,
+    DebtPosition, Debtor, Direction, GpdClient, GpdError, ListFilter, OptionStatus, OrderBy,
+    PaymentOption, PositionStatus, Publish, ReceiptsFilter, Stamp, Transfer, TransferDestination,
 };
-use abilita_pagopa::{Iupd, NoticeNumber, SegregationCode};
+use abilita_pagopa::{CreditorCode, Iupd, NoticeNumber, SegregationCode};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use wiremock::MockServer;
@@ -92,7 +92,7 @@ fn transfer(id: u8, cents: u64) -> Transfer {
 fn position(iupd: &str, n: u64, due: OffsetDateTime) -> DebtPosition {
     DebtPosition {
         iupd: iupd.parse().unwrap(),
-        debtor: Debtor::new(DebtorKind::Natural, "STTSGT90A01H501J", "Soggetto Settimo"),
+        debtor: Debtor::new(&"STTSGT90A01H501J".parse().unwrap(), "Soggetto Settimo"),
         company_name: "Comune di Prova".into(),
         office_name: None,
         validity_date: None,
@@ -145,7 +145,11 @@ async fn create_publish_pay_and_read_the_receipt() {
 
     let created = h
         .client
-        .create(&h.creditor, &position(iupd.as_str(), 1, due_in(30)), false)
+        .create(
+            &h.creditor,
+            &position(iupd.as_str(), 1, due_in(30)),
+            Publish::Later,
+        )
         .await
         .unwrap();
     assert_eq!(created.status, PositionStatus::Draft);
@@ -195,7 +199,11 @@ async fn create_then_invalidate_is_final() {
     let h = harness().await;
     let iupd: Iupd = "77777777777-fine-7".parse().unwrap();
     h.client
-        .create(&h.creditor, &position(iupd.as_str(), 7, due_in(10)), true)
+        .create(
+            &h.creditor,
+            &position(iupd.as_str(), 7, due_in(10)),
+            Publish::Now,
+        )
         .await
         .unwrap();
 
@@ -205,7 +213,11 @@ async fn create_then_invalidate_is_final() {
     assert!(matches!(again, GpdError::InvalidState { .. }), "{again:?}");
     let update = service_error(
         h.client
-            .update(&h.creditor, &position(iupd.as_str(), 7, due_in(10)), true)
+            .update(
+                &h.creditor,
+                &position(iupd.as_str(), 7, due_in(10)),
+                Publish::Now,
+            )
             .await,
     );
     assert!(
@@ -222,9 +234,16 @@ async fn the_clock_moves_positions_to_valid_and_expired() {
     let mut expiring = position("77777777777-expiring", 3, due_in(2));
     expiring.switch_to_expired = true;
 
-    let published = h.client.create(&h.creditor, &later, true).await.unwrap();
+    let published = h
+        .client
+        .create(&h.creditor, &later, Publish::Now)
+        .await
+        .unwrap();
     assert_eq!(published.status, PositionStatus::Published);
-    h.client.create(&h.creditor, &expiring, true).await.unwrap();
+    h.client
+        .create(&h.creditor, &expiring, Publish::Now)
+        .await
+        .unwrap();
 
     h.clock.advance(time::Duration::days(6));
     assert_eq!(
@@ -243,7 +262,11 @@ async fn the_clock_moves_positions_to_valid_and_expired() {
     // An expired position can be updated with a new due date and becomes payable again.
     let mut renewed = expiring.clone();
     renewed.payment_options[0].due_date = h.clock_now() + time::Duration::days(10);
-    let renewed = h.client.update(&h.creditor, &renewed, true).await.unwrap();
+    let renewed = h
+        .client
+        .update(&h.creditor, &renewed, Publish::Now)
+        .await
+        .unwrap();
     assert_eq!(renewed.status, PositionStatus::Valid);
 }
 
@@ -259,7 +282,11 @@ async fn a_retried_create_after_a_lost_response_yields_one_position() {
     h.simulator.faults().lose_next_responses(1);
     let position = position("77777777777-lost", 4, due_in(30));
 
-    let created = h.client.create(&h.creditor, &position, true).await.unwrap();
+    let created = h
+        .client
+        .create(&h.creditor, &position, Publish::Now)
+        .await
+        .unwrap();
 
     assert_eq!(created.iupd, "77777777777-lost");
     assert_eq!(created.status, PositionStatus::Valid);
@@ -270,12 +297,20 @@ async fn a_retried_create_after_a_lost_response_yields_one_position() {
 async fn a_repeated_iupd_with_other_content_is_a_conflict_and_a_reused_iuv_a_duplicate() {
     let h = harness().await;
     h.client
-        .create(&h.creditor, &position("77777777777-a", 5, due_in(30)), true)
+        .create(
+            &h.creditor,
+            &position("77777777777-a", 5, due_in(30)),
+            Publish::Now,
+        )
         .await
         .unwrap();
     // Same content again: recognised as already done.
     h.client
-        .create(&h.creditor, &position("77777777777-a", 5, due_in(30)), true)
+        .create(
+            &h.creditor,
+            &position("77777777777-a", 5, due_in(30)),
+            Publish::Now,
+        )
         .await
         .unwrap();
 
@@ -283,13 +318,17 @@ async fn a_repeated_iupd_with_other_content_is_a_conflict_and_a_reused_iuv_a_dup
     different.payment_options[0].amount = EuroCents::new(13_000);
     different.payment_options[0].transfers[0].amount = EuroCents::new(10_000);
     assert_eq!(
-        service_error(h.client.create(&h.creditor, &different, true).await),
+        service_error(h.client.create(&h.creditor, &different, Publish::Now).await),
         GpdError::ConflictingContent
     );
 
     let reused_iuv = service_error(
         h.client
-            .create(&h.creditor, &position("77777777777-b", 5, due_in(30)), true)
+            .create(
+                &h.creditor,
+                &position("77777777777-b", 5, due_in(30)),
+                Publish::Now,
+            )
             .await,
     );
     assert!(
@@ -299,7 +338,11 @@ async fn a_repeated_iupd_with_other_content_is_a_conflict_and_a_reused_iuv_a_dup
     // The message says who answered what to which call, GPD's words included.
     let error = h
         .client
-        .create(&h.creditor, &position("77777777777-b", 5, due_in(30)), true)
+        .create(
+            &h.creditor,
+            &position("77777777777-b", 5, due_in(30)),
+            Publish::Now,
+        )
         .await
         .unwrap_err();
     let GpdError::Duplicate { detail } = &reused_iuv else {
@@ -343,7 +386,7 @@ async fn every_error_class_is_typed() {
         .unwrap()
         .iuv();
     assert!(matches!(
-        service_error(h.client.create(&h.creditor, &foreign, true).await),
+        service_error(h.client.create(&h.creditor, &foreign, Publish::Now).await),
         GpdError::Forbidden { .. }
     ));
 
@@ -355,7 +398,7 @@ async fn every_error_class_is_typed() {
         &|b| b,
     );
     let stale = position("77777777777-stale", 9, START - time::Duration::days(30));
-    let error = service_error(skewed.create(&h.creditor, &stale, true).await);
+    let error = service_error(skewed.create(&h.creditor, &stale, Publish::Now).await);
     assert!(
         matches!(&error, GpdError::Validation { detail } if detail.contains("dueDate")),
         "{error:?}"
@@ -383,7 +426,7 @@ async fn local_rules_refuse_before_any_request() {
     wrong_sum.payment_options[0].transfers[1].amount = EuroCents::new(2_999);
     let error = h
         .client
-        .create(&h.creditor, &wrong_sum, true)
+        .create(&h.creditor, &wrong_sum, Publish::Now)
         .await
         .unwrap_err();
     let Error::InvalidInput(invalid) = &error else {
@@ -394,14 +437,14 @@ async fn local_rules_refuse_before_any_request() {
     let mut six = position("77777777777-six", 1, due_in(30));
     six.payment_options[0].transfers = (1..=6).map(|id| transfer(id, 2_000)).collect();
     assert!(matches!(
-        h.client.create(&h.creditor, &six, true).await,
+        h.client.create(&h.creditor, &six, Publish::Now).await,
         Err(Error::InvalidInput(_))
     ));
 
     let mut past = position("77777777777-past", 1, due_in(-1));
     past.payment_options[0].due_date = START - time::Duration::hours(1);
     assert!(matches!(
-        h.client.create(&h.creditor, &past, true).await,
+        h.client.create(&h.creditor, &past, Publish::Now).await,
         Err(Error::InvalidInput(_))
     ));
 
@@ -411,7 +454,7 @@ async fn local_rules_refuse_before_any_request() {
         value: "1".into(),
     }];
     assert!(matches!(
-        h.client.create(&h.creditor, &reserved, true).await,
+        h.client.create(&h.creditor, &reserved, Publish::Now).await,
         Err(Error::InvalidInput(_))
     ));
 
@@ -424,7 +467,7 @@ async fn local_rules_refuse_before_any_request() {
         },
     };
     assert!(matches!(
-        h.client.create(&h.creditor, &bad_stamp, true).await,
+        h.client.create(&h.creditor, &bad_stamp, Publish::Now).await,
         Err(Error::InvalidInput(_))
     ));
 
@@ -432,8 +475,14 @@ async fn local_rules_refuse_before_any_request() {
     let mut far = position("77777777777-far", 1, due_in(30));
     far.payment_options[0].due_date = time::macros::datetime!(9999-12-31 23:59:59 -12:00);
     for result in [
-        h.client.create(&h.creditor, &far, true).await.map(|_| ()),
-        h.client.update(&h.creditor, &far, false).await.map(|_| ()),
+        h.client
+            .create(&h.creditor, &far, Publish::Now)
+            .await
+            .map(|_| ()),
+        h.client
+            .update(&h.creditor, &far, Publish::Later)
+            .await
+            .map(|_| ()),
     ] {
         let Err(Error::InvalidInput(invalid)) = result else {
             panic!("{result:?}")
@@ -450,14 +499,19 @@ async fn values_the_wire_cannot_carry_are_refused_before_any_request() {
     // but 140 units, 71 are too many.
     let mut emoji = position("77777777777-emoji", 1, due_in(30));
     emoji.payment_options[0].description = "🧾".repeat(71);
-    let Err(Error::InvalidInput(invalid)) = h.client.create(&h.creditor, &emoji, true).await else {
+    let Err(Error::InvalidInput(invalid)) =
+        h.client.create(&h.creditor, &emoji, Publish::Now).await
+    else {
         panic!("71 emoji were sent")
     };
     assert_eq!(invalid.field(), "paymentOption[0].description");
     let reason = abilita_core::ErrorChain(&invalid).to_string();
     assert!(reason.contains("found 142"), "{reason}");
     emoji.payment_options[0].description = "🧾".repeat(70);
-    h.client.create(&h.creditor, &emoji, true).await.unwrap();
+    h.client
+        .create(&h.creditor, &emoji, Publish::Now)
+        .await
+        .unwrap();
 
     let mut huge = position("77777777777-huge", 2, due_in(30));
     let beyond = EuroCents::new(u64::try_from(i64::MAX).unwrap() + 1);
@@ -466,7 +520,8 @@ async fn values_the_wire_cannot_carry_are_refused_before_any_request() {
         amount: beyond,
         ..transfer(1, 1)
     }];
-    let Err(Error::InvalidInput(invalid)) = h.client.create(&h.creditor, &huge, true).await else {
+    let Err(Error::InvalidInput(invalid)) = h.client.create(&h.creditor, &huge, Publish::Now).await
+    else {
         panic!("an amount beyond int64 was sent")
     };
     assert_eq!(invalid.field(), "paymentOption[0].amount");
@@ -480,7 +535,9 @@ async fn values_the_wire_cannot_carry_are_refused_before_any_request() {
             provincial_residence: "RM".into(),
         },
     };
-    let Err(Error::InvalidInput(invalid)) = h.client.create(&h.creditor, &stamp, true).await else {
+    let Err(Error::InvalidInput(invalid)) =
+        h.client.create(&h.creditor, &stamp, Publish::Now).await
+    else {
         panic!("a one-character stamp type was sent")
     };
     assert_eq!(
@@ -576,7 +633,7 @@ async fn payments_outside_pagopa_iban_moves_and_payment_date_lists() {
     let first = position("77777777777-counter", 1, due_in(30));
     let second = position("77777777777-online", 2, due_in(30));
     for p in [&first, &second] {
-        h.client.create(&h.creditor, p, true).await.unwrap();
+        h.client.create(&h.creditor, p, Publish::Now).await.unwrap();
     }
     let old = Iban::new("IT60X0542811101000000123456").unwrap();
     let new = Iban::new("IT21X0306909606000000123456").unwrap();
@@ -659,6 +716,61 @@ async fn payments_outside_pagopa_iban_moves_and_payment_date_lists() {
 }
 
 #[tokio::test]
+async fn the_builder_serves_a_creditor_whose_fiscal_code_is_no_partita_iva() {
+    let h = harness().await;
+    // Public bodies' fiscal codes are 11 digits but often not partite IVA.
+    let code: CreditorCode = "80012345678".parse().unwrap();
+    assert!(CreditorCode::new_strict(code.as_str()).is_err());
+    h.simulator
+        .grant(KEY, &["77777777777", code.as_str()], Some(&["01"]));
+    let iban = Iban::new("IT60X0542811101000000123456").unwrap();
+    let category: abilita_pagopa::TaxonomyCode = "9/0101100IM/".parse().unwrap();
+    let citizen: abilita_core::CodiceFiscale = "STTSGT90A01H501J".parse().unwrap();
+    let position = DebtPosition::new(
+        "80012345678-tari".parse().unwrap(),
+        Debtor::new(&citizen, "Soggetto Settimo"),
+        "Comune di Prova",
+        PaymentOption::to_account(
+            nav(21).iuv(),
+            EuroCents::new(6_000),
+            "TARI, rata 1",
+            due_in(30),
+            iban.clone(),
+            category.clone(),
+        )
+        .installment(),
+    )
+    .with_option(
+        PaymentOption::to_account(
+            nav(22).iuv(),
+            EuroCents::new(6_000),
+            "TARI, rata 2",
+            due_in(60),
+            iban.clone(),
+            category,
+        )
+        .installment(),
+    )
+    .office("Ufficio Tributi");
+    let created = h
+        .client
+        .create(&code, &position, Publish::Now)
+        .await
+        .unwrap();
+    assert_eq!(created.status, PositionStatus::Valid);
+    assert_eq!(created.creditor(), Some(Ok(code.clone())));
+    assert_eq!(created.debtor(), Some(Ok(citizen)));
+    let first = &created.payment_options[0];
+    assert_eq!(first.notice_number().unwrap(), nav(21));
+    assert_eq!(first.typed_iuv().unwrap(), nav(21).iuv());
+    assert_eq!(first.transfers[0].account(), Some(Ok(iban)));
+    assert_eq!(first.is_partial_payment, Some(true));
+    assert_eq!(created.payment_options.len(), 2);
+    let read = h.client.get(&code, &position.iupd).await.unwrap();
+    assert_eq!(read.company_name.as_deref(), Some("Comune di Prova"));
+}
+
+#[tokio::test]
 async fn a_stamp_transfer_is_accepted_by_the_simulator() {
     let h = harness().await;
     let mut stamped = position("77777777777-bollo", 11, due_in(30));
@@ -669,7 +781,11 @@ async fn a_stamp_transfer_is_accepted_by_the_simulator() {
             provincial_residence: "RM".into(),
         },
     };
-    let created = h.client.create(&h.creditor, &stamped, true).await.unwrap();
+    let created = h
+        .client
+        .create(&h.creditor, &stamped, Publish::Now)
+        .await
+        .unwrap();
     assert_eq!(
         created.payment_options[0].transfers[1]
             .stamp
@@ -689,7 +805,7 @@ async fn listing_splits_long_ranges_into_windows_and_pages() {
             .create(
                 &h.creditor,
                 &position(&format!("77777777777-{n}"), 100 + n, due),
-                true,
+                Publish::Now,
             )
             .await
             .unwrap();
@@ -746,9 +862,16 @@ async fn listing_splits_long_ranges_into_windows_and_pages() {
 async fn a_draft_can_be_updated_and_deleted() {
     let h = harness().await;
     let mut draft = position("77777777777-draft", 12, due_in(30));
-    h.client.create(&h.creditor, &draft, false).await.unwrap();
+    h.client
+        .create(&h.creditor, &draft, Publish::Later)
+        .await
+        .unwrap();
     draft.company_name = "Comune di Prova – Tributi".into();
-    let updated = h.client.update(&h.creditor, &draft, false).await.unwrap();
+    let updated = h
+        .client
+        .update(&h.creditor, &draft, Publish::Later)
+        .await
+        .unwrap();
     assert_eq!(
         updated.company_name.as_deref(),
         Some("Comune di Prova – Tributi")
@@ -761,7 +884,7 @@ async fn a_draft_can_be_updated_and_deleted() {
 mod v3 {
     use super::*;
     use abilita_pagopa::gpd::{
-        DebtPositionV3, Installment, InstallmentPlan, InstallmentStatus, PositionStatusV3,
+        DebtPositionV3, Installment, InstallmentPlan, InstallmentStatus, PositionStatusV3, Publish,
     };
 
     fn installment(n: u64, days: i64) -> Installment {
@@ -782,7 +905,7 @@ mod v3 {
             validity_date: None,
             retention_date: None,
             switch_to_expired: false,
-            debtor: Debtor::new(DebtorKind::Natural, "STTSGT90A01H501J", "Soggetto Settimo"),
+            debtor: Debtor::new(&"STTSGT90A01H501J".parse().unwrap(), "Soggetto Settimo"),
             installments,
         }
     }
@@ -814,7 +937,7 @@ mod v3 {
         let position = single_or_three("77777777777-v3");
         let created = h
             .client
-            .create_v3(&h.creditor, &position, true)
+            .create_v3(&h.creditor, &position, Publish::Now)
             .await
             .unwrap();
         assert_eq!(created.status, PositionStatusV3::Valid);
@@ -822,7 +945,7 @@ mod v3 {
         assert_eq!(created.payment_options[1].installments.len(), 3);
         // Resending the same create is recognised as done.
         h.client
-            .create_v3(&h.creditor, &position, true)
+            .create_v3(&h.creditor, &position, Publish::Now)
             .await
             .unwrap();
 
@@ -877,7 +1000,7 @@ mod v3 {
             ..single_or_three("77777777777-two-plans")
         };
         h.client
-            .create_v3(&h.creditor, &position, false)
+            .create_v3(&h.creditor, &position, Publish::Later)
             .await
             .unwrap();
         let published = h
@@ -941,7 +1064,7 @@ mod v3 {
         position.payment_options[1].installments[2].amount = EuroCents::new(4_001);
         let error = h
             .client
-            .create_v3(&h.creditor, &position, true)
+            .create_v3(&h.creditor, &position, Publish::Now)
             .await
             .unwrap_err();
         let Error::InvalidInput(invalid) = &error else {
@@ -953,7 +1076,7 @@ mod v3 {
         repeated.payment_options[1].installments[0].iuv = nav(200).iuv();
         let error = h
             .client
-            .create_v3(&h.creditor, &repeated, true)
+            .create_v3(&h.creditor, &repeated, Publish::Now)
             .await
             .unwrap_err();
         let Error::InvalidInput(invalid) = &error else {
@@ -964,13 +1087,13 @@ mod v3 {
 
         let mut updated = single_or_three("77777777777-upd");
         h.client
-            .create_v3(&h.creditor, &updated, false)
+            .create_v3(&h.creditor, &updated, Publish::Later)
             .await
             .unwrap();
         updated.payment_options.truncate(1);
         let after = h
             .client
-            .update_v3(&h.creditor, &updated, true)
+            .update_v3(&h.creditor, &updated, Publish::Now)
             .await
             .unwrap();
         assert_eq!(

@@ -6,7 +6,7 @@ use abilita_core::{CodiceFiscale, EuroCents, Iban, PartitaIva};
 use abilita_io::IoClient;
 use abilita_io::model::{Markdown, MessageContent, NewMessage, Recipient, Subject};
 use abilita_pagopa::gpd::{
-    DebtPosition, Debtor, DebtorKind, GpdClient, PaymentOption, Transfer, TransferDestination,
+    DebtPosition, Debtor, GpdClient, PaymentOption, Publish, Transfer, TransferDestination,
 };
 use abilita_pagopa::{AtomicSequence, IuvGenerator};
 use time::OffsetDateTime;
@@ -83,7 +83,7 @@ pub(crate) async fn citizen(
         }
         let position = DebtPosition {
             iupd: format!("{}-{}-{}", creditor, seeded.name, citizen.as_str()).parse()?,
-            debtor: Debtor::new(DebtorKind::Natural, citizen.as_str(), name),
+            debtor: Debtor::new(citizen, name),
             company_name: "Comune di Prova".into(),
             office_name: Some("Ufficio Tributi".into()),
             validity_date: None,
@@ -91,7 +91,7 @@ pub(crate) async fn citizen(
             pay_stand_in: true,
             payment_options: options,
         };
-        gpd.create(creditor, &position, true).await?;
+        gpd.create(creditor, &position, Publish::Now).await?;
     }
     let mut content = MessageContent::new(
         Subject::new("TARI 2026: avviso di pagamento")?,
