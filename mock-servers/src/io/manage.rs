@@ -104,7 +104,7 @@ impl IoSimulator {
                     params,
                     fresh,
                 },
-                call.body(),
+                call.json_body(),
             )
         }))
     }

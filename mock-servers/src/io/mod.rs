@@ -601,20 +601,25 @@ static ROUTES: &[Route<IoSimulator>] = &[
     Route {
         method: "POST",
         path: "/api/v1/profiles",
-        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.profile(a.service()?, c.body()))),
+        handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.profile(a.service()?, c.json_body()))),
     },
     Route {
         method: "POST",
         path: "/api/v1/messages",
         handler: Handler::Api(|s, a: &Admitted, c, _| {
-            Ok(s.submit(a.sender()?, c.body(), s.clock.now()))
+            Ok(s.submit(a.sender()?, c.json_body(), s.clock.now()))
         }),
     },
     Route {
         method: "POST",
         path: "/api/v1/messages/{fiscal_code}",
         handler: Handler::Api(|s, a: &Admitted, c, p| {
-            Ok(s.submit_to(a.sender()?, p.get("fiscal_code"), c.body(), s.clock.now()))
+            Ok(s.submit_to(
+                a.sender()?,
+                p.get("fiscal_code"),
+                c.json_body(),
+                s.clock.now(),
+            ))
         }),
     },
     Route {
@@ -633,7 +638,7 @@ static ROUTES: &[Route<IoSimulator>] = &[
         method: "POST",
         path: "/api/v1/manage/services",
         handler: Handler::Api(|s, a: &Admitted, c, _| {
-            Ok(s.create_service(a.institution()?, c.body(), s.clock.now()))
+            Ok(s.create_service(a.institution()?, c.json_body(), s.clock.now()))
         }),
     },
     Route {

@@ -74,6 +74,13 @@ impl<'a> Call<'a> {
                     .is_some_and(|tail| tail.eq_ignore_ascii_case("+json")))
     }
 
+    /// The body as a JSON-only server reads it: nothing unless it is
+    /// declared as JSON ([`Call::is_json`]). IO's functions parse JSON
+    /// bodies only, so JSON sent as `text/plain` arrives as no body at all.
+    pub(crate) fn json_body(&self) -> &'a [u8] {
+        if self.is_json() { self.body } else { &[] }
+    }
+
     pub(crate) fn query(&self) -> HashMap<String, String> {
         url::form_urlencoded::parse(self.query.as_bytes())
             .into_owned()

@@ -390,3 +390,48 @@ async fn the_recipient_may_be_in_the_path_and_processed_payments_name_their_paye
         "IO names the service's organisation: {read}"
     );
 }
+
+#[tokio::test]
+async fn json_sent_under_another_content_type_is_no_body_to_io() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let simulators = Simulators::start_with_clock(clock).await.unwrap();
+    let base = simulators.io.server.uri();
+    let http = reqwest::Client::new();
+    let seeded = http
+        .post(format!("{base}/__control/io/citizens"))
+        .json(&json!([{ "fiscal_code": CITIZEN, "state": "allowed" }]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seeded.status(), 200);
+    let send = |path: &str, key: &str, body: &Value, content_type: Option<&str>| {
+        let mut request = http
+            .post(format!("{base}/api/v1{path}"))
+            .header(KEY, key)
+            .body(body.to_string());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        request.send()
+    };
+    let service = json!({"name": "TARI", "description": "Tassa rifiuti", "organization": {"name": "Comune di Prova", "fiscal_code": "77777777777"}, "metadata": {"scope": "LOCAL", "topic_id": 1, "privacy_url": "https://comune.example/privacy"}, "authorized_recipients": [], "authorized_cidrs": []});
+    for (path, key, body) in [
+        ("/messages", DEFAULT_KEY, message("Avviso TARI")),
+        ("/profiles", DEFAULT_KEY, json!({ "fiscal_code": CITIZEN })),
+        ("/manage/services", DEFAULT_MANAGE_KEY, service),
+    ] {
+        for content_type in [Some("text/plain"), None] {
+            let refused = send(path, key, &body, content_type).await.unwrap();
+            assert_eq!(refused.status(), 400, "{path} as {content_type:?}");
+        }
+        let accepted = send(path, key, &body, Some("application/json"))
+            .await
+            .unwrap();
+        assert!(
+            accepted.status().is_success(),
+            "{path}: {} {}",
+            accepted.status(),
+            accepted.text().await.unwrap()
+        );
+    }
+}
