@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use abilita_core::http::{HeaderMap, HeaderName};
 use abilita_core::{
-    ApiKey, ApiRequest, ApiResponse, BaseUrl, BoxFuture, Decision, Error, InvalidInput, Operation,
-    RequestOutcome, RetryPolicy, Rule, Settings, Transport, TransportBuilder,
+    ApiKey, ApiRequest, ApiResponse, BaseUrl, BoxFuture, Decision, Error, IdentifierError,
+    IdentifierKind, InvalidInput, Operation, RequestOutcome, RetryPolicy, Rule, Settings,
+    Transport, TransportBuilder,
 };
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
@@ -124,6 +125,8 @@ impl ServiceKeys {
     }
 }
 
+const MESSAGE_ID: IdentifierKind = IdentifierKind::Platform("message id");
+
 /// The id IO gave a message (a ULID).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
 #[serde(transparent)]
@@ -131,9 +134,33 @@ pub struct MessageId(String);
 
 impl MessageId {
     /// Wraps an id read back from storage (a bulk journal, a database).
-    #[must_use]
-    pub fn new(id: impl Into<String>) -> Self {
-        Self(id.into())
+    ///
+    /// # Errors
+    /// For an empty id, or one with a character IO's ids (ULIDs, in
+    /// Crockford's base 32) never have: it would make a path no operation
+    /// of the API has.
+    pub fn new(id: impl Into<String>) -> Result<Self, IdentifierError> {
+        let id = id.into();
+        if let Some((i, found)) = id
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_alphanumeric())
+        {
+            return Err(IdentifierError::Character {
+                kind: MESSAGE_ID,
+                position: i + 1,
+                found,
+                expected: "a letter or a digit",
+            });
+        }
+        if id.is_empty() {
+            return Err(IdentifierError::Length {
+                kind: MESSAGE_ID,
+                expected: "at least 1",
+                found: 0,
+            });
+        }
+        Ok(Self(id))
     }
 
     /// The id.

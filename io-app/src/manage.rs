@@ -1,13 +1,15 @@
 //! Service management (`/manage/services`), with the institution's manage key.
 
 use abilita_core::{
-    ApiKey, ApiRequest, ApiResponse, Error, EuroCents, PartitaIva, Settings, Transport,
+    ApiKey, ApiRequest, ApiResponse, Error, EuroCents, InvalidInput, PartitaIva, Rule, Settings,
+    Transport,
 };
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::client::InstitutionRateLimit;
 use crate::error::IoError;
+use crate::model::Recipient;
 
 /// A service as the creditor describes it (`CmsServicePayload`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,8 +29,9 @@ pub struct ServicePayload {
     pub require_secure_channel: Option<bool>,
     /// Who may be written to while in sandbox (IO adds its test code).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub authorized_recipients: Vec<String>,
-    /// The addresses the service may call from (CIDR); mandatory for production.
+    pub authorized_recipients: Vec<Recipient>,
+    /// The addresses the service may call from: IPv4 addresses or ranges
+    /// (`203.0.113.0/24`), as IO's `Cidr` allows; mandatory for production.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub authorized_cidrs: Vec<String>,
     /// The largest notice the service may send.
@@ -36,6 +39,77 @@ pub struct ServicePayload {
     pub max_allowed_payment_amount: Option<EuroCents>,
     /// Contacts and classification.
     pub metadata: ServiceMetadata,
+}
+
+/// The largest `max_allowed_payment_amount` IO's schema takes.
+pub const MAX_PAYMENT_AMOUNT: EuroCents = EuroCents::new(9_999_999_999);
+
+impl ServicePayload {
+    /// What IO's `ServicePayload` schema refuses, refused before any request
+    /// (the field named as IO names it).
+    fn check(&self) -> Result<(), InvalidInput> {
+        let filled = |field: &str, value: &str| {
+            if value.is_empty() {
+                Err(InvalidInput::new(
+                    field.to_owned(),
+                    Rule("must not be empty"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        filled("name", &self.name)?;
+        filled("description", &self.description)?;
+        filled("organization.name", &self.organization.name)?;
+        if let Some(department) = &self.organization.department_name {
+            filled("organization.department_name", department)?;
+        }
+        for (i, cidr) in self.authorized_cidrs.iter().enumerate() {
+            if !is_ipv4_cidr(cidr) {
+                return Err(InvalidInput::new(
+                    format!("authorized_cidrs[{i}]"),
+                    Rule("an IPv4 address, optionally with a prefix of 0 to 32 bits"),
+                ));
+            }
+        }
+        if self
+            .max_allowed_payment_amount
+            .is_some_and(|a| a > MAX_PAYMENT_AMOUNT)
+        {
+            return Err(InvalidInput::new(
+                "max_allowed_payment_amount",
+                Rule("at most 9999999999 cents"),
+            ));
+        }
+        let m = &self.metadata;
+        for (field, value) in [
+            ("metadata.privacy_url", &m.privacy_url),
+            ("metadata.web_url", &m.web_url),
+            ("metadata.email", &m.email),
+            ("metadata.pec", &m.pec),
+            ("metadata.phone", &m.phone),
+            ("metadata.address", &m.address),
+        ] {
+            if let Some(value) = value {
+                filled(field, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// IO's `Cidr`: a dotted IPv4 address, optionally `/0` to `/32`.
+fn is_ipv4_cidr(text: &str) -> bool {
+    let (address, prefix) = match text.split_once('/') {
+        Some((address, prefix)) => (address, Some(prefix)),
+        None => (text, None),
+    };
+    address.parse::<std::net::Ipv4Addr>().is_ok()
+        && prefix.is_none_or(|p| {
+            p.len() <= 2
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u8>().is_ok_and(|n| n <= 32)
+        })
 }
 
 /// The institution behind a service.
@@ -292,6 +366,7 @@ impl ManageClient {
     /// # Errors
     /// IO's refusals as [`IoError`].
     pub async fn create(&self, service: &ServicePayload) -> Result<Service, Error<IoError>> {
+        service.check()?;
         self.send(|| {
             ApiRequest::post("/manage/services")
                 .operation("create service")
@@ -306,6 +381,9 @@ impl ManageClient {
     /// # Errors
     /// IO's refusals as [`IoError`].
     pub async fn list(&self, limit: u32, offset: u32) -> Result<ServicePage, Error<IoError>> {
+        if !(1..=100).contains(&limit) {
+            return Err(InvalidInput::new("limit", Rule("1 to 100")).into());
+        }
         let request = || {
             ApiRequest::get("/manage/services")
                 .operation("list services")
@@ -320,6 +398,7 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`], and the other errors.
     pub async fn get(&self, id: &str) -> Result<Service, Error<IoError>> {
+        let id = service_id(id)?;
         self.send(|| {
             ApiRequest::get("/manage/services/{id}")
                 .operation("read service")
@@ -338,6 +417,8 @@ impl ManageClient {
         id: &str,
         service: &ServicePayload,
     ) -> Result<Service, Error<IoError>> {
+        let id = service_id(id)?;
+        service.check()?;
         self.send(|| {
             ApiRequest::put("/manage/services/{id}")
                 .operation("update service")
@@ -353,6 +434,7 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`], and the other errors.
     pub async fn delete(&self, id: &str) -> Result<(), Error<IoError>> {
+        let id = service_id(id)?;
         self.send(|| {
             ApiRequest::delete("/manage/services/{id}")
                 .operation("delete service")
@@ -368,6 +450,7 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::Conflict`] unless the service is a draft.
     pub async fn submit_review(&self, id: &str, auto_publish: bool) -> Result<(), Error<IoError>> {
+        let id = service_id(id)?;
         let request = || {
             ApiRequest::put("/manage/services/{id}/review")
                 .operation("submit service for review")
@@ -382,6 +465,7 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::Conflict`] unless the service is approved.
     pub async fn publish(&self, id: &str) -> Result<(), Error<IoError>> {
+        let id = service_id(id)?;
         self.send(|| {
             ApiRequest::post("/manage/services/{id}/release")
                 .operation("publish service")
@@ -397,6 +481,7 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`] when it was never published.
     pub async fn publication(&self, id: &str) -> Result<Publication, Error<IoError>> {
+        let id = service_id(id)?;
         self.send(|| {
             ApiRequest::get("/manage/services/{id}/release")
                 .operation("read published service")
@@ -411,6 +496,7 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`] when it was never published.
     pub async fn unpublish(&self, id: &str) -> Result<(), Error<IoError>> {
+        let id = service_id(id)?;
         self.send(|| {
             ApiRequest::delete("/manage/services/{id}/release")
                 .operation("unpublish service")
@@ -425,6 +511,7 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`], and the other errors.
     pub async fn keys(&self, id: &str) -> Result<Keys, Error<IoError>> {
+        let id = service_id(id)?;
         let body: KeysBody = self
             .send(|| {
                 ApiRequest::get("/manage/services/{id}/keys")
@@ -441,6 +528,7 @@ impl ManageClient {
     /// # Errors
     /// [`IoError::NotFound`], and the other errors.
     pub async fn regenerate_key(&self, id: &str, which: KeyType) -> Result<Keys, Error<IoError>> {
+        let id = service_id(id)?;
         let which = match which {
             KeyType::Primary => "primary",
             KeyType::Secondary => "secondary",
@@ -462,6 +550,7 @@ impl ManageClient {
     /// [`abilita_core::Error::InvalidInput`] when `png` is not a PNG;
     /// [`IoError::Validation`] when IO refuses it.
     pub async fn upload_logo(&self, id: &str, png: &[u8]) -> Result<(), Error<IoError>> {
+        let id = service_id(id)?;
         const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
         if !png.starts_with(SIGNATURE) {
             return Err(abilita_core::InvalidInput::new(
@@ -478,5 +567,18 @@ impl ManageClient {
                 .json(&serde_json::json!({ "logo": logo }))
         };
         self.send(request).await.map(drop)
+    }
+}
+
+/// A service id as a path segment: IO's ids are never empty, and an empty
+/// one would make a path no operation of the API has.
+fn service_id(id: &str) -> Result<&str, InvalidInput> {
+    if id.trim().is_empty() {
+        Err(InvalidInput::new(
+            "serviceId",
+            Rule("a service id is not empty"),
+        ))
+    } else {
+        Ok(id)
     }
 }

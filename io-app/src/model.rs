@@ -279,25 +279,94 @@ impl PaymentData {
 }
 
 /// Remote content held by the institution (IO fetches it on display).
+///
+/// Built by [`ThirdPartyData::new`], which checks what IO's schema asks:
+/// a non-empty id and a ULID configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a request body built by callers, field for field as the spec has it"
-)]
 pub struct ThirdPartyData {
-    /// The institution's id of the content (non-empty).
-    pub id: String,
-    /// The remote-content configuration (a ULID) owned by the sender.
-    pub configuration_id: String,
-    /// Whether it has attachments (needs `ADVANCED`).
+    id: String,
+    configuration_id: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub has_attachments: bool,
-    /// Whether the body is remote.
+    has_attachments: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub has_remote_content: bool,
-    /// When IO asks for a precondition.
+    has_remote_content: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub has_precondition: Option<Precondition>,
+    has_precondition: Option<Precondition>,
+}
+
+impl ThirdPartyData {
+    /// Remote content `id` (the institution's, not empty) under the
+    /// remote-content configuration `configuration_id` (a ULID the sender
+    /// owns).
+    ///
+    /// # Errors
+    /// For an empty id or a configuration id that is no ULID.
+    pub fn new(id: impl Into<String>, configuration_id: &str) -> Result<Self, ContentRule> {
+        let id = id.into();
+        if id.is_empty() {
+            return Err(ContentRule("the remote content id must not be empty"));
+        }
+        if !is_ulid(configuration_id) {
+            return Err(ContentRule(
+                "the configuration id must be a ULID: 26 characters of Crockford's base 32",
+            ));
+        }
+        Ok(Self {
+            id,
+            configuration_id: configuration_id.to_owned(),
+            has_attachments: false,
+            has_remote_content: false,
+            has_precondition: None,
+        })
+    }
+
+    /// The content has attachments (the message must be `ADVANCED`).
+    #[must_use]
+    pub fn with_attachments(mut self) -> Self {
+        self.has_attachments = true;
+        self
+    }
+
+    /// The body itself is remote.
+    #[must_use]
+    pub fn with_remote_content(mut self) -> Self {
+        self.has_remote_content = true;
+        self
+    }
+
+    /// When IO shows the remote precondition.
+    #[must_use]
+    pub fn precondition(mut self, when: Precondition) -> Self {
+        self.has_precondition = Some(when);
+        self
+    }
+
+    /// The institution's id of the content.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The remote-content configuration.
+    #[must_use]
+    pub fn configuration_id(&self) -> &str {
+        &self.configuration_id
+    }
+
+    /// Whether it has attachments.
+    #[must_use]
+    pub fn has_attachments(&self) -> bool {
+        self.has_attachments
+    }
+}
+
+/// A ULID as IO's `Ulid` format reads it: 26 characters of Crockford's
+/// base 32, the first at most `7` (48 bits of time).
+pub(crate) fn is_ulid(text: &str) -> bool {
+    const CROCKFORD: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    text.len() == 26
+        && text.bytes().all(|b| CROCKFORD.contains(&b))
+        && text.as_bytes().first().is_some_and(|b| *b <= b'7')
 }
 
 /// When a remote precondition is shown.

@@ -172,7 +172,9 @@ async fn poll_one(
         Err(_) if fiscal_code == crate::model::IO_SANDBOX_FISCAL_CODE => Recipient::io_sandbox(),
         Err(_) => return "UNREADABLE".to_owned(),
     };
-    let id = MessageId::new(message_id);
+    let Ok(id) = MessageId::new(message_id) else {
+        return "UNREADABLE".to_owned();
+    };
     let mut last = "UNREADABLE".to_owned();
     for attempt in 0..poll.max_polls.max(1) {
         if attempt > 0 {

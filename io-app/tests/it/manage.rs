@@ -27,7 +27,7 @@ fn payload(name: &str) -> ServicePayload {
             department_name: None,
         },
         require_secure_channel: None,
-        authorized_recipients: vec!["STTSGT90A01H501J".into()],
+        authorized_recipients: vec![Recipient::parse("sttsgt90a01h501j").unwrap()],
         authorized_cidrs: vec![],
         max_allowed_payment_amount: None,
         metadata: ServiceMetadata {
@@ -192,4 +192,101 @@ fn tiny_png() -> Vec<u8> {
         0x9b, 0x55,
     ]);
     png
+}
+
+#[tokio::test]
+async fn ids_and_limits_no_operation_takes_are_refused_before_any_request() {
+    let h = harness().await;
+    let manage = manage(&h, "manage-key");
+    let sent = h.server.received_requests().await.unwrap().len();
+    for limit in [0, 101] {
+        let Err(Error::InvalidInput(invalid)) = manage.list(limit, 0).await else {
+            panic!("limit {limit} was sent")
+        };
+        assert_eq!(invalid.field(), "limit");
+    }
+    for id in ["", "  "] {
+        assert!(matches!(manage.get(id).await, Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            manage.delete(id).await,
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(manage.keys(id).await, Err(Error::InvalidInput(_))));
+    }
+    assert_eq!(h.server.received_requests().await.unwrap().len(), sent);
+    assert!(manage.list(100, 0).await.is_ok());
+
+    assert!(abilita_io::MessageId::new("01HZX3M5N6P7Q8R9S0T1V2W3X4").is_ok());
+    for id in ["", "01HZX/../profiles", "01HZX 3"] {
+        assert!(abilita_io::MessageId::new(id).is_err(), "{id:?}");
+    }
+}
+
+/// A change that makes a payload one IO refuses.
+type Spoil = Box<dyn Fn(&mut ServicePayload)>;
+
+#[tokio::test]
+async fn a_service_io_would_refuse_is_refused_before_any_request() {
+    let h = harness().await;
+    let manage = manage(&h, "manage-key");
+    let sent = h.server.received_requests().await.unwrap().len();
+    let cases: Vec<(&str, Spoil)> = vec![
+        ("name", Box::new(|p| p.name.clear())),
+        ("description", Box::new(|p| p.description.clear())),
+        (
+            "organization.name",
+            Box::new(|p| p.organization.name.clear()),
+        ),
+        (
+            "organization.department_name",
+            Box::new(|p| p.organization.department_name = Some(String::new())),
+        ),
+        (
+            "authorized_cidrs[0]",
+            Box::new(|p| p.authorized_cidrs = vec!["2001:db8::/32".into()]),
+        ),
+        (
+            "authorized_cidrs[1]",
+            Box::new(|p| p.authorized_cidrs = vec!["10.0.0.0/8".into(), "10.0.0.0/33".into()]),
+        ),
+        (
+            "authorized_cidrs[0]",
+            Box::new(|p| p.authorized_cidrs = vec!["300.1.1.1".into()]),
+        ),
+        (
+            "max_allowed_payment_amount",
+            Box::new(|p| {
+                p.max_allowed_payment_amount = Some(abilita_core::EuroCents::new(10_000_000_000))
+            }),
+        ),
+        (
+            "metadata.privacy_url",
+            Box::new(|p| p.metadata.privacy_url = Some(String::new())),
+        ),
+    ];
+    for (field, spoil) in cases {
+        let mut payload = payload("Tributi");
+        spoil(&mut payload);
+        let Err(Error::InvalidInput(invalid)) = manage.create(&payload).await else {
+            panic!("{field} was sent")
+        };
+        assert_eq!(invalid.field(), field);
+        assert!(matches!(
+            manage.update("some-id", &payload).await,
+            Err(Error::InvalidInput(_))
+        ));
+    }
+    assert_eq!(h.server.received_requests().await.unwrap().len(), sent);
+
+    let mut fine = payload("Tributi");
+    fine.authorized_cidrs = vec!["10.0.0.0/8".into(), "203.0.113.7".into()];
+    fine.max_allowed_payment_amount = Some(abilita_core::EuroCents::new(9_999_999_999));
+    let created = manage.create(&fine).await.unwrap();
+    assert!(
+        created
+            .authorized_recipients
+            .iter()
+            .any(|r| r == "STTSGT90A01H501J"),
+        "sent upper-case"
+    );
 }

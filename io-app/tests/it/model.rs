@@ -59,3 +59,29 @@ fn ctas_count_toward_the_length_limit() {
         "front matter plus body over 10000"
     );
 }
+
+#[test]
+fn remote_content_needs_an_id_and_a_ulid_configuration() {
+    use abilita_io::model::{Precondition, ThirdPartyData};
+    assert!(ThirdPartyData::new("", "01ARZ3NDEKTSV4RRFFQ69G5FAV").is_err());
+    for configuration in [
+        "",
+        "not-a-ulid",
+        "01ARZ3NDEKTSV4RRFFQ69G5FA",
+        "81ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAI",
+    ] {
+        assert!(
+            ThirdPartyData::new("tari-2026-1", configuration).is_err(),
+            "{configuration:?}"
+        );
+    }
+    let data = ThirdPartyData::new("tari-2026-1", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        .unwrap()
+        .with_attachments()
+        .precondition(Precondition::Once);
+    assert_eq!(
+        serde_json::to_value(&data).unwrap(),
+        serde_json::json!({"id": "tari-2026-1", "configuration_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "has_attachments": true, "has_precondition": "ONCE"})
+    );
+}
