@@ -333,8 +333,8 @@ impl IoClient {
             Ok(profile) if profile.sender_allowed => Ok(Reach::Reachable),
             Ok(_) => Ok(Reach::ServiceBlocked),
             Err(error) => match error.service_error() {
-                Some(IoError::NotRegistered) => Ok(Reach::NotOnIo),
-                Some(IoError::RecipientForbidden) => Ok(Reach::OutsideSandbox),
+                Some(IoError::NotRegistered { .. }) => Ok(Reach::NotOnIo),
+                Some(IoError::RecipientForbidden { .. }) => Ok(Reach::OutsideSandbox),
                 Some(IoError::SenderNotAllowed) => Ok(Reach::ServiceBlocked),
                 _ => Err(error),
             },

@@ -14,11 +14,20 @@ use serde::Deserialize;
 #[non_exhaustive]
 pub enum IoError {
     /// The citizen has no IO profile, or has the inbox off (`Profile not found`).
-    #[error("the citizen is not registered on IO or has the inbox off")]
-    NotRegistered,
+    #[error(
+        "the citizen is not registered on IO or has the inbox off{}",
+        abilita_core::Detail(detail)
+    )]
+    NotRegistered {
+        /// IO's detail.
+        detail: String,
+    },
     /// No message with that id for that citizen.
-    #[error("message not found")]
-    MessageNotFound,
+    #[error("message not found{}", abilita_core::Detail(detail))]
+    MessageNotFound {
+        /// IO's detail.
+        detail: String,
+    },
     /// Something else was not found (a service, a path).
     #[error("not found{}", abilita_core::Detail(detail))]
     NotFound {
@@ -27,15 +36,24 @@ pub enum IoError {
     },
     /// The service is in sandbox (or incomplete) and the citizen is not
     /// among its authorized recipients (`Recipient forbidden`).
-    #[error("the recipient is not allowed for this service (sandbox)")]
-    RecipientForbidden,
+    #[error(
+        "the recipient is not allowed for this service (sandbox){}",
+        abilita_core::Detail(detail)
+    )]
+    RecipientForbidden {
+        /// IO's detail.
+        detail: String,
+    },
     /// The citizen does not accept messages from this service
     /// (`sender_allowed: false`).
     #[error("the citizen does not accept messages from this service")]
     SenderNotAllowed,
     /// The notice names a payee the service may not name.
-    #[error("the service may not name this payee")]
-    PayeeNotAllowed,
+    #[error("the service may not name this payee{}", abilita_core::Detail(detail))]
+    PayeeNotAllowed {
+        /// IO's detail.
+        detail: String,
+    },
     /// The amount is over the service's `max_allowed_payment_amount`.
     #[error(
         "the amount exceeds what the service may request{}",
@@ -47,7 +65,11 @@ pub enum IoError {
     },
     /// Any other refusal (a missing permission group, an IP outside the
     /// service's CIDRs, a message of another service).
-    #[error("IO refused the request{}", abilita_core::Detail(detail))]
+    #[error(
+        "IO refused the request{}{}",
+        abilita_core::Detail(title),
+        abilita_core::Detail(detail)
+    )]
     Forbidden {
         /// IO's title.
         title: String,
@@ -55,7 +77,11 @@ pub enum IoError {
         detail: String,
     },
     /// IO refused the request data (400).
-    #[error("IO refused the request data{}", abilita_core::Detail(detail))]
+    #[error(
+        "IO refused the request data{}{}",
+        abilita_core::Detail(title),
+        abilita_core::Detail(detail)
+    )]
     Validation {
         /// IO's title.
         title: String,
@@ -111,13 +137,17 @@ impl PlatformError for IoError {
         Some(match response.status() {
             StatusCode::UNAUTHORIZED => Self::Unauthorized,
             StatusCode::TOO_MANY_REQUESTS => Self::Throttled,
-            StatusCode::NOT_FOUND if title.contains("profile not found") => Self::NotRegistered,
-            StatusCode::NOT_FOUND if title.contains("message not found") => Self::MessageNotFound,
+            StatusCode::NOT_FOUND if title.contains("profile not found") => {
+                Self::NotRegistered { detail }
+            }
+            StatusCode::NOT_FOUND if title.contains("message not found") => {
+                Self::MessageNotFound { detail }
+            }
             StatusCode::NOT_FOUND => Self::NotFound { detail },
             StatusCode::FORBIDDEN if title.contains("recipient forbidden") => {
-                Self::RecipientForbidden
+                Self::RecipientForbidden { detail }
             }
-            StatusCode::FORBIDDEN if detail.contains("payee") => Self::PayeeNotAllowed,
+            StatusCode::FORBIDDEN if detail.contains("payee") => Self::PayeeNotAllowed { detail },
             StatusCode::FORBIDDEN => Self::Forbidden {
                 title: body.problem.title,
                 detail,

@@ -67,7 +67,7 @@ async fn citizens_who_cannot_receive_are_told_apart() {
 
     for code in [&absent, &inbox_off] {
         let error = service_error(io.profile(&Recipient::new(code.clone()).unwrap()).await);
-        assert_eq!(error, IoError::NotRegistered);
+        assert!(matches!(error, IoError::NotRegistered { .. }), "{error:?}");
     }
     let error = io
         .profile(&Recipient::new(absent.clone()).unwrap())
@@ -76,7 +76,8 @@ async fn citizens_who_cannot_receive_are_told_apart() {
     assert_eq!(
         error.to_string(),
         "App IO read profile: HTTP 404 Not Found: \
-         the citizen is not registered on IO or has the inbox off"
+         the citizen is not registered on IO or has the inbox off: \
+         The profile you requested was not found in the system."
     );
     assert!(
         !io.profile(&Recipient::new(blocking.clone()).unwrap())
@@ -135,13 +136,18 @@ async fn a_sandbox_service_reaches_only_its_test_recipients() {
     let real = Recipient::new(fiscal_code(5)).unwrap();
     h.io.set_citizen(real.as_str(), CitizenState::Allowed, &[]);
 
-    assert_eq!(
+    assert!(matches!(
         service_error(sandbox.profile(&real).await),
-        IoError::RecipientForbidden
-    );
-    assert_eq!(
-        service_error(sandbox.submit(&message(real, None)).await),
-        IoError::RecipientForbidden
+        IoError::RecipientForbidden { .. }
+    ));
+    let refused = service_error(sandbox.submit(&message(real, None)).await);
+    assert!(matches!(refused, IoError::RecipientForbidden { .. }));
+    // IO's own words are in the message.
+    assert!(
+        refused
+            .to_string()
+            .contains("You are not allowed to issue requests for the recipient"),
+        "{refused}"
     );
     assert!(
         sandbox
@@ -172,17 +178,31 @@ async fn refusals_are_typed() {
     let payee = PaymentData::new(EuroCents::new(100), "301002026000000178")
         .unwrap()
         .payee(PartitaIva::new("99999000013").unwrap());
-    assert_eq!(
+    assert!(matches!(
         service_error(io.submit(&message(to.clone(), Some(payee))).await),
-        IoError::PayeeNotAllowed
-    );
+        IoError::PayeeNotAllowed { .. }
+    ));
 
     let mut premium = message(to.clone(), None);
     premium.feature_level_type = Some(FeatureLevel::Advanced);
-    assert!(matches!(
-        service_error(io.submit(&premium).await),
-        IoError::Forbidden { .. }
-    ));
+    let refused = io.submit(&premium).await.unwrap_err();
+    // The platform, the operation, IO's title and detail, in that order.
+    let said = refused.to_string();
+    assert!(
+        said.starts_with("App IO send message: HTTP 403 Forbidden: IO refused the request: "),
+        "{said}"
+    );
+    let Error::Service {
+        error: IoError::Forbidden { title, detail },
+        ..
+    } = &refused
+    else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        said.contains(title.as_str()) && said.contains(detail.as_str()),
+        "{said}"
+    );
 
     let id = io.submit(&message(to.clone(), None)).await.unwrap();
     let other_service = h.client("sandbox-1", None);
@@ -191,10 +211,10 @@ async fn refusals_are_typed() {
         IoError::Forbidden { .. }
     ));
     let stranger = Recipient::new(fiscal_code(7)).unwrap();
-    assert_eq!(
+    assert!(matches!(
         service_error(io.message(&stranger, &id).await),
-        IoError::MessageNotFound
-    );
+        IoError::MessageNotFound { .. }
+    ));
 
     assert_eq!(
         service_error(h.client("nope", None).profile(&to).await),
