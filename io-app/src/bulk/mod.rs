@@ -16,6 +16,14 @@
 //! are: IO answered 500/503/429 → it did not store the message, try again
 //! (within the run, then in the next run); a timeout, a lost answer or a
 //! gateway 502/504 → the message may exist → *unknown*.
+//!
+//! The CSV's columns, by header name (others are ignored): `fiscal_code`,
+//! `subject`, `markdown` (required); `amount`, `notice_number` (18 digits)
+//! and `due_date` (`2026-12-31` for the end of that day in UTC, or RFC
+//! 3339), optional, `amount` and `notice_number` together. **`amount` is in
+//! euros** with a decimal point (`120.50`), as a spreadsheet holds it, while
+//! the API's [`PaymentData`](crate::model::PaymentData) takes cents
+//! ([`EuroCents`](abilita_core::EuroCents): `12050`).
 
 mod input;
 pub mod journal;
