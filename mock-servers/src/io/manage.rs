@@ -130,6 +130,7 @@ impl IoSimulator {
                 publication: None,
                 keys,
                 payee_allowed: false,
+                third_party_allowed: false,
             };
             let response = Reply::new(201).json(&view(&id, &service));
             s.services.insert(id, service);

@@ -99,7 +99,20 @@ impl IoSimulator {
             if message.pointer("/content/payment_data/payee").is_some() && !svc.payee_allowed {
                 return problem(403, "You are not allowed here", "You do not have enough permissions to send a payment message with payee");
             }
-            if message.get("feature_level_type").and_then(Value::as_str) == Some("ADVANCED") {
+            // The content kinds an ordinary service's key lacks the group for.
+            if message.pointer("/content/eu_covid_cert").is_some() {
+                return problem(403, "You are not allowed here", "You do not have enough permissions to send an EU Covid Certificate message");
+            }
+            if message.pointer("/content/third_party_data").is_some() && !svc.third_party_allowed {
+                return problem(403, "You are not allowed here", "You do not have enough permissions to send a third party message");
+            }
+            let advanced = message.get("feature_level_type").and_then(Value::as_str) == Some("ADVANCED");
+            if !advanced
+                && message.pointer("/content/third_party_data/has_attachments").and_then(Value::as_bool) == Some(true)
+            {
+                return problem(403, "Attachments call forbidden", "You are not allowed to send messages with attachments with STANDARD messages, please use ADVANCED");
+            }
+            if advanced {
                 return problem(403, "You are not allowed here", "You do not have enough permissions to send a Premium message");
             }
             if svc.in_sandbox() && !svc.authorized(&code) {
@@ -218,6 +231,33 @@ fn check_message(message: &Value, code: &str) -> Result<(), Box<Reply>> {
         && !matches!(level.as_str(), Some("STANDARD" | "ADVANCED"))
     {
         return Err(reject("feature_level_type", "FeatureLevelType"));
+    }
+    if let Some(secure) = message.pointer("/content/require_secure_channels")
+        && !secure.is_boolean()
+    {
+        return Err(reject("content.require_secure_channels", "boolean"));
+    }
+    if let Some(third_party) = message.pointer("/content/third_party_data") {
+        let id_ok = third_party
+            .get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| !id.is_empty());
+        if !id_ok {
+            return Err(reject("content.third_party_data.id", "NonEmptyString"));
+        }
+        if let Some(configuration) = third_party.get("configuration_id")
+            && !configuration.as_str().is_some_and(super::is_ulid)
+        {
+            return Err(reject("content.third_party_data.configuration_id", "Ulid"));
+        }
+        for flag in ["has_attachments", "has_remote_content"] {
+            if third_party.get(flag).is_some_and(|v| !v.is_boolean()) {
+                return Err(reject(
+                    &format!("content.third_party_data.{flag}"),
+                    "boolean",
+                ));
+            }
+        }
     }
     if let Some(due) = message.pointer("/content/due_date")
         && !due.as_str().is_some_and(|d| {

@@ -119,6 +119,9 @@ pub struct ServiceSetup {
     pub max_allowed_payment_amount: u64,
     /// Whether it may name another payee.
     pub payee_allowed: bool,
+    /// Whether it may send remote-content messages (`third_party_data`,
+    /// IO's `ApiThirdPartyMessageWrite` group).
+    pub third_party_allowed: bool,
 }
 
 impl ServiceSetup {
@@ -135,6 +138,7 @@ impl ServiceSetup {
             sandbox: false,
             max_allowed_payment_amount: 1_000_000,
             payee_allowed: false,
+            third_party_allowed: false,
         }
     }
 }
@@ -148,6 +152,7 @@ struct Service {
     publication: Option<&'static str>,
     keys: (String, String),
     payee_allowed: bool,
+    third_party_allowed: bool,
 }
 
 impl Service {
@@ -442,6 +447,7 @@ impl IoSimulator {
             publication: (!setup.sandbox).then_some("published"),
             keys: (setup.primary_key.clone(), setup.secondary_key.clone()),
             payee_allowed: setup.payee_allowed,
+            third_party_allowed: setup.third_party_allowed,
         };
         self.with(|s| s.services.insert(setup.id.clone(), service));
     }
@@ -802,10 +808,21 @@ pub(super) fn format_time(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Crockford's base 32, the alphabet of ULIDs.
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// Whether `text` is a ULID as ts-commons' `Ulid` reads it: 26 characters
+/// of Crockford's base 32, the first at most `7`.
+pub(super) fn is_ulid(text: &str) -> bool {
+    text.len() == 26
+        && text.bytes().all(|b| CROCKFORD.contains(&b))
+        && text.as_bytes().first().is_some_and(|b| *b <= b'7')
+}
+
 /// A ULID: 48-bit milliseconds then 80 bits, in Crockford's base 32. The
 /// random part is a counter, so ids are unique and ordered within a run.
 fn ulid(now: OffsetDateTime, counter: u64) -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    const ALPHABET: &[u8; 32] = CROCKFORD;
     let millis =
         u128::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0) & ((1 << 48) - 1);
     let value = (millis << 80) | u128::from(counter);

@@ -435,3 +435,78 @@ async fn json_sent_under_another_content_type_is_no_body_to_io() {
         );
     }
 }
+
+#[tokio::test]
+async fn content_kinds_are_checked_as_io_checks_them() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let simulators = Simulators::start_with_clock(clock).await.unwrap();
+    let mut remote = abilita_mock::io::ServiceSetup::new("svc-remote", "77777777777", "key-remote");
+    remote.third_party_allowed = true;
+    simulators.io.simulator.add_service(&remote);
+    let base = simulators.io.server.uri();
+    let http = reqwest::Client::new();
+    let send = |key: &'static str, content: Value| {
+        let mut body = message("Avviso TARI 2026");
+        for (field, value) in content.as_object().unwrap() {
+            body["content"][field] = value.clone();
+        }
+        http.post(format!("{base}/api/v1/messages"))
+            .header(KEY, key)
+            .json(&body)
+            .send()
+    };
+    let third_party = json!({"id": "tari-1", "configuration_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"});
+    for (key, content, status, said) in [
+        (
+            DEFAULT_KEY,
+            json!({"require_secure_channels": {}}),
+            400,
+            "require_secure_channels",
+        ),
+        (
+            DEFAULT_KEY,
+            json!({"third_party_data": {"id": ""}}),
+            400,
+            "third_party_data.id",
+        ),
+        (
+            DEFAULT_KEY,
+            json!({"third_party_data": {"id": "x", "configuration_id": "nope"}}),
+            400,
+            "configuration_id",
+        ),
+        (
+            DEFAULT_KEY,
+            json!({"third_party_data": third_party}),
+            403,
+            "third party message",
+        ),
+        (
+            DEFAULT_KEY,
+            json!({"eu_covid_cert": {"auth_code": "abc"}}),
+            403,
+            "EU Covid",
+        ),
+        (
+            "key-remote",
+            json!({"third_party_data": {"id": "tari-1", "has_attachments": true}}),
+            403,
+            "ADVANCED",
+        ),
+    ] {
+        let answer = send(key, content.clone()).await.unwrap();
+        assert_eq!(answer.status(), status, "{content}");
+        let problem: Value = answer.json().await.unwrap();
+        assert!(
+            problem["detail"].as_str().unwrap().contains(said),
+            "{content}: {problem}"
+        );
+    }
+    let accepted = send(
+        "key-remote",
+        json!({"third_party_data": third_party, "require_secure_channels": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(accepted.status(), 201);
+}
