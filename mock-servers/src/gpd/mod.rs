@@ -999,6 +999,7 @@ impl Platform for GpdSimulator {
     /// APIM's key check, then the creditors the key may act for.
     fn admit(&self, call: &Call<'_>, params: &Params<'_>) -> Result<Grant, Reply> {
         let key = apim::subscription_key(call)?;
+        let key = key.as_ref();
         let grant = self
             .with(|s| s.grants.get(key).cloned())
             .ok_or_else(apim::invalid_key)?;

@@ -54,6 +54,13 @@ fn payload(body: &[u8]) -> Result<Map<String, Value>, Box<Reply>> {
             "name, description, organization {name, fiscal_code} and metadata {scope, topic_id} are required",
         ));
     }
+    if let Some(field) = mistyped_field(&body) {
+        return Err(bad_payload(
+            400,
+            "Bad request",
+            &format!("value at [root.{field}] is not valid for the service payload"),
+        ));
+    }
     let recipients = body
         .entry("authorized_recipients")
         .or_insert_with(|| json!([]));
@@ -65,10 +72,92 @@ fn payload(body: &[u8]) -> Result<Map<String, Value>, Box<Reply>> {
     Ok(body)
 }
 
+/// The service as `ServiceLifecycle`: the payload with its id, state,
+/// `version` and `last_update`.
+/// The first optional field of a service payload that breaks the
+/// `ServicePayload` schema: texts that must be non-empty strings, a
+/// boolean, fiscal codes, IPv4 CIDRs, an amount of 0 to 9,999,999,999.
+fn mistyped_field(body: &Map<String, Value>) -> Option<String> {
+    let text = |v: &Value| v.as_str().is_some_and(|s| !s.is_empty());
+    if body
+        .get("organization")
+        .and_then(|o| o.get("department_name"))
+        .is_some_and(|v| !text(v))
+    {
+        return Some("organization.department_name".into());
+    }
+    if body
+        .get("require_secure_channel")
+        .is_some_and(|v| !v.is_boolean())
+    {
+        return Some("require_secure_channel".into());
+    }
+    let list_of = |name: &str, valid: &dyn Fn(&str) -> bool| {
+        body.get(name).is_some_and(|v| {
+            !v.as_array()
+                .is_some_and(|items| items.iter().all(|i| i.as_str().is_some_and(valid)))
+        })
+    };
+    if list_of("authorized_recipients", &super::is_io_fiscal_code) {
+        return Some("authorized_recipients".into());
+    }
+    if list_of("authorized_cidrs", &is_ipv4_cidr) {
+        return Some("authorized_cidrs".into());
+    }
+    if body
+        .get("max_allowed_payment_amount")
+        .is_some_and(|v| v.as_u64().is_none_or(|a| a > 9_999_999_999))
+    {
+        return Some("max_allowed_payment_amount".into());
+    }
+    let metadata = body.get("metadata")?;
+    [
+        "web_url",
+        "app_ios",
+        "app_android",
+        "tos_url",
+        "privacy_url",
+        "address",
+        "phone",
+        "email",
+        "pec",
+        "cta",
+        "token_name",
+        "support_url",
+    ]
+    .into_iter()
+    .find(|name| metadata.get(*name).is_some_and(|v| !text(v)))
+    .map(|name| format!("metadata.{name}"))
+}
+
+/// IO's `Cidr`: `^([0-9]{1,3}[.]){3}[0-9]{1,3}(/([0-9]|[1-2][0-9]|3[0-2]))?$`.
+fn is_ipv4_cidr(text: &str) -> bool {
+    let (address, prefix) = text
+        .split_once('/')
+        .map_or((text, None), |(a, p)| (a, Some(p)));
+    let octets: Vec<&str> = address.split('.').collect();
+    octets.len() == 4
+        && octets
+            .iter()
+            .all(|o| (1..=3).contains(&o.len()) && o.bytes().all(|b| b.is_ascii_digit()))
+        && prefix.is_none_or(|p| {
+            !p.is_empty()
+                && p.len() <= 2
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+                && p.parse::<u8>().is_ok_and(|n| n <= 32)
+        })
+}
+
 fn view(id: &str, service: &Service) -> Value {
     let mut out = service.body.clone();
     out.insert("id".into(), json!(id));
     out.insert("status".into(), json!({ "value": service.lifecycle }));
+    out.insert("version".into(), json!(service.version));
+    out.insert(
+        "last_update".into(),
+        json!(super::format_time(service.updated)),
+    );
     Value::Object(out)
 }
 
@@ -103,6 +192,7 @@ impl IoSimulator {
                     service,
                     params,
                     fresh,
+                    now,
                 },
                 call.json_body(),
             )
@@ -131,6 +221,8 @@ impl IoSimulator {
                 keys,
                 payee_allowed: false,
                 third_party_allowed: false,
+                updated: now,
+                version: 0,
             };
             let response = Reply::new(201).json(&view(&id, &service));
             s.services.insert(id, service);
@@ -140,14 +232,14 @@ impl IoSimulator {
 
     pub(super) fn list_services(&self, institution: &str, call: &Call<'_>) -> Reply {
         let query = call.query();
-        let limit: usize = query
-            .get("limit")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(20);
-        let offset: usize = query
-            .get("offset")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        // Whole numbers only: `limit=1.5` and `offset=-1` are refused.
+        let number = |name: &str, default: usize| match query.get(name) {
+            None => Some(default),
+            Some(value) => value.parse::<usize>().ok(),
+        };
+        let (Some(limit), Some(offset)) = (number("limit", 20), number("offset", 0)) else {
+            return problem(400, "Bad request", "limit and offset must be whole numbers");
+        };
         if !(1..=100).contains(&limit) {
             return problem(400, "Bad request", "limit must be 1 to 100");
         }
@@ -169,6 +261,8 @@ pub(super) struct Target<'t, 'a> {
     params: &'t Params<'a>,
     /// A fresh id, for a regenerated key.
     fresh: String,
+    /// The time of the call.
+    now: OffsetDateTime,
 }
 
 /// A route's work on one service: the target, the request body.
@@ -192,6 +286,7 @@ pub(super) fn update(t: &mut Target<'_, '_>, body: &[u8]) -> Reply {
         Ok(body) => {
             t.service.body = body;
             t.service.lifecycle = "draft";
+            t.service.touch(t.now);
             Reply::new(200).json(&view(t.id, t.service))
         }
         Err(response) => *response,
@@ -201,6 +296,7 @@ pub(super) fn update(t: &mut Target<'_, '_>, body: &[u8]) -> Reply {
 /// `DELETE /manage/services/{id}`
 pub(super) fn delete(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
     t.service.lifecycle = "deleted";
+    t.service.touch(t.now);
     Reply::new(204)
 }
 
@@ -217,6 +313,7 @@ pub(super) fn review(t: &mut Target<'_, '_>, body: &[u8]) -> Reply {
     }
     t.service.lifecycle = "submitted";
     t.service.auto_publish = auto_publish;
+    t.service.touch(t.now);
     Reply::new(204)
 }
 
@@ -226,14 +323,22 @@ pub(super) fn release(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
         return conflict("only an approved service can be published");
     }
     t.service.publication = Some("published");
+    t.service.touch(t.now);
     Reply::new(204)
 }
 
 /// `GET /manage/services/{id}/release`
 pub(super) fn get_release(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
     match t.service.publication {
-        Some(status) => Reply::new(200)
-            .json(&json!({ "id": t.id, "status": status, "name": t.service.body.get("name") })),
+        // `ServicePublication`: the service as published, with the
+        // publication's state in place of the lifecycle's.
+        Some(status) => {
+            let mut published = view(t.id, t.service);
+            if let Some(fields) = published.as_object_mut() {
+                fields.insert("status".into(), json!(status));
+            }
+            Reply::new(200).json(&published)
+        }
         None => not_found(),
     }
 }
@@ -243,6 +348,7 @@ pub(super) fn unpublish(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
     match t.service.publication {
         Some(_) => {
             t.service.publication = Some("unpublished");
+            t.service.touch(t.now);
             Reply::new(204)
         }
         None => not_found(),

@@ -153,9 +153,19 @@ struct Service {
     keys: (String, String),
     payee_allowed: bool,
     third_party_allowed: bool,
+    /// When the service last changed (`last_update`), and how many
+    /// changes it has had (`version`).
+    updated: OffsetDateTime,
+    version: u64,
 }
 
 impl Service {
+    /// Records a change at `now`.
+    fn touch(&mut self, now: OffsetDateTime) {
+        self.updated = now;
+        self.version = self.version.saturating_add(1);
+    }
+
     fn in_sandbox(&self) -> bool {
         self.lifecycle != "approved"
     }
@@ -448,6 +458,8 @@ impl IoSimulator {
             keys: (setup.primary_key.clone(), setup.secondary_key.clone()),
             payee_allowed: setup.payee_allowed,
             third_party_allowed: setup.third_party_allowed,
+            updated: self.clock.now(),
+            version: 0,
         };
         self.with(|s| s.services.insert(setup.id.clone(), service));
     }
@@ -551,9 +563,11 @@ impl IoSimulator {
 
     /// `POST /__control/io/services/{id}/approve`
     fn control_approve(&self, id: &str) -> Reply {
+        let now = self.clock.now();
         self.with(|s| match s.services.get_mut(id) {
             Some(service) if service.lifecycle == "submitted" => {
                 service.lifecycle = "approved";
+                service.touch(now);
                 if service.auto_publish {
                     service.publication = Some("published");
                 }
@@ -745,6 +759,7 @@ impl Platform for IoSimulator {
     /// APIM's key check, then the institution's rate limit.
     fn admit(&self, call: &Call<'_>, _: &Params<'_>) -> Result<Admitted, Reply> {
         let key = apim::subscription_key(call)?;
+        let key = key.as_ref();
         let caller = self
             .with(|s| {
                 if let Some(institution) = s.manage_keys.get(key) {

@@ -8,15 +8,27 @@ use super::{Call, Reply};
 
 /// The header APIM reads the key from.
 const KEY_HEADER: &str = "ocp-apim-subscription-key";
+/// The query parameter APIM reads the key from when the header is absent
+/// (its default; IO's manage API declares it as `apiKeyQuery`).
+const KEY_QUERY: &str = "subscription-key";
 
 /// A refusal by the gateway itself.
 pub(crate) fn gateway(status: u16, message: &str) -> Reply {
     Reply::new(status).json(&json!({ "statusCode": status, "message": message }))
 }
 
-/// The subscription key of `call`, or APIM's 401 for a missing one.
-pub(crate) fn subscription_key<'a>(call: &Call<'a>) -> Result<&'a str, Reply> {
-    call.header(KEY_HEADER).ok_or_else(|| {
+/// The subscription key of `call` (the header, else the query parameter),
+/// or APIM's 401 for a missing one.
+pub(crate) fn subscription_key<'a>(call: &Call<'a>) -> Result<std::borrow::Cow<'a, str>, Reply> {
+    let from_query = || {
+        url::form_urlencoded::parse(call.raw_query().as_bytes())
+            .find(|(name, _)| name == KEY_QUERY)
+            .map(|(_, key)| key)
+    };
+    call.header(KEY_HEADER)
+        .map(std::borrow::Cow::Borrowed)
+        .or_else(from_query)
+        .ok_or_else(|| {
         gateway(
             401,
             "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.",

@@ -510,3 +510,103 @@ async fn content_kinds_are_checked_as_io_checks_them() {
     .unwrap();
     assert_eq!(accepted.status(), 201);
 }
+
+#[tokio::test]
+async fn services_management_answers_and_refuses_as_its_schema_says() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let simulators = Simulators::start_with_clock(clock).await.unwrap();
+    let base = simulators.io.server.uri();
+    let manage = format!("{base}/api/v1/manage/services");
+    let http = reqwest::Client::new();
+
+    // The key may come as the `subscription-key` query parameter.
+    let by_query = http
+        .get(format!("{manage}?subscription-key={DEFAULT_MANAGE_KEY}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_query.status(), 200);
+    for query in ["limit=1.5", "offset=-1", "limit=0"] {
+        let refused = http
+            .get(format!("{manage}?{query}"))
+            .header(KEY, DEFAULT_MANAGE_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400, "{query}");
+    }
+
+    let payload = json!({
+        "name": "Tributi", "description": "Avvisi dei tributi comunali",
+        "organization": { "name": "Comune di Prova", "fiscal_code": "77777777777" },
+        "metadata": { "scope": "LOCAL", "topic_id": 3, "privacy_url": "https://comune.example/privacy" },
+    });
+    let create = |body: Value| {
+        http.post(&manage)
+            .header(KEY, DEFAULT_MANAGE_KEY)
+            .json(&body)
+            .send()
+    };
+    for (pointer, value) in [
+        ("/metadata/privacy_url", json!(5)),
+        ("/metadata/email", json!("")),
+        ("/organization/department_name", json!("")),
+        ("/authorized_cidrs", json!([5])),
+        ("/authorized_cidrs", json!(["10.0.0.0/33"])),
+        ("/authorized_recipients", json!(["sttsgt90a01h501j"])),
+        ("/max_allowed_payment_amount", json!("1000")),
+        ("/require_secure_channel", json!("yes")),
+    ] {
+        let mut body = payload.clone();
+        let (parent, field) = pointer.rsplit_once('/').unwrap();
+        let target = if parent.is_empty() {
+            &mut body
+        } else {
+            body.pointer_mut(parent).unwrap()
+        };
+        target[field] = value.clone();
+        let refused = create(body).await.unwrap();
+        assert_eq!(refused.status(), 400, "{pointer} = {value}");
+    }
+
+    let created: Value = create(payload).await.unwrap().json().await.unwrap();
+    assert_eq!(created["version"], 0);
+    assert_eq!(created["last_update"], "2026-12-01T09:00:00Z");
+    let id = created["id"].as_str().unwrap();
+    let reviewed = http
+        .put(format!("{manage}/{id}/review"))
+        .header(KEY, DEFAULT_MANAGE_KEY)
+        .json(&json!({ "auto_publish": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reviewed.status(), 204);
+    let approved = http
+        .post(format!("{base}/__control/io/services/{id}/approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 204);
+    let release: Value = http
+        .get(format!("{manage}/{id}/release"))
+        .header(KEY, DEFAULT_MANAGE_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // `ServicePublication`: the whole service, with its publication state.
+    assert_eq!(release["status"], "published");
+    assert_eq!(release["version"], 2);
+    for field in [
+        "id",
+        "name",
+        "description",
+        "organization",
+        "metadata",
+        "last_update",
+    ] {
+        assert!(release.get(field).is_some(), "{field}: {release}");
+    }
+}
