@@ -2,7 +2,8 @@
 # The tests that need a real redis-server (ignored by a plain cargo test):
 # abilita-spid's login state shared by two SP instances through one Redis,
 # and Redis restarted under them; the spid-login example's two instances
-# behind a round-robin front. Each test starts its own redis-server on a
+# behind a round-robin front; two abilita-io senders sharing one
+# institution's rate limit (and refusing to send when Redis is gone). Each test starts its own redis-server on a
 # free loopback port, without persistence.
 #
 # Installs Debian's redis-server only when missing.

@@ -427,6 +427,12 @@ impl TransportFailure {
         }
     }
 
+    /// A request that was never sent because something it waits on
+    /// locally failed (a shared rate limit's store, say): safe to retry.
+    pub fn not_sent(source: impl Into<BoxError>) -> Self {
+        Self::new(RequestOutcome::NotSent, source)
+    }
+
     /// The call that failed.
     #[must_use]
     pub fn context(&self) -> Option<&CallContext> {

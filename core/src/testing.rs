@@ -1,6 +1,12 @@
 //! Test helpers for abilita and for the tests of applications that use it
 //! (feature `test-util`).
 
+#[allow(
+    clippy::panic,
+    reason = "test support states its assumptions by panicking"
+)]
+pub mod redis_server;
+
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 

@@ -52,6 +52,8 @@ mod error;
 pub mod manage;
 pub mod markdown;
 pub mod model;
+#[cfg(feature = "redis")]
+mod shared_limit;
 
 pub use client::{
     InstitutionRateLimit, IoClient, MessageId, PRODUCTION_URL, REMAINING_HEADER,
@@ -60,6 +62,8 @@ pub use client::{
 };
 pub use error::IoError;
 pub use manage::ManageClient;
+#[cfg(feature = "redis")]
+pub use shared_limit::SharedLimitError;
 
 /// The core types this crate's API takes and returns, so that depending on
 /// `abilita-io` alone is enough.

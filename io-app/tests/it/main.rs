@@ -15,6 +15,7 @@ mod bulk;
 mod client;
 mod manage;
 mod model;
+mod redis;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -12,5 +12,6 @@
 )]
 
 pub mod fixture_sp;
-pub mod redis_server;
+/// The `redis-server` of a test, shared with the other crates' tests.
+pub use abilita_core::testing::redis_server;
 pub mod resign;

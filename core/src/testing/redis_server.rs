@@ -43,7 +43,8 @@ impl RedisServer {
         Self { child, port }
     }
 
-    /// Its URL, for `RedisStore::connect`.
+    /// Its URL, for a client's `connect` (abilita-spid's `RedisStore`,
+    /// abilita-io's shared rate limit).
     #[must_use]
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
