@@ -13,6 +13,7 @@
 
 mod bulk;
 mod client;
+mod conformance;
 mod manage;
 mod model;
 mod redis;
