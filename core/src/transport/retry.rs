@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 /// cap on attempts and a total time budget.
 ///
 /// Wait before attempt *n + 1* = a random duration in
-/// `0..=min(max_delay, base_delay × 2^(n-1))` ("full jitter", which spreads
+/// `1 ms..=min(max_delay, base_delay × 2^(n-1))` ("full jitter", which spreads
 /// clients that failed together), unless the server named a wait
 /// (`Retry-After`, or a hint header the platform crate registered), which is
 /// then used as given. The loop stops when the attempts are used up, or when
@@ -79,12 +79,17 @@ impl RetryPolicy {
         self
     }
 
-    /// The full-jitter backoff before the attempt after `attempt` (1-based).
+    /// The full-jitter backoff before the attempt after `attempt` (1-based):
+    /// at least 1 ms unless the policy's delays are zero, so a backoff
+    /// always yields (a draw of 0 would retry at once, as `RetryNow` does).
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
         let ceiling = self.base_delay.saturating_mul(factor).min(self.max_delay);
         let ceiling_ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(fastrand::u64(0..=ceiling_ms))
+        if ceiling_ms == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(fastrand::u64(1..=ceiling_ms))
     }
 }
 
@@ -164,6 +169,10 @@ mod tests {
             .base_delay(Duration::from_millis(100))
             .max_delay(Duration::from_millis(350));
         for _ in 0..200 {
+            assert!(
+                policy.backoff(1) >= Duration::from_millis(1),
+                "a backoff yields"
+            );
             assert!(policy.backoff(1) <= Duration::from_millis(100));
             assert!(policy.backoff(2) <= Duration::from_millis(200));
             assert!(policy.backoff(3) <= Duration::from_millis(350));
@@ -172,5 +181,7 @@ mod tests {
         // Jitter really spreads the waits (200 draws all equal would be a bug).
         let draws: std::collections::HashSet<_> = (0..200).map(|_| policy.backoff(3)).collect();
         assert!(draws.len() > 10);
+        let immediate = RetryPolicy::default().base_delay(Duration::ZERO);
+        assert_eq!(immediate.backoff(1), Duration::ZERO);
     }
 }
