@@ -290,8 +290,9 @@ fn time_window(
 }
 
 /// Both ends of a window, the missing one 30 days from the other; `None`
-/// for no window. An end beyond the calendar is clamped to the other end's
-/// side of it, so that the window check (not an overflow) decides.
+/// for no window. When 30 days from the given end would leave the
+/// calendar (year 9999), the missing end is the given one: a window of one
+/// day or instant, never an overflow.
 fn fill<T: Copy>(
     from: Option<T>,
     to: Option<T>,
