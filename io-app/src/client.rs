@@ -364,6 +364,24 @@ impl IoClient {
         response.json()
     }
 
+    /// The same answer as [`profile`](Self::profile) through IO's older
+    /// `GET /profiles/{fiscal_code}`, which IO's docs deprecate because it
+    /// puts the codice fiscale in the URL (where proxies and gateways log
+    /// it). Prefer [`profile`](Self::profile); this is here for services
+    /// whose key is granted only the older operation.
+    ///
+    /// # Errors
+    /// As [`profile`](Self::profile).
+    pub async fn profile_by_path(&self, recipient: &Recipient) -> Result<Profile, Error<IoError>> {
+        self.send(|| {
+            ApiRequest::get("/profiles/{fiscal_code}")
+                .operation("read profile")
+                .path_param("fiscal_code", recipient.as_str())
+        })
+        .await?
+        .json()
+    }
+
     /// Can this citizen receive this service's messages? The plain answer
     /// with its reason ([`Reach`]): a citizen not on IO, with the inbox off,
     /// blocking the service, or outside a sandbox service's recipients is a
@@ -442,7 +460,7 @@ impl IoClient {
     /// and once more with the secondary if the primary is refused.
     /// Runs a call through the transport's one attempt loop (see
     /// [`IoCall`]), then keeps the gateway's count of calls left.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         build: impl Fn() -> ApiRequest + Send + Sync,
     ) -> Result<ApiResponse, Error<IoError>> {

@@ -28,6 +28,16 @@ pub enum IoError {
         /// IO's detail.
         detail: String,
     },
+    /// The subscriptions feed of a day that has not ended yet (in UTC):
+    /// IO publishes a day's feed when the next day starts.
+    #[error(
+        "the subscriptions feed of that day is not available yet{}",
+        abilita_core::Detail(detail)
+    )]
+    FeedNotReady {
+        /// IO's detail (when it will be).
+        detail: String,
+    },
     /// Something else was not found (a service, a path).
     #[error("not found{}", abilita_core::Detail(detail))]
     NotFound {
@@ -142,6 +152,9 @@ impl PlatformError for IoError {
             }
             StatusCode::NOT_FOUND if title.contains("message not found") => {
                 Self::MessageNotFound { detail }
+            }
+            StatusCode::NOT_FOUND if title.contains("not available yet") => {
+                Self::FeedNotReady { detail }
             }
             StatusCode::NOT_FOUND => Self::NotFound { detail },
             StatusCode::FORBIDDEN if title.contains("recipient forbidden") => {

@@ -4,8 +4,13 @@
 //! - [`IoClient`]: a service's calls: is a citizen reachable
 //!   ([`IoClient::profile`]), send a message ([`IoClient::submit`]), read its
 //!   state ([`IoClient::message`]), under the institution's shared rate limit
-//!   ([`InstitutionRateLimit`]);
-//! - [`ManageClient`]: the institution's services (`/manage/services`);
+//!   ([`InstitutionRateLimit`]), the organisation's logo; and, for the
+//!   services IO grants them to, the subscriptions feed
+//!   ([`subscriptions`]) and special services' activations
+//!   ([`IoClient::activation`]);
+//! - [`ManageClient`]: the institution's services (`/manage/services`:
+//!   lifecycle, keys, logos, history, topics) and its remote-content
+//!   configurations ([`remote_content`]);
 //! - [`model`]: messages with IO's limits checked before any I/O (subject and
 //!   body lengths counted as IO counts them, notice numbers, amounts);
 //! - [`markdown`]: call-to-action buttons, and what the app will not render;
@@ -46,15 +51,20 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod activations;
 pub mod bulk;
 mod client;
 mod error;
+mod logo;
 pub mod manage;
 pub mod markdown;
 pub mod model;
+pub mod remote_content;
 #[cfg(feature = "redis")]
 mod shared_limit;
+pub mod subscriptions;
 
+pub use activations::{Activation, ActivationStatus};
 pub use client::{
     InstitutionRateLimit, IoClient, MessageId, PRODUCTION_URL, REMAINING_HEADER,
     RETRY_AFTER_HEADER, Reach, SETTING_API_KEY, SETTING_API_KEY_SECONDARY, SETTING_MANAGE_KEY,

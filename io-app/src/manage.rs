@@ -4,7 +4,6 @@ use abilita_core::{
     ApiKey, ApiRequest, ApiResponse, Error, EuroCents, InvalidInput, PartitaIva, Rule, Settings,
     Transport,
 };
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::client::InstitutionRateLimit;
@@ -205,6 +204,28 @@ pub struct LifecycleStatus {
     pub reason: Option<String>,
 }
 
+/// A service topic (`GET /manage/services/topics`), for
+/// [`ServiceMetadata::topic_id`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Topic {
+    /// Its id.
+    pub id: u32,
+    /// Its name, in Italian ("Redditi, patrimoni e fisco").
+    pub name: String,
+}
+
+/// A service's stored metadata: the topic as IO names it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct StoredMetadata {
+    /// Local or national.
+    pub scope: Scope,
+    /// Its topic (absent when IO does not know the id).
+    #[serde(default)]
+    pub topic: Option<Topic>,
+}
+
 /// A service as IO stores it (`CmsServiceLifecycle`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
@@ -215,6 +236,11 @@ pub struct Service {
     pub name: String,
     /// Its review state.
     pub status: LifecycleStatus,
+    /// How many times it changed.
+    #[serde(default)]
+    pub version: u64,
+    /// Scope and topic.
+    pub metadata: StoredMetadata,
     /// Who may be written to in sandbox.
     #[serde(default)]
     pub authorized_recipients: Vec<String>,
@@ -267,6 +293,74 @@ pub struct Publication {
     pub id: String,
     /// Its state.
     pub status: PublicationState,
+}
+
+/// Which end of a service's history comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(clippy::exhaustive_enums, reason = "closed by the API: ASC or DESC")]
+pub enum HistoryOrder {
+    /// Oldest first.
+    OldestFirst,
+    /// Newest first (IO's default).
+    #[default]
+    NewestFirst,
+}
+
+/// What a history entry records the change of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// The review state.
+    Lifecycle,
+    /// The publication.
+    Publication,
+    /// A kind this SDK does not know yet.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The state a history entry records.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct HistoryStatus {
+    /// Lifecycle or publication (absent in older entries).
+    #[serde(default)]
+    pub kind: Option<ChangeKind>,
+    /// `draft`, `submitted`, `approved`, `rejected`, `deleted`,
+    /// `published` or `unpublished`.
+    pub value: String,
+    /// Why, when IO gives a reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The service as it was after one change.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct HistoryItem {
+    /// The state it reached.
+    pub status: HistoryStatus,
+    /// Its version then.
+    #[serde(default)]
+    pub version: u64,
+    /// When (RFC 3339, as IO writes it).
+    pub last_update: String,
+    /// Its name then.
+    pub name: String,
+}
+
+/// A page of a service's history.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct HistoryPage {
+    /// The changes.
+    #[serde(default)]
+    pub items: Vec<HistoryItem>,
+    /// Where the next page starts, for [`ManageClient::history`]; `None`
+    /// on the last.
+    #[serde(rename = "continuationToken", default)]
+    pub continuation: Option<String>,
 }
 
 /// A service's two keys.
@@ -347,7 +441,7 @@ impl ManageClient {
 
     /// Runs a call through the transport's one attempt loop, a rate-limit
     /// permit taken before each attempt.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         build: impl Fn() -> ApiRequest + Send + Sync,
     ) -> Result<ApiResponse, Error<IoError>> {
@@ -543,6 +637,57 @@ impl ManageClient {
         Ok(body.into())
     }
 
+    /// IO's service topics, for [`ServiceMetadata::topic_id`].
+    ///
+    /// # Errors
+    /// IO's refusals as [`IoError`].
+    pub async fn topics(&self) -> Result<Vec<Topic>, Error<IoError>> {
+        #[derive(Deserialize)]
+        struct Topics {
+            topics: Vec<Topic>,
+        }
+        let body: Topics = self
+            .send(|| ApiRequest::get("/manage/services/topics").operation("list service topics"))
+            .await?
+            .json()?;
+        Ok(body.topics)
+    }
+
+    /// A page of a service's history: up to `limit` (1 to 100) changes in
+    /// `order`, from the start or from `continuation` (the previous page's
+    /// [`HistoryPage::continuation`]).
+    ///
+    /// # Errors
+    /// [`IoError::NotFound`], and the other errors.
+    pub async fn history(
+        &self,
+        id: &str,
+        order: HistoryOrder,
+        limit: u32,
+        continuation: Option<&str>,
+    ) -> Result<HistoryPage, Error<IoError>> {
+        let id = service_id(id)?;
+        if !(1..=100).contains(&limit) {
+            return Err(InvalidInput::new("limit", Rule("1 to 100")).into());
+        }
+        let order = match order {
+            HistoryOrder::OldestFirst => "ASC",
+            HistoryOrder::NewestFirst => "DESC",
+        };
+        let request = || {
+            let request = ApiRequest::get("/manage/services/{id}/history")
+                .operation("read service history")
+                .path_param("id", id)
+                .query("order", order)
+                .query("limit", limit.to_string());
+            match continuation {
+                Some(token) => request.query("continuationToken", token),
+                None => request,
+            }
+        };
+        self.send(request).await?.json()
+    }
+
     /// Uploads the service's logo: a PNG (IO asks for 300×300 on white or
     /// transparent).
     ///
@@ -551,20 +696,12 @@ impl ManageClient {
     /// [`IoError::Validation`] when IO refuses it.
     pub async fn upload_logo(&self, id: &str, png: &[u8]) -> Result<(), Error<IoError>> {
         let id = service_id(id)?;
-        const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-        if !png.starts_with(SIGNATURE) {
-            return Err(abilita_core::InvalidInput::new(
-                "logo",
-                crate::model::ContentRule("the logo must be a PNG"),
-            )
-            .into());
-        }
-        let logo = base64::engine::general_purpose::STANDARD.encode(png);
+        let logo = crate::logo::body(png)?;
         let request = || {
             ApiRequest::put("/manage/services/{id}/logo")
                 .operation("upload service logo")
                 .path_param("id", id)
-                .json(&serde_json::json!({ "logo": logo }))
+                .json(&logo)
         };
         self.send(request).await.map(drop)
     }

@@ -230,7 +230,8 @@ pub async fn start_gpd(
 }
 
 /// Starts an IO simulator with one approved service of `institution`
-/// ([`DEFAULT_IO_SERVICE`], keys `key` and `key` + `-secondary`) and the
+/// ([`DEFAULT_IO_SERVICE`], keys `key` and `key` + `-secondary`, allowed
+/// to read the subscriptions feed so that pipelines can try it) and the
 /// institution's `manage_key`.
 ///
 /// # Errors
@@ -243,7 +244,9 @@ pub async fn start_io(
     institution: &str,
 ) -> std::io::Result<Running<IoSimulator>> {
     let simulator = IoSimulator::new(clock);
-    simulator.add_service(&ServiceSetup::new(DEFAULT_IO_SERVICE, institution, key));
+    let mut service = ServiceSetup::new(DEFAULT_IO_SERVICE, institution, key);
+    service.subscriptions_feed_allowed = true;
+    simulator.add_service(&service);
     simulator.add_manage_key(institution, manage_key);
     let server = Server::start(address, simulator.clone()).await?;
     Ok(Running { server, simulator })

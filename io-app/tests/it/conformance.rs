@@ -2,8 +2,9 @@
 //! official OpenAPI file, and no value makes it panic.
 //!
 //! Random messages (subject, markdown, due date, payment data with payee,
-//! remote content, secure channel, feature level), service payloads and
-//! list pages go through `IoClient` and `ManageClient` to a server that
+//! remote content, secure channel, feature level), service payloads, list
+//! and history pages, remote-content configurations and activations go
+//! through `IoClient` and `ManageClient` to a server that
 //! refuses everything; every request that left is checked with a JSON
 //! Schema validator (the `jsonschema` crate, not our models) against the
 //! spec's own definitions, with IO's custom formats as ts-commons defines
@@ -18,12 +19,14 @@ use std::cell::Cell;
 use std::path::Path;
 
 use abilita_core::{ApiKey, EuroCents, PartitaIva, RetryPolicy, Transport};
+use abilita_io::manage::HistoryOrder;
 use abilita_io::manage::{Organization, Scope, ServiceMetadata, ServicePayload};
 use abilita_io::model::{
     FeatureLevel, Markdown, MessageContent, NewMessage, PaymentData, Precondition, Recipient,
     Subject, ThirdPartyData,
 };
-use abilita_io::{IoClient, ManageClient, ServiceKeys, transport_builder};
+use abilita_io::remote_content::{Environment, RemoteContentSetup};
+use abilita_io::{ActivationStatus, IoClient, ManageClient, ServiceKeys, transport_builder};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
@@ -204,11 +207,70 @@ fn service() -> impl Strategy<Value = ServicePayload> {
         )
 }
 
+/// A remote-content configuration, or `None` when the public API refused
+/// a part of it.
+/// A server for remote content: URL, header, key, test users.
+fn environment() -> impl Strategy<Value = (String, String, String, Vec<u32>)> {
+    let url = prop_oneof![
+        3 => Just("https://tributi.comune.example.it/io".to_owned()),
+        1 => Just("http://tributi.comune.example.it".to_owned()),
+        1 => text(20),
+    ];
+    (
+        url,
+        text(12),
+        text(12),
+        proptest::collection::vec(0u32..5000, 0..3),
+    )
+}
+
+fn remote_content() -> impl Strategy<Value = Option<RemoteContentSetup>> {
+    (
+        (text(30), text(30)),
+        prop_oneof![
+            Just(Precondition::Always),
+            Just(Precondition::Once),
+            Just(Precondition::Never)
+        ],
+        proptest::option::of(proptest::collection::vec(0u32..5000, 0..3)),
+        proptest::option::of(environment()),
+        proptest::option::of(environment()),
+    )
+        .prop_map(
+            |((name, description), precondition, lollipop, test, production)| {
+                let users = |ns: &[u32]| {
+                    ns.iter()
+                        .map(|n| Recipient::new(fiscal_code(*n)).unwrap())
+                        .collect()
+                };
+                let mut setup = RemoteContentSetup::new(&name, &description, precondition).ok()?;
+                if let Some(except) = lollipop {
+                    setup = setup.with_lollipop(users(&except));
+                }
+                if let Some((url, header, key, testers)) = test {
+                    setup = setup.test(
+                        Environment::new(&url, &header, ApiKey::new(key))
+                            .ok()?
+                            .for_testers(users(&testers)),
+                    );
+                }
+                if let Some((url, header, key, _)) = production {
+                    setup =
+                        setup.production(Environment::new(&url, &header, ApiKey::new(key)).ok()?);
+                }
+                Some(setup)
+            },
+        )
+}
+
 #[derive(Debug, Clone)]
 enum Call {
     Submit(Option<NewMessage>),
     Create(ServicePayload),
     List(u32, u32),
+    RemoteContent(Option<RemoteContentSetup>),
+    Activation(u32, ActivationStatus),
+    History(bool, u32),
 }
 
 #[test]
@@ -240,13 +302,23 @@ fn every_request_the_clients_send_is_valid_against_the_openapi_file() {
     let spec = spec();
     let new_message = validator(&spec, &json!({"$ref": "#/definitions/NewMessage"}));
     let service_payload = validator(&spec, &json!({"$ref": "#/definitions/CmsServicePayload"}));
+    let rc_configuration = validator(
+        &spec,
+        &json!({"$ref": "#/definitions/NewRCConfigurationPublic"}),
+    );
+    let activation = validator(&spec, &json!({"$ref": "#/definitions/ActivationPayload"}));
     let list_parameters = spec["paths"]["/manage/services"]["get"]["parameters"].clone();
+    let history_parameters =
+        spec["paths"]["/manage/services/{serviceId}/history"]["get"]["parameters"].clone();
 
     let sent = Cell::new(0usize);
     let call = prop_oneof![
         3 => message().prop_map(Call::Submit),
         2 => service().prop_map(Call::Create),
         1 => (prop_oneof![0u32..120, any::<u32>()], prop_oneof![0u32..50, any::<u32>()]).prop_map(|(l, o)| Call::List(l, o)),
+        2 => remote_content().prop_map(Call::RemoteContent),
+        1 => (0u32..5000, prop_oneof![Just(ActivationStatus::Active), Just(ActivationStatus::Inactive), Just(ActivationStatus::Pending), Just(ActivationStatus::Unknown)]).prop_map(|(n, s)| Call::Activation(n, s)),
+        1 => (any::<bool>(), prop_oneof![0u32..120, any::<u32>()]).prop_map(|(o, l)| Call::History(o, l)),
     ];
     let mut runner = TestRunner::new(Config {
         cases: 512,
@@ -263,6 +335,15 @@ fn every_request_the_clients_send_is_valid_against_the_openapi_file() {
                     Call::Submit(None) => Ok(()),
                     Call::Create(payload) => manage.create(payload).await.map(drop),
                     Call::List(limit, offset) => manage.list(*limit, *offset).await.map(drop),
+                    Call::RemoteContent(Some(setup)) => manage.create_remote_content(setup).await.map(drop),
+                    Call::RemoteContent(None) => Ok(()),
+                    Call::Activation(n, status) => {
+                        io.set_activation(&Recipient::new(fiscal_code(*n)).unwrap(), *status).await.map(drop)
+                    }
+                    Call::History(oldest_first, limit) => {
+                        let order = if *oldest_first { HistoryOrder::OldestFirst } else { HistoryOrder::NewestFirst };
+                        manage.history("svc-1", order, *limit, None).await.map(drop)
+                    }
                 };
             });
             let requests = runtime.block_on(server.received_requests()).unwrap_or_default();
@@ -271,12 +352,19 @@ fn every_request_the_clients_send_is_valid_against_the_openapi_file() {
                 sent.set(sent.get() + 1);
                 let path = request.url.path();
                 if request.method.as_str() == "GET" {
+                    let parameters = if path.ends_with("/history") { &history_parameters } else { &list_parameters };
                     for (name, value) in request.url.query_pairs() {
-                        let declared = list_parameters.as_array().unwrap().iter().find(|p| p["name"] == *name);
+                        let declared = parameters.as_array().unwrap().iter().find(|p| p["name"] == *name);
                         let Some(parameter) = declared else {
                             problems.push(format!("{path}: undeclared {name}"));
                             continue;
                         };
+                        if let Some(allowed) = parameter["enum"].as_array() {
+                            if !allowed.iter().any(|v| v == value.as_ref()) {
+                                problems.push(format!("{path}: {name}={value} is not in the spec's enum"));
+                            }
+                            continue;
+                        }
                         let Ok(number) = value.parse::<i64>() else {
                             problems.push(format!("{path}: {name}={value} is not an integer"));
                             continue;
@@ -289,7 +377,15 @@ fn every_request_the_clients_send_is_valid_against_the_openapi_file() {
                     continue;
                 }
                 let body: Value = serde_json::from_slice(&request.body).unwrap();
-                let schema = if path.ends_with("/manage/services") { &service_payload } else { &new_message };
+                let schema = if path.ends_with("/manage/services") {
+                    &service_payload
+                } else if path.ends_with("/configurations") {
+                    &rc_configuration
+                } else if path.ends_with("/activations/") {
+                    &activation
+                } else {
+                    &new_message
+                };
                 problems.extend(schema.iter_errors(&body).map(|e| format!("{path}: {e} at {}", e.instance_path())));
             }
             prop_assert!(problems.is_empty(), "{call:?}\n{}", problems.join("\n"));

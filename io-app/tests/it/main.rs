@@ -12,11 +12,13 @@
 #![allow(clippy::print_stdout)]
 
 mod bulk;
+mod citizens;
 mod client;
 mod conformance;
 mod manage;
 mod model;
 mod redis;
+mod remote_content;
 
 use std::sync::Arc;
 use std::time::Duration;

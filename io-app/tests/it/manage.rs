@@ -1,6 +1,7 @@
 use abilita_core::{ApiKey, Error, PartitaIva, RetryPolicy};
 use abilita_io::manage::{
-    KeyType, LifecycleState, Organization, PublicationState, Scope, ServiceMetadata, ServicePayload,
+    ChangeKind, HistoryOrder, KeyType, LifecycleState, Organization, PublicationState, Scope,
+    ServiceMetadata, ServicePayload,
 };
 use abilita_io::model::Recipient;
 use abilita_io::{IoError, ManageClient, transport_builder};
@@ -289,4 +290,65 @@ async fn a_service_io_would_refuse_is_refused_before_any_request() {
             .any(|r| r == "STTSGT90A01H501J"),
         "sent upper-case"
     );
+}
+
+#[tokio::test]
+async fn topics_are_listed_and_named_in_services_and_the_history_pages_through_every_change() {
+    let h = harness().await;
+    let manage = manage(&h, "manage-key");
+    let topics = manage.topics().await.unwrap();
+    let welfare = topics.iter().find(|t| t.id == 3).unwrap();
+    assert_eq!(welfare.name, "Benessere sociale");
+
+    let created = manage.create(&payload("Tributi")).await.unwrap();
+    assert_eq!(created.metadata.topic.as_ref(), Some(welfare));
+    let id = &created.id;
+    manage
+        .update(id, &payload("Tributi comunali"))
+        .await
+        .unwrap();
+    manage.submit_review(id, true).await.unwrap();
+    h.io.approve(id).unwrap();
+
+    // draft (create), draft (update), submitted, approved, published.
+    let newest = manage
+        .history(id, HistoryOrder::NewestFirst, 2, None)
+        .await
+        .unwrap();
+    let states: Vec<_> = newest
+        .items
+        .iter()
+        .map(|i| i.status.value.as_str())
+        .collect();
+    assert_eq!(states, ["published", "approved"]);
+    assert_eq!(newest.items[0].status.kind, Some(ChangeKind::Publication));
+    let mut all = newest.items.clone();
+    let mut token = newest.continuation;
+    while let Some(next) = token {
+        let page = manage
+            .history(id, HistoryOrder::NewestFirst, 2, Some(&next))
+            .await
+            .unwrap();
+        all.extend(page.items);
+        token = page.continuation;
+    }
+    let states: Vec<_> = all.iter().map(|i| i.status.value.as_str()).collect();
+    assert_eq!(
+        states,
+        ["published", "approved", "submitted", "draft", "draft"]
+    );
+    assert_eq!(all.last().unwrap().name, "Tributi");
+    let oldest = manage
+        .history(id, HistoryOrder::OldestFirst, 100, None)
+        .await
+        .unwrap();
+    assert_eq!(oldest.items.len(), 5);
+    assert_eq!(oldest.continuation, None);
+    assert_eq!(oldest.items[0].status.value, "draft");
+    assert!(matches!(
+        manage
+            .history(id, HistoryOrder::OldestFirst, 101, None)
+            .await,
+        Err(Error::InvalidInput(_))
+    ));
 }

@@ -1,11 +1,96 @@
 //! `/manage/services`: the service lifecycle (draft → submitted → approved
-//! or rejected), publication, keys and logo.
+//! or rejected), publication, keys, logo, history and topics; and the
+//! organisation's logo, which IO validates the same way.
 
 use super::{Admitted, IoSimulator, SANDBOX_FISCAL_CODE, Service, problem};
 use crate::kit::{Call, Outcome, Params, Reply};
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
+
+/// IO's service topics (`metadata.topic_id`), as PagoPA's developer
+/// portal lists them ("La scheda servizio: Argomento", pagopa/devportal-docs).
+const TOPICS: &[(u32, &str)] = &[
+    (0, "Altro"),
+    (1, "Ambiente e animali"),
+    (2, "Attività produttive e commercio"),
+    (3, "Benessere sociale"),
+    (4, "Casa e utenze"),
+    (5, "Cultura, tempo libero e sport"),
+    (6, "Educazione e formazione"),
+    (7, "Giustizia e legge"),
+    (8, "Lavori edilizi, catasto e urbanistica"),
+    (9, "Mobilità e trasporti"),
+    (10, "Redditi, patrimoni e fisco"),
+    (11, "Servizi anagrafici e civici"),
+    (12, "Servizi elettorali"),
+    (13, "Sicurezza e Protezione Civile"),
+    (14, "Suolo, spazi e beni pubblici"),
+    (15, "Viaggi e turismo"),
+    (16, "Vita lavorativa"),
+    (17, "Salute"),
+];
+
+/// `GET /manage/services/topics`
+pub(super) fn topics() -> Reply {
+    let topics: Vec<Value> = TOPICS
+        .iter()
+        .map(|(id, name)| json!({ "id": id, "name": name }))
+        .collect();
+    Reply::new(200).json(&json!({ "topics": topics }))
+}
+
+/// What a history entry records the change of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Change {
+    /// The review state (`draft`, `submitted`, ...).
+    Lifecycle,
+    /// The publication (`published`, `unpublished`).
+    Publication,
+}
+
+/// The service as it was after one change.
+#[derive(Debug, Clone)]
+pub(super) struct HistoryEntry {
+    kind: Change,
+    status: &'static str,
+    version: u64,
+    at: OffsetDateTime,
+    body: Map<String, Value>,
+}
+
+impl HistoryEntry {
+    pub(super) fn of(service: &Service, kind: Change) -> Self {
+        let status = match kind {
+            Change::Lifecycle => service.lifecycle,
+            Change::Publication => service.publication.unwrap_or("unpublished"),
+        };
+        Self {
+            kind,
+            status,
+            version: service.version,
+            at: service.updated,
+            body: service.body.clone(),
+        }
+    }
+
+    /// `ServiceHistoryItem`.
+    fn view(&self, id: &str) -> Value {
+        let kind = match self.kind {
+            Change::Lifecycle => "lifecycle",
+            Change::Publication => "publication",
+        };
+        let mut out = data_view(&self.body);
+        out.insert("id".into(), json!(id));
+        out.insert(
+            "status".into(),
+            json!({ "kind": kind, "value": self.status }),
+        );
+        out.insert("version".into(), json!(self.version));
+        out.insert("last_update".into(), json!(super::format_time(self.at)));
+        Value::Object(out)
+    }
+}
 
 fn not_found() -> Reply {
     problem(
@@ -72,8 +157,6 @@ fn payload(body: &[u8]) -> Result<Map<String, Value>, Box<Reply>> {
     Ok(body)
 }
 
-/// The service as `ServiceLifecycle`: the payload with its id, state,
-/// `version` and `last_update`.
 /// The first optional field of a service payload that breaks the
 /// `ServicePayload` schema: texts that must be non-empty strings, a
 /// boolean, fiscal codes, IPv4 CIDRs, an amount of 0 to 9,999,999,999.
@@ -149,8 +232,25 @@ fn is_ipv4_cidr(text: &str) -> bool {
         })
 }
 
+/// The stored payload as IO shows it: `metadata.topic_id` becomes
+/// `metadata.topic {id, name}` (left out for an id IO does not list).
+fn data_view(body: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = body.clone();
+    if let Some(metadata) = out.get_mut("metadata").and_then(Value::as_object_mut)
+        && let Some(id) = metadata.remove("topic_id")
+        && let Some((id, name)) = TOPICS
+            .iter()
+            .find(|(t, _)| id.as_f64() == Some(f64::from(*t)))
+    {
+        metadata.insert("topic".into(), json!({ "id": id, "name": name }));
+    }
+    out
+}
+
+/// The service as `ServiceLifecycle`: the payload with its id, state,
+/// `version` and `last_update`.
 fn view(id: &str, service: &Service) -> Value {
-    let mut out = service.body.clone();
+    let mut out = data_view(&service.body);
     out.insert("id".into(), json!(id));
     out.insert("status".into(), json!({ "value": service.lifecycle }));
     out.insert("version".into(), json!(service.version));
@@ -174,6 +274,7 @@ impl IoSimulator {
         let institution = admitted.institution()?;
         let id = params.get("id");
         let now = self.clock.now();
+        let query = call.query();
         Ok(self.with(|s| {
             let owned = s
                 .services
@@ -191,6 +292,7 @@ impl IoSimulator {
                     id,
                     service,
                     params,
+                    query: &query,
                     fresh,
                     now,
                 },
@@ -212,7 +314,7 @@ impl IoSimulator {
         self.with(|s| {
             let id = Self::fresh_id(s, now);
             let keys = (Self::fresh_id(s, now), Self::fresh_id(s, now));
-            let service = Service {
+            let mut service = Service {
                 institution: institution.to_owned(),
                 body,
                 lifecycle: "draft",
@@ -221,9 +323,13 @@ impl IoSimulator {
                 keys,
                 payee_allowed: false,
                 third_party_allowed: false,
+                special: false,
+                feed_allowed: false,
                 updated: now,
                 version: 0,
+                history: std::collections::VecDeque::new(),
             };
+            service.record(Change::Lifecycle);
             let response = Reply::new(201).json(&view(&id, &service));
             s.services.insert(id, service);
             response
@@ -259,6 +365,8 @@ pub(super) struct Target<'t, 'a> {
     id: &'t str,
     service: &'t mut Service,
     params: &'t Params<'a>,
+    /// The call's query parameters.
+    query: &'t std::collections::HashMap<String, String>,
     /// A fresh id, for a regenerated key.
     fresh: String,
     /// The time of the call.
@@ -286,7 +394,7 @@ pub(super) fn update(t: &mut Target<'_, '_>, body: &[u8]) -> Reply {
         Ok(body) => {
             t.service.body = body;
             t.service.lifecycle = "draft";
-            t.service.touch(t.now);
+            t.service.touch(t.now, Change::Lifecycle);
             Reply::new(200).json(&view(t.id, t.service))
         }
         Err(response) => *response,
@@ -296,7 +404,7 @@ pub(super) fn update(t: &mut Target<'_, '_>, body: &[u8]) -> Reply {
 /// `DELETE /manage/services/{id}`
 pub(super) fn delete(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
     t.service.lifecycle = "deleted";
-    t.service.touch(t.now);
+    t.service.touch(t.now, Change::Lifecycle);
     Reply::new(204)
 }
 
@@ -313,7 +421,7 @@ pub(super) fn review(t: &mut Target<'_, '_>, body: &[u8]) -> Reply {
     }
     t.service.lifecycle = "submitted";
     t.service.auto_publish = auto_publish;
-    t.service.touch(t.now);
+    t.service.touch(t.now, Change::Lifecycle);
     Reply::new(204)
 }
 
@@ -323,7 +431,7 @@ pub(super) fn release(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
         return conflict("only an approved service can be published");
     }
     t.service.publication = Some("published");
-    t.service.touch(t.now);
+    t.service.touch(t.now, Change::Publication);
     Reply::new(204)
 }
 
@@ -348,7 +456,7 @@ pub(super) fn unpublish(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
     match t.service.publication {
         Some(_) => {
             t.service.publication = Some("unpublished");
-            t.service.touch(t.now);
+            t.service.touch(t.now, Change::Publication);
             Reply::new(204)
         }
         None => not_found(),
@@ -371,14 +479,89 @@ pub(super) fn regenerate_key(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
     keys_body(t.service)
 }
 
-/// `PUT /manage/services/{id}/logo`: a base64 PNG.
-pub(super) fn logo(_: &mut Target<'_, '_>, body: &[u8]) -> Reply {
-    let logo = serde_json::from_slice::<Value>(body)
+/// The body's `logo` when it is a base64 PNG.
+fn is_png_logo(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
         .ok()
-        .and_then(|b| b.get("logo")?.as_str().map(str::to_owned));
-    let png = logo.and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok());
-    match png {
-        Some(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") => Reply::new(204),
-        _ => problem(400, "Bad request", "the logo is not a base64 PNG"),
+        .and_then(|b| b.get("logo")?.as_str().map(str::to_owned))
+        .and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok())
+        .is_some_and(|png| png.starts_with(b"\x89PNG\r\n\x1a\n"))
+}
+
+/// `PUT /manage/services/{id}/logo`: a base64 PNG, 204.
+pub(super) fn logo(_: &mut Target<'_, '_>, body: &[u8]) -> Reply {
+    if is_png_logo(body) {
+        Reply::new(204)
+    } else {
+        problem(400, "Bad request", "the logo is not a base64 PNG")
     }
+}
+
+/// `PUT /organizations/{organization_fiscal_code}/logo`: a base64 PNG for
+/// an 11-digit organisation code (ts-commons' `OrganizationFiscalCode`),
+/// 202 as IO answers once its admin function has the image.
+pub(super) fn organization_logo(organization: &str, body: &[u8]) -> Reply {
+    if organization.len() != 11 || !organization.bytes().all(|b| b.is_ascii_digit()) {
+        return problem(
+            400,
+            "Invalid OrganizationFiscalCode",
+            format!("value [\"{organization}\"] at [root] is not a valid [OrganizationFiscalCode]"),
+        );
+    }
+    if is_png_logo(body) {
+        Reply::new(202)
+    } else {
+        problem(400, "Invalid Logo", "the logo is not a base64 PNG")
+    }
+}
+
+/// `GET /manage/services/{id}/history?order=&limit=&continuationToken=`:
+/// newest first unless `order=ASC`, `limit` 1 to 100 (10), and a token
+/// (the position of the next entry) while more remain.
+pub(super) fn history(t: &mut Target<'_, '_>, _: &[u8]) -> Reply {
+    let query = t.query;
+    let ascending = match query.get("order").map(String::as_str) {
+        None | Some("DESC") => false,
+        Some("ASC") => true,
+        Some(_) => return problem(400, "Bad request", "order must be ASC or DESC"),
+    };
+    let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
+        None => 10,
+        Some(Ok(limit)) if (1..=100).contains(&limit) => limit,
+        Some(_) => {
+            return problem(
+                400,
+                "Bad request",
+                "limit must be a whole number from 1 to 100",
+            );
+        }
+    };
+    let start = match query.get("continuationToken").map(|c| c.parse::<usize>()) {
+        None => 0,
+        Some(Ok(start)) if start <= t.service.history.len() => start,
+        Some(_) => {
+            return problem(
+                400,
+                "Bad request",
+                "continuationToken is not one this service gave",
+            );
+        }
+    };
+    let entries: Box<dyn Iterator<Item = &HistoryEntry>> = if ascending {
+        Box::new(t.service.history.iter())
+    } else {
+        Box::new(t.service.history.iter().rev())
+    };
+    let items: Vec<Value> = entries
+        .skip(start)
+        .take(limit)
+        .map(|e| e.view(t.id))
+        .collect();
+    let next = start + items.len();
+    let mut page = Map::new();
+    page.insert("items".into(), Value::Array(items));
+    if next < t.service.history.len() {
+        page.insert("continuationToken".into(), json!(next.to_string()));
+    }
+    Reply::new(200).json(&Value::Object(page))
 }

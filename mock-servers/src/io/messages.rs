@@ -28,22 +28,33 @@ fn js_length(text: &str) -> usize {
 }
 
 impl IoSimulator {
+    /// `POST /profiles`: the citizen in the body.
     pub(super) fn profile(&self, service: &str, body: &[u8]) -> Reply {
         let code = serde_json::from_slice::<Value>(body)
             .ok()
             .and_then(|b| b.get("fiscal_code")?.as_str().map(str::to_owned));
-        let Some(code) = code.filter(|c| is_io_fiscal_code(c)) else {
+        match code {
+            Some(code) => self.profile_of(service, &code),
+            None => invalid("fiscal_code", "FiscalCode"),
+        }
+    }
+
+    /// `GET /profiles/{fiscal_code}`, and the answer of `POST /profiles`:
+    /// `sender_allowed` by the same rules as delivery.
+    pub(super) fn profile_of(&self, service: &str, code: &str) -> Reply {
+        if !is_io_fiscal_code(code) {
             return invalid("fiscal_code", "FiscalCode");
-        };
+        }
+        let now = self.clock.now();
         self.with(|s| {
             let Some(svc) = s.services.get(service) else { return crate::kit::apim::invalid_key() };
-            if svc.in_sandbox() && !svc.authorized(&code) {
+            if svc.in_sandbox() && !svc.authorized(code) {
                 return problem(403, "Recipient forbidden", "You are not allowed to issue requests for the recipient.");
             }
-            match citizen_state(s, &code) {
+            match citizen_state(s, code) {
                 (CitizenState::NotRegistered | CitizenState::InboxOff, _) => problem(404, "Profile not found", "The profile you requested was not found in the system."),
-                (CitizenState::Allowed, blocked) => Reply::new(200)
-                    .json(&json!({ "sender_allowed": !blocked.contains(&service.to_owned()), "preferred_languages": ["it_IT"] })),
+                (CitizenState::Allowed, _) => Reply::new(200)
+                    .json(&json!({ "sender_allowed": delivers(s, service, code, now), "preferred_languages": ["it_IT"] })),
             }
         })
     }
@@ -115,6 +126,11 @@ impl IoSimulator {
             if advanced {
                 return problem(403, "You are not allowed here", "You do not have enough permissions to send a Premium message");
             }
+            if message.pointer("/content/third_party_data").is_some()
+                && let Err(refused) = s.remote_content_of(&svc.institution, &message)
+            {
+                return refused;
+            }
             if svc.in_sandbox() && !svc.authorized(&code) {
                 return problem(403, "Recipient forbidden", "You are not allowed to issue requests for the recipient.");
             }
@@ -124,10 +140,7 @@ impl IoSimulator {
                 let max = svc.max_amount();
                 return problem(400, "Error while sending payment metadata", format!("The requested amount ({amount} cents) exceeds the maximum allowed for this service ({max} cents)"));
             }
-            let final_status = match citizen_state(s, &code) {
-                (CitizenState::Allowed, blocked) if !blocked.contains(&service.to_owned()) => "PROCESSED",
-                _ => "REJECTED",
-            };
+            let final_status = if delivers(s, service, &code, now) { "PROCESSED" } else { "REJECTED" };
             let id = Self::fresh_id(s, now);
             let stored = Message { service: service.to_owned(), key, fiscal_code: code.clone(), created_at: now, body: message, final_status, polls: 0 };
             s.remember(id.clone(), stored);
@@ -183,6 +196,20 @@ impl IoSimulator {
             }
             Reply::new(200).json(&json!({ "message": stored, "status": status }))
         })
+    }
+}
+
+/// Whether IO delivers `service`'s messages to `code` now: a registered
+/// citizen with the inbox on who does not block it, and for a SPECIAL
+/// service an activation that allows it.
+fn delivers(state: &State, service: &str, code: &str, now: OffsetDateTime) -> bool {
+    let special = state.services.get(service).is_some_and(|svc| svc.special);
+    match citizen_state(state, code) {
+        (CitizenState::Allowed, blocked) => {
+            !blocked.iter().any(|b| b == service)
+                && (!special || super::activations::allows(state, service, code, now))
+        }
+        _ => false,
     }
 }
 

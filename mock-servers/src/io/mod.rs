@@ -8,10 +8,14 @@
 //!
 //! | path | what |
 //! |---|---|
-//! | `POST /profiles` | is a citizen reachable |
-//! | `POST /messages` | send (201 + ULID + `Location`) |
+//! | `POST /profiles`, `GET /profiles/{fiscal_code}` | is a citizen reachable |
+//! | `POST /messages`, `POST /messages/{fiscal_code}` | send (201 + ULID + `Location`) |
 //! | `GET /messages/{fiscal_code}/{id}` | state: `ACCEPTED`, then `PROCESSED` or `REJECTED` |
-//! | `/manage/services[...]` | create, list, get, update, delete, review, release, keys, logo |
+//! | `GET /subscriptions-feed/{date}` | who subscribed to or left the service on a day (hashed) |
+//! | `POST`, `PUT /activations/` | a special service's activation for a citizen |
+//! | `PUT /organizations/{organization_fiscal_code}/logo` | the institution's logo |
+//! | `/messages-sending/remote-contents/configurations[/{id}]` | remote-content configurations |
+//! | `/manage/services[...]` | create, list, get, update, delete, review, release, keys, logo, history, topics |
 //!
 //! and the control API under `/__control/io`: `POST /citizens` (one or a
 //! list of `{fiscal_code, state, blocked_services?}`), `GET
@@ -37,8 +41,11 @@
 //! - [`Faults`]: 5xx share, latency, responses lost after
 //!   the message was stored.
 
+mod activations;
+mod feed;
 mod manage;
 mod messages;
+mod remote_content;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -122,6 +129,13 @@ pub struct ServiceSetup {
     /// Whether it may send remote-content messages (`third_party_data`,
     /// IO's `ApiThirdPartyMessageWrite` group).
     pub third_party_allowed: bool,
+    /// A SPECIAL service (SEND, CGN): it delivers only to citizens whose
+    /// activation is `ACTIVE` (or `PENDING` for 24 hours), and it alone may
+    /// call `/activations/`.
+    pub special: bool,
+    /// Whether it may read the subscriptions feed (IO's
+    /// `ApiSubscriptionsFeedRead` group, granted case by case).
+    pub subscriptions_feed_allowed: bool,
 }
 
 impl ServiceSetup {
@@ -139,6 +153,8 @@ impl ServiceSetup {
             max_allowed_payment_amount: 1_000_000,
             payee_allowed: false,
             third_party_allowed: false,
+            special: false,
+            subscriptions_feed_allowed: false,
         }
     }
 }
@@ -153,17 +169,34 @@ struct Service {
     keys: (String, String),
     payee_allowed: bool,
     third_party_allowed: bool,
+    special: bool,
+    feed_allowed: bool,
     /// When the service last changed (`last_update`), and how many
     /// changes it has had (`version`).
     updated: OffsetDateTime,
     version: u64,
+    /// Its changes, oldest first, at most [`MAX_HISTORY`].
+    history: VecDeque<manage::HistoryEntry>,
 }
 
+/// How many changes of a service its history keeps; the oldest go first.
+pub const MAX_HISTORY: usize = 100;
+
 impl Service {
-    /// Records a change at `now`.
-    fn touch(&mut self, now: OffsetDateTime) {
+    /// Records a change at `now` of its lifecycle or its publication.
+    fn touch(&mut self, now: OffsetDateTime, kind: manage::Change) {
         self.updated = now;
         self.version = self.version.saturating_add(1);
+        self.record(kind);
+    }
+
+    /// Adds the service as it is now to its history.
+    fn record(&mut self, kind: manage::Change) {
+        let entry = manage::HistoryEntry::of(self, kind);
+        self.history.push_back(entry);
+        while self.history.len() > MAX_HISTORY {
+            self.history.pop_front();
+        }
     }
 
     fn in_sandbox(&self) -> bool {
@@ -211,6 +244,12 @@ struct State {
     windows: HashMap<String, VecDeque<OffsetDateTime>>,
     next_id: u64,
     max_messages: usize,
+    /// Special services' activations, by (service, citizen).
+    activations: HashMap<(String, String), activations::Activation>,
+    /// Subscription events, oldest first, at most `max_messages`.
+    feed: VecDeque<feed::Event>,
+    /// Remote-content configurations, by id.
+    remote_contents: HashMap<String, remote_content::Configuration>,
 }
 
 /// A message as the simulator received it ([`IoSimulator::sent_messages`],
@@ -320,6 +359,7 @@ enum Caller {
 }
 
 impl Caller {
+    /// The institution the key belongs to (a service's, or the manage key's).
     fn institution(&self, state: &State) -> String {
         match self {
             Self::Service(id, _) => state
@@ -358,6 +398,9 @@ impl IoSimulator {
                 windows: HashMap::new(),
                 next_id: 0,
                 max_messages: DEFAULT_MAX_MESSAGES,
+                activations: HashMap::new(),
+                feed: VecDeque::new(),
+                remote_contents: HashMap::new(),
             })),
             clock,
             faults: Arc::new(Faults::default()),
@@ -394,13 +437,20 @@ impl IoSimulator {
         self.with(|s| s.default_citizen = state);
     }
 
-    /// Seeds a citizen.
+    /// Seeds a citizen, or changes one: a profile created or deleted, a
+    /// service blocked or unblocked is an event of today's subscriptions
+    /// feed (on the simulator's clock).
     pub fn set_citizen(&self, fiscal_code: &str, state: CitizenState, blocked_services: &[&str]) {
         let citizen = Citizen {
             state,
             blocked_services: blocked_services.iter().map(|s| (*s).to_owned()).collect(),
         };
-        self.with(|s| s.citizens.insert(fiscal_code.to_owned(), citizen));
+        let today = self.clock.now().date();
+        self.with(|s| {
+            let before = s.citizens.get(fiscal_code).cloned();
+            feed::record(s, today, fiscal_code, before.as_ref(), &citizen);
+            s.citizens.insert(fiscal_code.to_owned(), citizen);
+        });
     }
 
     /// Seeds citizens from JSON: `[{"fiscal_code", "state":
@@ -449,7 +499,7 @@ impl IoSimulator {
             "metadata".into(),
             json!({ "scope": "LOCAL", "topic_id": 1 }),
         );
-        let service = Service {
+        let mut service = Service {
             institution: setup.institution.clone(),
             body,
             lifecycle: if setup.sandbox { "draft" } else { "approved" },
@@ -458,9 +508,16 @@ impl IoSimulator {
             keys: (setup.primary_key.clone(), setup.secondary_key.clone()),
             payee_allowed: setup.payee_allowed,
             third_party_allowed: setup.third_party_allowed,
+            special: setup.special,
+            feed_allowed: setup.subscriptions_feed_allowed,
             updated: self.clock.now(),
             version: 0,
+            history: VecDeque::new(),
         };
+        service.record(manage::Change::Lifecycle);
+        if service.publication.is_some() {
+            service.record(manage::Change::Publication);
+        }
         self.with(|s| s.services.insert(setup.id.clone(), service));
     }
 
@@ -561,23 +618,58 @@ impl IoSimulator {
         Reply::new(200).json(&serde_json::to_value(sent).unwrap_or_default())
     }
 
-    /// `POST /__control/io/services/{id}/approve`
-    fn control_approve(&self, id: &str) -> Reply {
+    /// Approves a submitted service as PagoPA's review would (published
+    /// at once if it was submitted with `auto_publish`).
+    ///
+    /// # Errors
+    /// When there is no such service, or it is not submitted.
+    pub fn approve(&self, id: &str) -> Result<(), ApprovalError> {
         let now = self.clock.now();
         self.with(|s| match s.services.get_mut(id) {
             Some(service) if service.lifecycle == "submitted" => {
                 service.lifecycle = "approved";
-                service.touch(now);
+                service.touch(now, manage::Change::Lifecycle);
                 if service.auto_publish {
                     service.publication = Some("published");
+                    service.record(manage::Change::Publication);
                 }
-                Reply::new(204)
+                Ok(())
             }
-            Some(_) => problem(409, "Conflict", "only a submitted service can be approved"),
-            None => problem(404, "Not found", "no such service"),
+            Some(_) => Err(ApprovalError::NotSubmitted),
+            None => Err(ApprovalError::NoSuchService),
+        })
+    }
+
+    /// `POST /__control/io/services/{id}/approve`
+    fn control_approve(&self, id: &str) -> Reply {
+        match self.approve(id) {
+            Ok(()) => Reply::new(204),
+            Err(e @ ApprovalError::NoSuchService) => problem(404, "Not found", e.to_string()),
+            Err(e @ ApprovalError::NotSubmitted) => problem(409, "Conflict", e.to_string()),
+        }
+    }
+}
+
+/// Why [`IoSimulator::approve`] did not approve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApprovalError {
+    /// No service has that id.
+    NoSuchService,
+    /// The service is not waiting for review.
+    NotSubmitted,
+}
+
+impl std::fmt::Display for ApprovalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NoSuchService => "no such service",
+            Self::NotSubmitted => "only a submitted service can be approved",
         })
     }
 }
+
+impl std::error::Error for ApprovalError {}
 
 /// A caller APIM let through, and the calls its institution has left.
 pub(crate) struct Admitted {
@@ -597,6 +689,11 @@ impl Admitted {
             Caller::Service(id, slot) => Ok((id, *slot)),
             Caller::Manage(_) => Err(forbidden()),
         }
+    }
+
+    /// The institution the key belongs to, whichever kind it is.
+    fn owner(&self, state: &State) -> String {
+        self.caller.institution(state)
     }
 
     /// The institution managing its services, or IO's 403 for a service key.
@@ -622,6 +719,71 @@ static ROUTES: &[Route<IoSimulator>] = &[
         method: "POST",
         path: "/api/v1/profiles",
         handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.profile(a.service()?, c.json_body()))),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/profiles/{fiscal_code}",
+        handler: Handler::Api(|s, a: &Admitted, _, p| {
+            Ok(s.profile_of(a.service()?, p.get("fiscal_code")))
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/subscriptions-feed/{date}",
+        handler: Handler::Api(|s, a: &Admitted, _, p| {
+            Ok(s.subscriptions_feed(a.service()?, p.get("date"), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/activations/",
+        handler: Handler::Api(|s, a: &Admitted, c, _| {
+            Ok(s.read_activation(a.service()?, c.json_body()))
+        }),
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/activations/",
+        handler: Handler::Api(|s, a: &Admitted, c, _| {
+            Ok(s.upsert_activation(a.service()?, c.json_body(), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/organizations/{organization_fiscal_code}/logo",
+        handler: Handler::Api(|_, a: &Admitted, c, p| {
+            a.service()?;
+            Ok(manage::organization_logo(
+                p.get("organization_fiscal_code"),
+                c.json_body(),
+            ))
+        }),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/messages-sending/remote-contents/configurations",
+        handler: Handler::Api(|s, a: &Admitted, c, _| {
+            Ok(s.create_remote_content(a, c.json_body(), s.clock.now()))
+        }),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/messages-sending/remote-contents/configurations",
+        handler: Handler::Api(|s, a: &Admitted, _, _| Ok(s.list_remote_contents(a))),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/messages-sending/remote-contents/configurations/{configuration_id}",
+        handler: Handler::Api(|s, a: &Admitted, _, p| {
+            Ok(s.read_remote_content(a, p.get("configuration_id")))
+        }),
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/messages-sending/remote-contents/configurations/{configuration_id}",
+        handler: Handler::Api(|s, a: &Admitted, c, p| {
+            Ok(s.update_remote_content(a, p.get("configuration_id"), c.json_body()))
+        }),
     },
     Route {
         method: "POST",
@@ -666,10 +828,23 @@ static ROUTES: &[Route<IoSimulator>] = &[
         path: "/api/v1/manage/services",
         handler: Handler::Api(|s, a: &Admitted, c, _| Ok(s.list_services(a.institution()?, c))),
     },
+    // Before `{id}`, which would take `topics` for a service id. Any key of
+    // the product reads the topics (the spec gives this operation the
+    // service key's security).
+    Route {
+        method: "GET",
+        path: "/api/v1/manage/services/topics",
+        handler: Handler::Api(|_, _, _, _| Ok(manage::topics())),
+    },
     Route {
         method: "GET",
         path: "/api/v1/manage/services/{id}",
         handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::get)),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/manage/services/{id}/history",
+        handler: Handler::Api(|s, a: &Admitted, c, p| s.on_service(a, c, p, manage::history)),
     },
     Route {
         method: "PUT",

@@ -440,7 +440,7 @@ async fn json_sent_under_another_content_type_is_no_body_to_io() {
 async fn content_kinds_are_checked_as_io_checks_them() {
     let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
     let simulators = Simulators::start_with_clock(clock).await.unwrap();
-    let mut remote = abilita_mock::io::ServiceSetup::new("svc-remote", "77777777777", "key-remote");
+    let mut remote = abilita_mock::io::ServiceSetup::new("svc-remote", "12345678901", "key-remote");
     remote.third_party_allowed = true;
     simulators.io.simulator.add_service(&remote);
     let base = simulators.io.server.uri();
@@ -502,9 +502,55 @@ async fn content_kinds_are_checked_as_io_checks_them() {
             "{content}: {problem}"
         );
     }
+    // A remote-content message names a configuration of its institution.
+    let configurations = format!("{base}/api/v1/messages-sending/remote-contents/configurations");
+    let create_configuration = |key: &'static str| {
+        http.post(&configurations)
+            .header(KEY, key)
+            .json(&json!({
+                "name": "Tributi", "description": "Avvisi con allegati",
+                "has_precondition": "NEVER", "disable_lollipop_for": [],
+                "is_lollipop_enabled": false,
+                "prod_environment": { "base_url": "https://tributi.comune.example/io",
+                    "details_authentication": { "header_key_name": "X-Key", "key": "s3cret", "type": "API-KEY" } },
+            }))
+            .send()
+    };
+    let mine: Value = create_configuration("key-remote")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let others: Value = create_configuration(DEFAULT_KEY)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (configuration, status, said) in [
+        (json!(null), 403, "configuration_id"),
+        (json!("01ARZ3NDEKTSV4RRFFQ69G5FAV"), 404, "not found"),
+        (others["configuration_id"].clone(), 403, "not allowed"),
+    ] {
+        let mut data = json!({"id": "tari-1"});
+        if !configuration.is_null() {
+            data["configuration_id"] = configuration.clone();
+        }
+        let answer = send("key-remote", json!({"third_party_data": data}))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "{configuration}");
+        let problem: Value = answer.json().await.unwrap();
+        assert!(
+            problem["detail"].as_str().unwrap().contains(said),
+            "{problem}"
+        );
+    }
     let accepted = send(
         "key-remote",
-        json!({"third_party_data": third_party, "require_secure_channels": true}),
+        json!({"third_party_data": {"id": "tari-1", "configuration_id": mine["configuration_id"]},
+            "require_secure_channels": true}),
     )
     .await
     .unwrap();

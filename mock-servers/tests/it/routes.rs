@@ -27,6 +27,9 @@ fn fill(pattern: &str) -> String {
             "{fiscal_code}" => "STTSGT90A01H501J",
             "{id}" => DEFAULT_IO_SERVICE,
             "{which}" => "primary",
+            "{date}" => "2026-11-30",
+            "{organization_fiscal_code}" => DEFAULT_CREDITOR,
+            "{configuration_id}" => "01ARZ3NDEKTSV4RRFFQ69G5FAV",
             "{service}" => "C030-servizioAccertamentoIdUnicoNazionale",
             other => other,
         })
@@ -75,11 +78,10 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     let gpd = GpdSimulator::new(clock.clone());
     gpd.grant(DEFAULT_KEY, &[DEFAULT_CREDITOR], None);
     let io = IoSimulator::new(clock.clone());
-    io.add_service(&ServiceSetup::new(
-        DEFAULT_IO_SERVICE,
-        DEFAULT_CREDITOR,
-        DEFAULT_KEY,
-    ));
+    // As the program sets its default service up.
+    let mut service = ServiceSetup::new(DEFAULT_IO_SERVICE, DEFAULT_CREDITOR, DEFAULT_KEY);
+    service.subscriptions_feed_allowed = true;
+    io.add_service(&service);
     io.add_manage_key(DEFAULT_CREDITOR, DEFAULT_MANAGE_KEY);
     let anpr = AnprSimulator::new(clock.clone());
     register_simulated_client(&anpr).unwrap();
@@ -152,5 +154,5 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
             );
         }
     }
-    assert_eq!(served, 16 + 21 + 9 + 13, "every route of the four tables");
+    assert_eq!(served, 16 + 32 + 9 + 13, "every route of the four tables");
 }
