@@ -338,10 +338,15 @@ impl IoSimulator {
 
     pub(super) fn list_services(&self, institution: &str, call: &Call<'_>) -> Reply {
         let query = call.query();
-        // Whole numbers only: `limit=1.5` and `offset=-1` are refused.
+        // Whole numbers only: `limit=1.5` and `offset=-1` are refused. IO
+        // reads them as JavaScript numbers, so an offset past any count is
+        // still a valid one (an empty page): it saturates here.
         let number = |name: &str, default: usize| match query.get(name) {
             None => Some(default),
-            Some(value) => value.parse::<usize>().ok(),
+            Some(value) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(value.parse::<usize>().unwrap_or(usize::MAX))
+            }
+            Some(_) => None,
         };
         let (Some(limit), Some(offset)) = (number("limit", 20), number("offset", 0)) else {
             return problem(400, "Bad request", "limit and offset must be whole numbers");
