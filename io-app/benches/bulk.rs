@@ -8,7 +8,7 @@
 //! which would be measured instead of the sender.
 //!
 //! Run with `cargo bench -p abilita-io --bench bulk`.
-//! Targets: >= 0.8x the bare loop's throughput; < 64 MB peak while
+//! Targets: >= 0.95x (issue 19) the bare loop's throughput; < 64 MB peak while
 //! streaming 100,000 rows. The bulk sender also journals two lines per row
 //! to a file, which the bare loop does not. Memory is the process's peak
 //! resident set (`VmHWM`), read before and after; the streaming phase runs
@@ -239,7 +239,7 @@ async fn throughput(dir: &Path) {
     println!(
         "bulk throughput: {THROUGHPUT_ROWS} rows each way (profile + message), concurrency {CONCURRENCY}:\n  \
          bare reqwest  {:7.0} rows/s\n  BulkSender    {:7.0} rows/s\n  \
-         ratio {:.3} overall, {:.3} median of {rounds} rounds (min {:.3}, max {:.3}) (target >= 0.8)",
+         ratio {:.3} overall, {:.3} median of {rounds} rounds (min {:.3}, max {:.3}) (target >= 0.95)",
         rate(bare_time),
         rate(bulk_time),
         rate(bulk_time) / rate(bare_time),

@@ -10,17 +10,10 @@ use abilita_mock::io::CitizenState;
 use time::Duration;
 use time::macros::date;
 
-use super::{INSTITUTION, fiscal_code, harness, service};
+use super::{INSTITUTION, fiscal_code, harness, service, service_error};
 
 /// The day the feed is read for (the harness's clock starts the day before).
 const DAY: time::Date = date!(2026 - 11 - 27);
-
-fn service_error<T: std::fmt::Debug>(result: Result<T, Error<IoError>>) -> IoError {
-    match result {
-        Err(Error::Service { error, .. }) => error,
-        other => panic!("expected an IO error, got {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn the_older_profile_read_answers_as_the_body_one() {

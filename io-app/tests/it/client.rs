@@ -8,7 +8,7 @@ use abilita_mock::io::CitizenState;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{SECOND, fiscal_code, harness};
+use super::{SECOND, fiscal_code, harness, service_error};
 
 fn message(to: Recipient, payment: Option<PaymentData>) -> NewMessage {
     let mut content = MessageContent::new(
@@ -20,13 +20,6 @@ fn message(to: Recipient, payment: Option<PaymentData>) -> NewMessage {
         fiscal_code: to,
         content,
         feature_level_type: None,
-    }
-}
-
-fn service_error<T: std::fmt::Debug>(result: Result<T, Error<IoError>>) -> IoError {
-    match result {
-        Err(Error::Service { error, .. }) => error,
-        other => panic!("expected an IO error, got {other:?}"),
     }
 }
 

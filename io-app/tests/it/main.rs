@@ -101,12 +101,27 @@ pub(crate) fn fiscal_code(n: u32) -> CodiceFiscale {
 
 pub(crate) const SECOND: Duration = Duration::from_secs(1);
 
-/// A manage client holding a *service* key, which `/manage` refuses.
-pub(crate) fn manage_with_service_key(h: &Harness) -> abilita_io::ManageClient {
+/// A manage client with `key`, which does not retry.
+pub(crate) fn manage_client(h: &Harness, key: &str) -> abilita_io::ManageClient {
     let transport = transport_builder(&format!("{}{IO_PATH}", h.server.uri()))
         .unwrap()
         .retry_policy(RetryPolicy::never())
         .build()
         .unwrap();
-    abilita_io::ManageClient::new(transport, ApiKey::new("key-1"), None)
+    abilita_io::ManageClient::new(transport, ApiKey::new(key), None)
+}
+
+/// IO's refusal in `result`, or a panic naming what came instead.
+pub(crate) fn service_error<T: std::fmt::Debug>(
+    result: Result<T, abilita_core::Error<abilita_io::IoError>>,
+) -> abilita_io::IoError {
+    match result {
+        Err(abilita_core::Error::Service { error, .. }) => error,
+        other => panic!("expected an IO error, got {other:?}"),
+    }
+}
+
+/// A manage client holding a *service* key, which `/manage` refuses.
+pub(crate) fn manage_with_service_key(h: &Harness) -> abilita_io::ManageClient {
+    manage_client(h, "key-1")
 }

@@ -1,22 +1,12 @@
-use abilita_core::{ApiKey, Error, PartitaIva, RetryPolicy};
+use abilita_core::{Error, PartitaIva};
+use abilita_io::IoError;
 use abilita_io::manage::{
     ChangeKind, HistoryOrder, KeyType, LifecycleState, Organization, PublicationState, Scope,
     ServiceMetadata, ServicePayload,
 };
 use abilita_io::model::Recipient;
-use abilita_io::{IoError, ManageClient, transport_builder};
-use abilita_mock::io::IO_PATH;
 
-use super::{Harness, INSTITUTION, harness};
-
-fn manage(h: &Harness, key: &str) -> ManageClient {
-    let transport = transport_builder(&format!("{}{IO_PATH}", h.server.uri()))
-        .unwrap()
-        .retry_policy(RetryPolicy::never())
-        .build()
-        .unwrap();
-    ManageClient::new(transport, ApiKey::new(key), None)
-}
+use super::{INSTITUTION, harness, manage_client, service_error};
 
 fn payload(name: &str) -> ServicePayload {
     ServicePayload {
@@ -44,17 +34,10 @@ fn payload(name: &str) -> ServicePayload {
     }
 }
 
-fn service_error<T: std::fmt::Debug>(result: Result<T, Error<IoError>>) -> IoError {
-    match result {
-        Err(Error::Service { error, .. }) => error,
-        other => panic!("expected an IO error, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn a_service_goes_from_draft_to_published_and_back() {
     let h = harness().await;
-    let manage = manage(&h, "manage-key");
+    let manage = manage_client(&h, "manage-key");
     let created = manage.create(&payload("Tributi")).await.unwrap();
     assert_eq!(created.status.value, LifecycleState::Draft);
     assert!(
@@ -126,7 +109,7 @@ async fn a_service_goes_from_draft_to_published_and_back() {
 #[tokio::test]
 async fn regenerating_a_key_retires_the_old_one() {
     let h = harness().await;
-    let manage = manage(&h, "manage-key");
+    let manage = manage_client(&h, "manage-key");
     let created = manage.create(&payload("Anagrafe")).await.unwrap();
     let keys = manage.keys(&created.id).await.unwrap();
     let old = keys.primary.expose_secret().to_owned();
@@ -169,7 +152,7 @@ async fn regenerating_a_key_retires_the_old_one() {
 #[tokio::test]
 async fn logos_must_be_pngs_and_keys_must_be_the_institutions() {
     let h = harness().await;
-    let manage = manage(&h, "manage-key");
+    let manage = manage_client(&h, "manage-key");
     let created = manage.create(&payload("Scuola")).await.unwrap();
     let png = tiny_png();
     manage.upload_logo(&created.id, &png).await.unwrap();
@@ -198,7 +181,7 @@ fn tiny_png() -> Vec<u8> {
 #[tokio::test]
 async fn ids_and_limits_no_operation_takes_are_refused_before_any_request() {
     let h = harness().await;
-    let manage = manage(&h, "manage-key");
+    let manage = manage_client(&h, "manage-key");
     let sent = h.server.received_requests().await.unwrap().len();
     for limit in [0, 101] {
         let Err(Error::InvalidInput(invalid)) = manage.list(limit, 0).await else {
@@ -229,7 +212,7 @@ type Spoil = Box<dyn Fn(&mut ServicePayload)>;
 #[tokio::test]
 async fn a_service_io_would_refuse_is_refused_before_any_request() {
     let h = harness().await;
-    let manage = manage(&h, "manage-key");
+    let manage = manage_client(&h, "manage-key");
     let sent = h.server.received_requests().await.unwrap().len();
     let cases: Vec<(&str, Spoil)> = vec![
         ("name", Box::new(|p| p.name.clear())),
@@ -295,7 +278,7 @@ async fn a_service_io_would_refuse_is_refused_before_any_request() {
 #[tokio::test]
 async fn topics_are_listed_and_named_in_services_and_the_history_pages_through_every_change() {
     let h = harness().await;
-    let manage = manage(&h, "manage-key");
+    let manage = manage_client(&h, "manage-key");
     let topics = manage.topics().await.unwrap();
     let welfare = topics.iter().find(|t| t.id == 3).unwrap();
     assert_eq!(welfare.name, "Benessere sociale");

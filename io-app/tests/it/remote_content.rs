@@ -1,25 +1,16 @@
 //! Remote-content configurations: created, listed, read, replaced, and
 //! named by the messages of the institution that owns them.
 
-use abilita_core::{ApiKey, Error, RetryPolicy};
+use abilita_core::{ApiKey, Error};
+use abilita_io::IoError;
 use abilita_io::model::{
     FeatureLevel, Markdown, MessageContent, NewMessage, Precondition, Recipient, Subject,
     ThirdPartyData,
 };
 use abilita_io::remote_content::{Environment, RemoteContentSetup};
-use abilita_io::{IoError, ManageClient, transport_builder};
-use abilita_mock::io::{IO_PATH, ServiceSetup};
+use abilita_mock::io::ServiceSetup;
 
-use super::{Harness, harness};
-
-fn manage_client(h: &Harness, key: &str) -> ManageClient {
-    let transport = transport_builder(&format!("{}{IO_PATH}", h.server.uri()))
-        .unwrap()
-        .retry_policy(RetryPolicy::never())
-        .build()
-        .unwrap();
-    ManageClient::new(transport, ApiKey::new(key), None)
-}
+use super::{harness, manage_client};
 
 fn setup(name: &str) -> RemoteContentSetup {
     let production = Environment::new(
