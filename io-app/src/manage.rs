@@ -10,90 +10,132 @@ use crate::client::InstitutionRateLimit;
 use crate::error::IoError;
 use crate::model::Recipient;
 
-/// A service as the creditor describes it (`CmsServicePayload`).
+/// A service as the creditor describes it (`CmsServicePayload`), checked
+/// as IO's schema checks it when built, so that IO never refuses its shape.
+///
+/// ```
+/// use abilita_io::manage::{Organization, Scope, ServiceMetadata, ServicePayload};
+/// use abilita_io::{EuroCents, PartitaIva};
+///
+/// # fn main() -> Result<(), abilita_io::InvalidInput> {
+/// let comune = Organization::new("Comune di Prova", PartitaIva::new("99999000013").unwrap())?
+///     .department("Ufficio tributi")?;
+/// let metadata = ServiceMetadata::new(Scope::Local, 10)
+///     .privacy_url("https://comune.example.it/privacy")?
+///     .email("tributi@comune.example.it")?;
+/// let service = ServicePayload::new("Tributi", "Avvisi e scadenze dei tributi", comune, metadata)?
+///     .authorized_cidrs(["203.0.113.0/24"])?
+///     .max_allowed_payment_amount(EuroCents::new(150_000))?;
+/// # let _ = service; Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a request body built by callers, field for field as the spec has it"
-)]
 pub struct ServicePayload {
-    /// The name citizens see.
-    pub name: String,
-    /// What the service does.
-    pub description: String,
-    /// The institution.
-    pub organization: Organization,
-    /// Anonymous push and no e-mail copy for every message.
+    name: String,
+    description: String,
+    organization: Organization,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub require_secure_channel: Option<bool>,
-    /// Who may be written to while in sandbox (IO adds its test code).
+    require_secure_channel: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub authorized_recipients: Vec<Recipient>,
-    /// The addresses the service may call from: IPv4 addresses or ranges
-    /// (`203.0.113.0/24`), as IO's `Cidr` allows; mandatory for production.
+    authorized_recipients: Vec<Recipient>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub authorized_cidrs: Vec<String>,
-    /// The largest notice the service may send.
+    authorized_cidrs: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_allowed_payment_amount: Option<EuroCents>,
-    /// Contacts and classification.
-    pub metadata: ServiceMetadata,
+    max_allowed_payment_amount: Option<EuroCents>,
+    metadata: ServiceMetadata,
 }
 
 /// The largest `max_allowed_payment_amount` IO's schema takes.
 pub const MAX_PAYMENT_AMOUNT: EuroCents = EuroCents::new(9_999_999_999);
 
+/// `value` unless it is empty (IO's `minLength: 1`), named as IO names it.
+fn filled(field: &str, value: &str) -> Result<String, InvalidInput> {
+    if value.is_empty() {
+        Err(InvalidInput::new(
+            field.to_owned(),
+            Rule("must not be empty"),
+        ))
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
 impl ServicePayload {
-    /// What IO's `ServicePayload` schema refuses, refused before any request
-    /// (the field named as IO names it).
-    fn check(&self) -> Result<(), InvalidInput> {
-        let filled = |field: &str, value: &str| {
-            if value.is_empty() {
-                Err(InvalidInput::new(
-                    field.to_owned(),
-                    Rule("must not be empty"),
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        filled("name", &self.name)?;
-        filled("description", &self.description)?;
-        filled("organization.name", &self.organization.name)?;
-        if let Some(department) = &self.organization.department_name {
-            filled("organization.department_name", department)?;
-        }
-        for (i, cidr) in self.authorized_cidrs.iter().enumerate() {
+    /// A service named `name` (what citizens see), doing `description`, of
+    /// `organization`.
+    ///
+    /// # Errors
+    /// For an empty name or description.
+    pub fn new(
+        name: &str,
+        description: &str,
+        organization: Organization,
+        metadata: ServiceMetadata,
+    ) -> Result<Self, InvalidInput> {
+        Ok(Self {
+            name: filled("name", name)?,
+            description: filled("description", description)?,
+            organization,
+            require_secure_channel: None,
+            authorized_recipients: Vec::new(),
+            authorized_cidrs: Vec::new(),
+            max_allowed_payment_amount: None,
+            metadata,
+        })
+    }
+
+    /// Every message goes with an anonymous push and no e-mail copy.
+    #[must_use]
+    pub fn secure_channel(mut self) -> Self {
+        self.require_secure_channel = Some(true);
+        self
+    }
+
+    /// Who may be written to while the service is in sandbox (IO adds its
+    /// test code).
+    #[must_use]
+    pub fn authorized_recipients(mut self, recipients: Vec<Recipient>) -> Self {
+        self.authorized_recipients = recipients;
+        self
+    }
+
+    /// The addresses the service may call from: IPv4 addresses or ranges
+    /// (`203.0.113.0/24`), as IO's `Cidr` allows; mandatory for production.
+    ///
+    /// # Errors
+    /// For an address that is not IPv4, or a prefix over 32 bits.
+    pub fn authorized_cidrs<S: AsRef<str>>(
+        mut self,
+        cidrs: impl IntoIterator<Item = S>,
+    ) -> Result<Self, InvalidInput> {
+        let mut checked = Vec::new();
+        for (i, cidr) in cidrs.into_iter().enumerate() {
+            let cidr = cidr.as_ref();
             if !is_ipv4_cidr(cidr) {
                 return Err(InvalidInput::new(
                     format!("authorized_cidrs[{i}]"),
                     Rule("an IPv4 address, optionally with a prefix of 0 to 32 bits"),
                 ));
             }
+            checked.push(cidr.to_owned());
         }
-        if self
-            .max_allowed_payment_amount
-            .is_some_and(|a| a > MAX_PAYMENT_AMOUNT)
-        {
+        self.authorized_cidrs = checked;
+        Ok(self)
+    }
+
+    /// The largest notice the service may send (IO sets its own maximum,
+    /// € 10,000 by default, when it approves the service).
+    ///
+    /// # Errors
+    /// Above [`MAX_PAYMENT_AMOUNT`].
+    pub fn max_allowed_payment_amount(mut self, amount: EuroCents) -> Result<Self, InvalidInput> {
+        if amount > MAX_PAYMENT_AMOUNT {
             return Err(InvalidInput::new(
                 "max_allowed_payment_amount",
                 Rule("at most 9999999999 cents"),
             ));
         }
-        let m = &self.metadata;
-        for (field, value) in [
-            ("metadata.privacy_url", &m.privacy_url),
-            ("metadata.web_url", &m.web_url),
-            ("metadata.email", &m.email),
-            ("metadata.pec", &m.pec),
-            ("metadata.phone", &m.phone),
-            ("metadata.address", &m.address),
-        ] {
-            if let Some(value) = value {
-                filled(field, value)?;
-            }
-        }
-        Ok(())
+        self.max_allowed_payment_amount = Some(amount);
+        Ok(self)
     }
 }
 
@@ -113,18 +155,46 @@ fn is_ipv4_cidr(text: &str) -> bool {
 
 /// The institution behind a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a request body built by callers, field for field as the spec has it"
-)]
 pub struct Organization {
-    /// Its name.
-    pub name: String,
-    /// Its fiscal code.
-    pub fiscal_code: PartitaIva,
-    /// The department.
+    name: String,
+    fiscal_code: PartitaIva,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department_name: Option<String>,
+    department_name: Option<String>,
+}
+
+impl Organization {
+    /// The institution `name` with its fiscal code (11 digits).
+    ///
+    /// # Errors
+    /// For an empty name.
+    pub fn new(name: &str, fiscal_code: PartitaIva) -> Result<Self, InvalidInput> {
+        Ok(Self {
+            name: filled("organization.name", name)?,
+            fiscal_code,
+            department_name: None,
+        })
+    }
+
+    /// The department that runs the service.
+    ///
+    /// # Errors
+    /// For an empty name.
+    pub fn department(mut self, name: &str) -> Result<Self, InvalidInput> {
+        self.department_name = Some(filled("organization.department_name", name)?);
+        Ok(self)
+    }
+
+    /// Its name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its fiscal code.
+    #[must_use]
+    pub fn fiscal_code(&self) -> &PartitaIva {
+        &self.fiscal_code
+    }
 }
 
 /// Local or national.
@@ -142,35 +212,70 @@ pub enum Scope {
 }
 
 /// A service's metadata; `privacy_url` and an e-mail or PEC are needed
-/// before production.
+/// before production. Each text, when given, is not empty (IO's schema).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a request body built by callers, field for field as the spec has it"
-)]
 pub struct ServiceMetadata {
-    /// Local or national.
-    pub scope: Scope,
-    /// The topic (see IO's topics list).
-    pub topic_id: u32,
-    /// Privacy policy.
+    scope: Scope,
+    topic_id: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub privacy_url: Option<String>,
-    /// Web site.
+    privacy_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub web_url: Option<String>,
-    /// Contact e-mail.
+    web_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Certified e-mail.
+    email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pec: Option<String>,
-    /// Phone.
+    pec: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Street address.
+    phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    address: Option<String>,
+}
+
+/// A builder step of [`ServiceMetadata`] that sets one optional text.
+macro_rules! metadata_text {
+    ($($(#[$doc:meta])* $field:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        ///
+        /// # Errors
+        /// For an empty text.
+        pub fn $field(mut self, value: &str) -> Result<Self, InvalidInput> {
+            self.$field = Some(filled(concat!("metadata.", stringify!($field)), value)?);
+            Ok(self)
+        }
+    )*};
+}
+
+impl ServiceMetadata {
+    /// Metadata of `scope` under the topic `topic_id` (see
+    /// [`ManageClient::topics`]).
+    #[must_use]
+    pub fn new(scope: Scope, topic_id: u32) -> Self {
+        Self {
+            scope,
+            topic_id,
+            privacy_url: None,
+            web_url: None,
+            email: None,
+            pec: None,
+            phone: None,
+            address: None,
+        }
+    }
+
+    metadata_text! {
+        /// The privacy policy's URL.
+        privacy_url,
+        /// The service's web site.
+        web_url,
+        /// The contact e-mail.
+        email,
+        /// The certified e-mail (PEC).
+        pec,
+        /// The phone number.
+        phone,
+        /// The street address.
+        address,
+    }
 }
 
 /// The review state of a service.
@@ -460,7 +565,6 @@ impl ManageClient {
     /// # Errors
     /// IO's refusals as [`IoError`].
     pub async fn create(&self, service: &ServicePayload) -> Result<Service, Error<IoError>> {
-        service.check()?;
         self.send(|| {
             ApiRequest::post("/manage/services")
                 .operation("create service")
@@ -512,7 +616,6 @@ impl ManageClient {
         service: &ServicePayload,
     ) -> Result<Service, Error<IoError>> {
         let id = service_id(id)?;
-        service.check()?;
         self.send(|| {
             ApiRequest::put("/manage/services/{id}")
                 .operation("update service")

@@ -151,64 +151,66 @@ fn message() -> impl Strategy<Value = Option<NewMessage>> {
         )
 }
 
-fn service() -> impl Strategy<Value = ServicePayload> {
+/// A service payload, or `None` when the public API refused a part of it.
+fn service() -> impl Strategy<Value = Option<ServicePayload>> {
     let cidr = prop_oneof![
         "([0-9]{1,3}\\.){3}[0-9]{1,3}(/[0-9]{1,2})?",
         "[0-9a-f:]{2,20}(/[0-9]{1,3})?",
         text(20),
     ];
     (
-        text(40),
-        text(60),
-        text(40),
+        (text(40), text(60), text(40)),
         proptest::option::of(text(20)),
         proptest::collection::vec(cidr, 0..3),
         proptest::option::of(prop_oneof![0u64..100_000, any::<u64>()]),
         proptest::option::of(text(40)),
         proptest::option::of(text(40)),
         0u32..20,
+        any::<bool>(),
     )
         .prop_map(
             |(
-                name,
-                description,
-                organization,
+                (name, description, organization),
                 department,
                 cidrs,
                 amount,
                 privacy,
                 email,
                 topic,
+                secure,
             )| {
-                ServicePayload {
-                    name,
-                    description,
-                    organization: Organization {
-                        name: organization,
-                        fiscal_code: PartitaIva::new("99999000013").unwrap(),
-                        department_name: department,
-                    },
-                    require_secure_channel: None,
-                    authorized_recipients: vec![Recipient::new(fiscal_code(7)).unwrap()],
-                    authorized_cidrs: cidrs,
-                    max_allowed_payment_amount: amount.map(EuroCents::new),
-                    metadata: ServiceMetadata {
-                        scope: Scope::Local,
-                        topic_id: topic,
-                        privacy_url: privacy,
-                        web_url: None,
-                        email,
-                        pec: None,
-                        phone: None,
-                        address: None,
-                    },
+                let mut organization =
+                    Organization::new(&organization, PartitaIva::new("99999000013").unwrap())
+                        .ok()?;
+                if let Some(department) = department {
+                    organization = organization.department(&department).ok()?;
                 }
+                let mut metadata = ServiceMetadata::new(Scope::Local, topic);
+                if let Some(privacy) = privacy {
+                    metadata = metadata.privacy_url(&privacy).ok()?;
+                }
+                if let Some(email) = email {
+                    metadata = metadata.email(&email).ok()?;
+                }
+                let mut payload = ServicePayload::new(&name, &description, organization, metadata)
+                    .ok()?
+                    .authorized_recipients(vec![Recipient::new(fiscal_code(7)).unwrap()])
+                    .authorized_cidrs(cidrs)
+                    .ok()?;
+                if let Some(amount) = amount {
+                    payload = payload
+                        .max_allowed_payment_amount(EuroCents::new(amount))
+                        .ok()?;
+                }
+                Some(if secure {
+                    payload.secure_channel()
+                } else {
+                    payload
+                })
             },
         )
 }
 
-/// A remote-content configuration, or `None` when the public API refused
-/// a part of it.
 /// A server for remote content: URL, header, key, test users.
 fn environment() -> impl Strategy<Value = (String, String, String, Vec<u32>)> {
     let url = prop_oneof![
@@ -224,6 +226,8 @@ fn environment() -> impl Strategy<Value = (String, String, String, Vec<u32>)> {
     )
 }
 
+/// A remote-content configuration, or `None` when the public API refused
+/// a part of it.
 fn remote_content() -> impl Strategy<Value = Option<RemoteContentSetup>> {
     (
         (text(30), text(30)),
@@ -266,7 +270,7 @@ fn remote_content() -> impl Strategy<Value = Option<RemoteContentSetup>> {
 #[derive(Debug, Clone)]
 enum Call {
     Submit(Option<NewMessage>),
-    Create(ServicePayload),
+    Create(Option<ServicePayload>),
     List(u32, u32),
     RemoteContent(Option<RemoteContentSetup>),
     Activation(u32, ActivationStatus),
@@ -333,7 +337,8 @@ fn every_request_the_clients_send_is_valid_against_the_openapi_file() {
                 let _ = match &call {
                     Call::Submit(Some(message)) => io.submit(message).await.map(drop),
                     Call::Submit(None) => Ok(()),
-                    Call::Create(payload) => manage.create(payload).await.map(drop),
+                    Call::Create(Some(payload)) => manage.create(payload).await.map(drop),
+                    Call::Create(None) => Ok(()),
                     Call::List(limit, offset) => manage.list(*limit, *offset).await.map(drop),
                     Call::RemoteContent(Some(setup)) => manage.create_remote_content(setup).await.map(drop),
                     Call::RemoteContent(None) => Ok(()),

@@ -9,29 +9,21 @@ use abilita_io::model::Recipient;
 use super::{INSTITUTION, harness, manage_client, service_error};
 
 fn payload(name: &str) -> ServicePayload {
-    ServicePayload {
-        name: name.into(),
-        description: "Avvisi e scadenze dei tributi comunali".into(),
-        organization: Organization {
-            name: "Comune di Prova".into(),
-            fiscal_code: PartitaIva::new(INSTITUTION).unwrap(),
-            department_name: None,
-        },
-        require_secure_channel: None,
-        authorized_recipients: vec![Recipient::parse("sttsgt90a01h501j").unwrap()],
-        authorized_cidrs: vec![],
-        max_allowed_payment_amount: None,
-        metadata: ServiceMetadata {
-            scope: Scope::Local,
-            topic_id: 3,
-            privacy_url: Some("https://comune.example.it/privacy".into()),
-            web_url: None,
-            email: Some("tributi@comune.example.it".into()),
-            pec: None,
-            phone: None,
-            address: None,
-        },
-    }
+    let organization =
+        Organization::new("Comune di Prova", PartitaIva::new(INSTITUTION).unwrap()).unwrap();
+    let metadata = ServiceMetadata::new(Scope::Local, 3)
+        .privacy_url("https://comune.example.it/privacy")
+        .unwrap()
+        .email("tributi@comune.example.it")
+        .unwrap();
+    ServicePayload::new(
+        name,
+        "Avvisi e scadenze dei tributi comunali",
+        organization,
+        metadata,
+    )
+    .unwrap()
+    .authorized_recipients(vec![Recipient::parse("sttsgt90a01h501j").unwrap()])
 }
 
 #[tokio::test]
@@ -206,65 +198,67 @@ async fn ids_and_limits_no_operation_takes_are_refused_before_any_request() {
     }
 }
 
-/// A change that makes a payload one IO refuses.
-type Spoil = Box<dyn Fn(&mut ServicePayload)>;
-
-#[tokio::test]
-async fn a_service_io_would_refuse_is_refused_before_any_request() {
-    let h = harness().await;
-    let manage = manage_client(&h, "manage-key");
-    let sent = h.server.received_requests().await.unwrap().len();
-    let cases: Vec<(&str, Spoil)> = vec![
-        ("name", Box::new(|p| p.name.clear())),
-        ("description", Box::new(|p| p.description.clear())),
+#[test]
+fn a_service_io_would_refuse_cannot_be_built() {
+    let cf = || PartitaIva::new(INSTITUTION).unwrap();
+    let organization = || Organization::new("Comune di Prova", cf()).unwrap();
+    let metadata = || ServiceMetadata::new(Scope::Local, 3);
+    let build = || ServicePayload::new("Tributi", "Avvisi", organization(), metadata()).unwrap();
+    let refusals: Vec<(&str, Result<(), abilita_core::InvalidInput>)> = vec![
         (
-            "organization.name",
-            Box::new(|p| p.organization.name.clear()),
+            "name",
+            ServicePayload::new("", "Avvisi", organization(), metadata()).map(drop),
         ),
         (
+            "description",
+            ServicePayload::new("Tributi", "", organization(), metadata()).map(drop),
+        ),
+        ("organization.name", Organization::new("", cf()).map(drop)),
+        (
             "organization.department_name",
-            Box::new(|p| p.organization.department_name = Some(String::new())),
+            organization().department("").map(drop),
         ),
         (
             "authorized_cidrs[0]",
-            Box::new(|p| p.authorized_cidrs = vec!["2001:db8::/32".into()]),
+            build().authorized_cidrs(["2001:db8::/32"]).map(drop),
         ),
         (
             "authorized_cidrs[1]",
-            Box::new(|p| p.authorized_cidrs = vec!["10.0.0.0/8".into(), "10.0.0.0/33".into()]),
+            build()
+                .authorized_cidrs(["10.0.0.0/8", "10.0.0.0/33"])
+                .map(drop),
         ),
         (
             "authorized_cidrs[0]",
-            Box::new(|p| p.authorized_cidrs = vec!["300.1.1.1".into()]),
+            build().authorized_cidrs(["300.1.1.1"]).map(drop),
         ),
         (
             "max_allowed_payment_amount",
-            Box::new(|p| {
-                p.max_allowed_payment_amount = Some(abilita_core::EuroCents::new(10_000_000_000))
-            }),
+            build()
+                .max_allowed_payment_amount(abilita_core::EuroCents::new(10_000_000_000))
+                .map(drop),
         ),
-        (
-            "metadata.privacy_url",
-            Box::new(|p| p.metadata.privacy_url = Some(String::new())),
-        ),
+        ("metadata.privacy_url", metadata().privacy_url("").map(drop)),
+        ("metadata.pec", metadata().pec("").map(drop)),
     ];
-    for (field, spoil) in cases {
-        let mut payload = payload("Tributi");
-        spoil(&mut payload);
-        let Err(Error::InvalidInput(invalid)) = manage.create(&payload).await else {
-            panic!("{field} was sent")
+    for (field, refused) in refusals {
+        let Err(invalid) = refused else {
+            panic!("{field} was accepted")
         };
         assert_eq!(invalid.field(), field);
-        assert!(matches!(
-            manage.update("some-id", &payload).await,
-            Err(Error::InvalidInput(_))
-        ));
     }
-    assert_eq!(h.server.received_requests().await.unwrap().len(), sent);
+}
 
-    let mut fine = payload("Tributi");
-    fine.authorized_cidrs = vec!["10.0.0.0/8".into(), "203.0.113.7".into()];
-    fine.max_allowed_payment_amount = Some(abilita_core::EuroCents::new(9_999_999_999));
+#[tokio::test]
+async fn a_service_at_the_schemas_limits_is_created() {
+    let h = harness().await;
+    let manage = manage_client(&h, "manage-key");
+    let fine = payload("Tributi")
+        .authorized_cidrs(["10.0.0.0/8", "203.0.113.7"])
+        .unwrap()
+        .max_allowed_payment_amount(abilita_core::EuroCents::new(9_999_999_999))
+        .unwrap()
+        .secure_channel();
     let created = manage.create(&fine).await.unwrap();
     assert!(
         created
