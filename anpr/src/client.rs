@@ -14,8 +14,8 @@ use time::Date;
 use crate::config::{AnprConfig, AuditIdentity, ConfigRule};
 use crate::error::AnprError;
 use crate::model::{
-    Anomaly, Citizenship, PersonalDetails, Request, RequestData, Residence, Response, Subject,
-    SubjectData,
+    Anomaly, Citizenship, Marriage, PersonalDetails, Request, RequestData, Residence, Response,
+    Subject, SubjectData,
 };
 use crate::modi::ModiSigner;
 use crate::service::EService;
@@ -227,6 +227,34 @@ impl AnprClient {
         subject: &Subject,
         query: &Query,
     ) -> Result<Response, Error<AnprError>> {
+        if service.verifies() {
+            return Err(InvalidInput::new(
+                "verifica",
+                ConfigRule("a verifica service checks a declaration: call AnprClient::verify"),
+            )
+            .into());
+        }
+        self.send(service, subject, None, query).await
+    }
+
+    /// Sends one E002 request of `service` (with the `verifica` block of a
+    /// verification), after the checks every service shares.
+    pub(crate) async fn send(
+        &self,
+        service: EService,
+        subject: &Subject,
+        verification: Option<&Value>,
+        query: &Query,
+    ) -> Result<Response, Error<AnprError>> {
+        if !service.accepts(subject) {
+            return Err(InvalidInput::new(
+                "criteriRicerca",
+                ConfigRule(
+                    "C030 looks up a codice fiscale or personal details (its schema has no idANPR); C031 verifies an idANPR",
+                ),
+            )
+            .into());
+        }
         let purpose = self.config.purposes.get(&service).ok_or_else(|| {
             InvalidInput::new(
                 "purpose_id",
@@ -245,6 +273,7 @@ impl AnprClient {
             service,
             purpose,
             subject,
+            verification,
             query,
         };
         self.anpr.call(&consultation).await?.json()
@@ -258,6 +287,7 @@ struct Consultation<'a> {
     service: EService,
     purpose: &'a str,
     subject: &'a Subject,
+    verification: Option<&'a Value>,
     query: &'a Query,
 }
 
@@ -277,6 +307,7 @@ impl Consultation<'_> {
         let request = Request {
             id_operazione_client: client.ids.next(now_millis),
             criteri_ricerca: self.subject.into(),
+            verifica: self.verification.cloned(),
             dati_richiesta: RequestData {
                 data_riferimento_richiesta: self.query.reference_date,
                 motivo_richiesta: self.query.reason.clone(),
@@ -304,7 +335,7 @@ impl Consultation<'_> {
         bearer.set_sensitive(true);
         Ok(ApiRequest::post("/{service}/v1/anpr-service-e002")
             .operation(service.segment())
-            .path_param("service", service.segment())
+            .path_param("service", client.config.segment_of(service))
             .header(abilita_core::http::header::AUTHORIZATION, bearer)
             .header(AGID_SIGNATURE, header(&prepared.integrity)?)
             .header(AGID_TRACKING, header(&prepared.tracking_evidence)?)
@@ -316,6 +347,26 @@ impl Consultation<'_> {
 }
 
 impl AnprClient {
+    /// C030 by personal details: the idANPR of the one person with these
+    /// surname, name, sex, date and place of birth.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`]; [`AnprError::NotFound`] when nobody
+    /// matches; ANPR's EN067 when several do.
+    pub async fn id_anpr_by_details(
+        &self,
+        identity: &crate::model::Identity,
+        query: &Query,
+    ) -> Result<Answer<Option<String>>, Error<AnprError>> {
+        let subject = Subject::Details(identity.clone());
+        self.answer(EService::C030IdUnicoNazionale, &subject, query, |r| {
+            r.subjects()
+                .iter()
+                .find_map(|s| s.identificativi.as_ref()?.id_anpr.clone())
+        })
+        .await
+    }
+
     /// C030: the national unique id (idANPR) of a codice fiscale, the first
     /// step of every other consultation.
     ///
@@ -418,7 +469,8 @@ impl AnprClient {
         .await
     }
 
-    /// C017: the marriage record, as ANPR returns it.
+    /// C017: the marriage (spouse, date and place, which marriage);
+    /// `None` for a subject ANPR records as unmarried.
     ///
     /// # Errors
     /// As [`AnprClient::consult`].
@@ -426,11 +478,44 @@ impl AnprClient {
         &self,
         subject: &Subject,
         query: &Query,
-    ) -> Result<Answer<Option<Value>>, Error<AnprError>> {
+    ) -> Result<Answer<Option<Marriage>>, Error<AnprError>> {
         self.answer(EService::C017Matrimonio, subject, query, |r| {
+            r.subjects().first().and_then(|s| s.matrimonio.clone())
+        })
+        .await
+    }
+
+    /// C029: the subject's registry data (details, residence, life
+    /// status), as one record.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn registry_data(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Option<SubjectData>>, Error<AnprError>> {
+        self.answer(EService::C029DatiAnagrafici, subject, query, |r| {
+            r.subjects().first().cloned()
+        })
+        .await
+    }
+
+    /// C033: residences without the death datum (a service PDND grants to
+    /// few consumers; the others use C020).
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn residence_without_death(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Vec<Residence>>, Error<AnprError>> {
+        self.answer(EService::C033ResidenzaSenzaDecesso, subject, query, |r| {
             r.subjects()
                 .first()
-                .and_then(|s| s.other.get("matrimonio").cloned())
+                .map(|s| s.residenza.clone())
+                .unwrap_or_default()
         })
         .await
     }

@@ -118,6 +118,7 @@ pub struct AnprConfig {
     pub(crate) private_key: PrivateKeyPem,
     pub(crate) purposes: HashMap<EService, String>,
     pub(crate) audiences: HashMap<EService, String>,
+    segments: HashMap<EService, String>,
     pub(crate) audit: AuditIdentity,
     pub(crate) skew_margin: Duration,
     pub(crate) token_lifetime: Duration,
@@ -178,6 +179,7 @@ impl AnprConfig {
             private_key,
             purposes: HashMap::new(),
             audiences: HashMap::new(),
+            segments: HashMap::new(),
             audit,
             skew_margin: DEFAULT_SKEW_MARGIN,
             instance: random_instance(),
@@ -205,6 +207,36 @@ impl AnprConfig {
     pub fn audience(mut self, service: EService, audience: impl Into<String>) -> Self {
         self.audiences.insert(service, audience.into());
         self
+    }
+
+    /// The path segment of `service` when PDND's catalogue names it
+    /// otherwise than [`EService::segment`] (a renamed service, an
+    /// `-approvazione_automatica` variant); the default audience follows it.
+    ///
+    /// # Errors
+    /// For a segment that is not one path segment of letters, digits, `-`
+    /// and `_`.
+    pub fn segment(mut self, service: EService, segment: &str) -> Result<Self, InvalidInput> {
+        let valid = !segment.is_empty()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid {
+            return Err(InvalidInput::new(
+                "segment",
+                Rule("one path segment of ASCII letters, digits, '-' and '_'"),
+            ));
+        }
+        self.segments.insert(service, segment.to_owned());
+        Ok(self)
+    }
+
+    /// The path segment `service` is called on.
+    #[must_use]
+    pub fn segment_of(&self, service: EService) -> &str {
+        self.segments
+            .get(&service)
+            .map_or_else(|| service.segment(), String::as_str)
     }
 
     /// This process's number (0 to 9999), the last four digits of every
@@ -245,7 +277,7 @@ impl AnprConfig {
             format!(
                 "{}/{}/v1",
                 self.endpoints.modi_audience_prefix.trim_end_matches('/'),
-                service.segment()
+                self.segment_of(service)
             )
         })
     }
@@ -256,7 +288,7 @@ impl AnprConfig {
         format!(
             "{}/{}/v1/anpr-service-e002",
             self.endpoints.anpr_prefix.trim_end_matches('/'),
-            service.segment()
+            self.segment_of(service)
         )
     }
 }

@@ -28,7 +28,7 @@ pub enum AnprError {
     /// GovWay found the ModI profile wrong: audience, digest, signed
     /// headers, clocks (`InteroperabilityInvalidRequest`), or the body
     /// against the OpenAPI (`InvalidRequestContent`).
-    #[error("the gateway refused the request: {title}")]
+    #[error("the gateway refused the request: {title}: {detail}")]
     Interoperability {
         /// GovWay's title.
         title: String,
@@ -49,7 +49,7 @@ pub enum AnprError {
         govway_id: Option<String>,
     },
     /// The purpose or e-service is not authorised for the client.
-    #[error("the gateway denied the request")]
+    #[error("the gateway denied the request: {detail}")]
     Forbidden {
         /// GovWay's detail.
         detail: String,
@@ -64,7 +64,7 @@ pub enum AnprError {
     },
     /// ANPR refused the request (`RispostaKO` 400): a field too long, a wrong
     /// use case; the anomalies name the field.
-    #[error("ANPR refused the request")]
+    #[error("ANPR refused the request: {}", anomalies_text(errors))]
     InvalidRequest {
         /// ANPR's anomalies.
         errors: Vec<Anomaly>,
@@ -75,7 +75,7 @@ pub enum AnprError {
     #[error("rate limit or daily quota exceeded")]
     Throttled,
     /// ANPR or PDND failed (5xx: `999`, `EN527` with the operation's id).
-    #[error("ANPR or PDND failed")]
+    #[error("ANPR or PDND failed: {detail}")]
     Server {
         /// The anomalies or PDND errors, as text.
         detail: String,

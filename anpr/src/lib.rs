@@ -57,6 +57,7 @@ mod error;
 pub mod model;
 mod modi;
 mod service;
+pub mod verification;
 mod voucher;
 
 pub use client::{
@@ -70,7 +71,7 @@ pub use config::{
     SETTING_PURPOSE_PREFIX, SETTING_TOKEN_URL,
 };
 pub use error::AnprError;
-pub use model::Subject;
+pub use model::{BirthPlace, Identity, Sex, Subject};
 pub use modi::{ModiSigner, PreparedCall, SignError, digest_header, sha256_hex};
 pub use service::EService;
 pub use voucher::VoucherClient;

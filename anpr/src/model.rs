@@ -19,6 +19,154 @@ pub enum Subject {
     CodiceFiscale(abilita_core::CodiceFiscale),
     /// By the national unique id, from C030.
     IdAnpr(String),
+    /// By personal details: surname, name, sex, date and place of birth,
+    /// all five, as ANPR needs them to find one person (EN067 when several
+    /// match).
+    Details(Identity),
+}
+
+/// `M` or `F`, as ANPR records sex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(clippy::exhaustive_enums, reason = "ANPR's own two values")]
+pub enum Sex {
+    /// `M`.
+    Male,
+    /// `F`.
+    Female,
+}
+
+impl Sex {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Male => "M",
+            Self::Female => "F",
+        }
+    }
+}
+
+/// Where a person was born (`luogoNascita`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BirthPlace {
+    /// An Italian comune (`comune {nomeComune, siglaProvinciaIstat}`).
+    Comune {
+        /// Its name, as ANPR writes it (`ROMA`).
+        name: String,
+        /// Its province's abbreviation (`RM`).
+        province: String,
+    },
+    /// Abroad (`localita {descrizioneStato}`).
+    Abroad {
+        /// The state's name, as ANPR writes it (`FRANCIA`).
+        country: String,
+    },
+}
+
+impl BirthPlace {
+    /// An Italian comune and its province's two letters.
+    ///
+    /// # Errors
+    /// For an empty name, or a province that is not two letters.
+    pub fn comune(name: &str, province: &str) -> Result<Self, abilita_core::InvalidInput> {
+        let name = filled("luogoNascita.comune.nomeComune", name)?;
+        if province.len() != 2 || !province.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(abilita_core::InvalidInput::new(
+                "luogoNascita.comune.siglaProvinciaIstat",
+                abilita_core::Rule("a province is two letters"),
+            ));
+        }
+        Ok(Self::Comune {
+            name,
+            province: province.to_ascii_uppercase(),
+        })
+    }
+
+    /// A foreign state.
+    ///
+    /// # Errors
+    /// For an empty name.
+    pub fn abroad(country: &str) -> Result<Self, abilita_core::InvalidInput> {
+        Ok(Self::Abroad {
+            country: filled("luogoNascita.localita.descrizioneStato", country)?,
+        })
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            Self::Comune { name, province } => serde_json::json!({
+                "comune": { "nomeComune": name, "siglaProvinciaIstat": province }
+            }),
+            Self::Abroad { country } => serde_json::json!({
+                "localita": { "descrizioneStato": country }
+            }),
+        }
+    }
+}
+
+/// `value` trimmed and upper-cased as ANPR stores names, unless empty.
+fn filled(field: &str, value: &str) -> Result<String, abilita_core::InvalidInput> {
+    let value = value.trim();
+    if value.is_empty() {
+        Err(abilita_core::InvalidInput::new(
+            field.to_owned(),
+            abilita_core::Rule("must not be empty"),
+        ))
+    } else {
+        Ok(value.to_uppercase())
+    }
+}
+
+/// A person's identity as a citizen declares it: what a search by details
+/// and a verification of details (C003, C031) send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    surname: String,
+    name: String,
+    sex: Sex,
+    birth_date: Date,
+    birth_place: BirthPlace,
+}
+
+impl Identity {
+    /// The five details ANPR matches a person on.
+    ///
+    /// # Errors
+    /// For an empty surname or name.
+    pub fn new(
+        surname: &str,
+        name: &str,
+        sex: Sex,
+        birth_date: Date,
+        birth_place: BirthPlace,
+    ) -> Result<Self, abilita_core::InvalidInput> {
+        Ok(Self {
+            surname: filled("cognome", surname)?,
+            name: filled("nome", name)?,
+            sex,
+            birth_date,
+            birth_place,
+        })
+    }
+
+    fn birth_date(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}",
+            self.birth_date.year(),
+            u8::from(self.birth_date.month()),
+            self.birth_date.day()
+        )
+    }
+
+    /// As `generalita`, the block a verification declares.
+    pub(crate) fn generalita(&self) -> Value {
+        serde_json::json!({
+            "cognome": self.surname,
+            "nome": self.name,
+            "sesso": self.sex.code(),
+            "dataNascita": self.birth_date(),
+            "luogoNascita": self.birth_place.to_json(),
+        })
+    }
 }
 
 /// `RichiestaE002`.
@@ -33,6 +181,10 @@ pub struct Request {
     pub id_operazione_client: String,
     /// Who.
     pub criteri_ricerca: SearchCriteria,
+    /// What a *verifica* service checks (`verifica`): the citizen's
+    /// declaration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verifica: Option<Value>,
     /// Why and as of when.
     pub dati_richiesta: RequestData,
 }
@@ -50,20 +202,44 @@ pub struct SearchCriteria {
     /// idANPR.
     #[serde(rename = "idANPR", skip_serializing_if = "Option::is_none")]
     pub id_anpr: Option<String>,
+    /// Surname, for a search by details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cognome: Option<String>,
+    /// Name, for a search by details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nome: Option<String>,
+    /// `M` or `F`, for a search by details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sesso: Option<String>,
+    /// Date and place of birth (`datiNascita`), for a search by details.
+    #[serde(rename = "datiNascita", skip_serializing_if = "Option::is_none")]
+    pub dati_nascita: Option<Value>,
 }
 
 impl From<&Subject> for SearchCriteria {
     fn from(subject: &Subject) -> Self {
+        let mut criteria = Self {
+            codice_fiscale: None,
+            id_anpr: None,
+            cognome: None,
+            nome: None,
+            sesso: None,
+            dati_nascita: None,
+        };
         match subject {
-            Subject::CodiceFiscale(cf) => Self {
-                codice_fiscale: Some(cf.as_str().to_owned()),
-                id_anpr: None,
-            },
-            Subject::IdAnpr(id) => Self {
-                codice_fiscale: None,
-                id_anpr: Some(id.clone()),
-            },
+            Subject::CodiceFiscale(cf) => criteria.codice_fiscale = Some(cf.as_str().to_owned()),
+            Subject::IdAnpr(id) => criteria.id_anpr = Some(id.clone()),
+            Subject::Details(identity) => {
+                criteria.cognome = Some(identity.surname.clone());
+                criteria.nome = Some(identity.name.clone());
+                criteria.sesso = Some(identity.sex.code().to_owned());
+                criteria.dati_nascita = Some(serde_json::json!({
+                    "dataEvento": identity.birth_date(),
+                    "luogoNascita": identity.birth_place.to_json(),
+                }));
+            }
         }
+        criteria
     }
 }
 
@@ -155,6 +331,9 @@ pub struct SubjectData {
     /// The family tie (C021).
     #[serde(default)]
     pub legame_soggetto: Option<FamilyTie>,
+    /// The marriage (C017).
+    #[serde(default)]
+    pub matrimonio: Option<Marriage>,
     /// Everything else the service returns.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -581,6 +760,35 @@ pub struct EntityInfo {
     /// A date value.
     #[serde(default)]
     pub valore_data: Option<String>,
+}
+
+/// A marriage (`matrimonio`, `TipoMatrimonio`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Marriage {
+    /// The spouse (`coniuge`).
+    #[serde(rename = "coniuge", default)]
+    pub spouse: Option<PersonalDetails>,
+    /// When and where (`datiMatrimonio`).
+    #[serde(rename = "datiMatrimonio", default)]
+    pub event: Option<Event>,
+    /// Which of the subject's marriages (`ordineMatrimonio`: `1` the first).
+    #[serde(rename = "ordineMatrimonio", default)]
+    pub order: Option<String>,
+}
+
+/// A registered event (`TipoDatiEvento`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Event {
+    /// `YYYY-MM-DD` (`dataEvento`).
+    #[serde(rename = "dataEvento", default)]
+    pub date: Option<String>,
+    /// Where, as ANPR models it (`luogoEvento`).
+    #[serde(rename = "luogoEvento", default)]
+    pub place: Option<Value>,
 }
 
 /// `datiDecesso`.

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::model::Subject;
+
 /// An ANPR e-service. Every one exposes one operation,
 /// `POST …/{segment}/v1/anpr-service-e002`, with the same envelope; they
 /// differ in the use-case code (`casoUso`) and what comes back.
@@ -10,6 +12,14 @@ use std::fmt;
 pub enum EService {
     /// C001: notification of deeds (residence for notifications).
     C001Notifica,
+    /// C003: verifies the personal details a citizen declared (*verifica dichiarazione generalità*).
+    C003VerificaGeneralita,
+    /// C004: verifies a declared death.
+    C004VerificaDecesso,
+    /// C007: verifies a declaration of being alive.
+    C007VerificaEsistenzaVita,
+    /// C008: verifies a declared residence address.
+    C008VerificaResidenza,
     /// C015: personal details (*generalità*).
     C015Generalita,
     /// C017: marriage.
@@ -22,21 +32,34 @@ pub enum EService {
     C020Residenza,
     /// C021: family status (*stato di famiglia*).
     C021StatoFamiglia,
-    /// C030: codice fiscale → national unique id (idANPR).
+    /// C029: a subject's registry data (*dati anagrafici*).
+    C029DatiAnagrafici,
+    /// C030: codice fiscale (or personal details) → national unique id (idANPR).
     C030IdUnicoNazionale,
+    /// C031: verifies that an idANPR belongs to the declared personal details.
+    C031VerificaIdUnicoNazionale,
+    /// C033: residence without the death datum (reserved to some consumers).
+    C033ResidenzaSenzaDecesso,
 }
 
 impl EService {
     /// Every service this crate knows.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 15] = [
         Self::C001Notifica,
+        Self::C003VerificaGeneralita,
+        Self::C004VerificaDecesso,
+        Self::C007VerificaEsistenzaVita,
+        Self::C008VerificaResidenza,
         Self::C015Generalita,
         Self::C017Matrimonio,
         Self::C018Cittadinanza,
         Self::C019EsistenzaVita,
         Self::C020Residenza,
         Self::C021StatoFamiglia,
+        Self::C029DatiAnagrafici,
         Self::C030IdUnicoNazionale,
+        Self::C031VerificaIdUnicoNazionale,
+        Self::C033ResidenzaSenzaDecesso,
     ];
 
     /// The use-case code, which must go in `datiRichiesta.casoUso`.
@@ -44,30 +67,46 @@ impl EService {
     pub fn code(self) -> &'static str {
         match self {
             Self::C001Notifica => "C001",
+            Self::C003VerificaGeneralita => "C003",
+            Self::C004VerificaDecesso => "C004",
+            Self::C007VerificaEsistenzaVita => "C007",
+            Self::C008VerificaResidenza => "C008",
             Self::C015Generalita => "C015",
             Self::C017Matrimonio => "C017",
             Self::C018Cittadinanza => "C018",
             Self::C019EsistenzaVita => "C019",
             Self::C020Residenza => "C020",
             Self::C021StatoFamiglia => "C021",
+            Self::C029DatiAnagrafici => "C029",
             Self::C030IdUnicoNazionale => "C030",
+            Self::C031VerificaIdUnicoNazionale => "C031",
+            Self::C033ResidenzaSenzaDecesso => "C033",
         }
     }
 
     /// The service's path segment, in ASCII (the C001 spec's server URL has
-    /// an en dash; the live service answers on the hyphen). C017's name is
-    /// reported, not confirmed by a spec.
+    /// an en dash; the live service answers on the hyphen). Names come from
+    /// the specs and PDND's catalogue; C017's is reported, not confirmed by
+    /// a spec ([`AnprConfig::segment`](crate::AnprConfig::segment) changes
+    /// one).
     #[must_use]
     pub fn segment(self) -> &'static str {
         match self {
             Self::C001Notifica => "C001-servizioNotifica",
+            Self::C003VerificaGeneralita => "C003-servizioVerificaDichGeneralita",
+            Self::C004VerificaDecesso => "C004-servizioVerificaDichDecesso",
+            Self::C007VerificaEsistenzaVita => "C007-servizioVerificaDichEsistenzaVita",
+            Self::C008VerificaResidenza => "C008-servizioVerificaDichResidenza",
             Self::C015Generalita => "C015-servizioAccertamentoGeneralita",
             Self::C017Matrimonio => "C017-servizioAccertamentoMatrimonio",
             Self::C018Cittadinanza => "C018-servizioAccertamentoCittadinanza",
             Self::C019EsistenzaVita => "C019-servizioAccertamentoEsistenzaVita",
             Self::C020Residenza => "C020-servizioAccertamentoResidenza",
             Self::C021StatoFamiglia => "C021-servizioAccertamentoStatoFamiglia",
+            Self::C029DatiAnagrafici => "C029-servizioAccertamentoDatiAnagrafici",
             Self::C030IdUnicoNazionale => "C030-servizioAccertamentoIdUnicoNazionale",
+            Self::C031VerificaIdUnicoNazionale => "C031-servizioVerificaIdUnicoNazionale",
+            Self::C033ResidenzaSenzaDecesso => "C033-servizioAccertamentoResidenzaSenzaDecesso",
         }
     }
 
@@ -75,6 +114,32 @@ impl EService {
     #[must_use]
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Whether the service's schema can look `subject` up: C030's has no
+    /// `idANPR` (it is the service that finds it), and C031 verifies an
+    /// idANPR, so it takes nothing else.
+    #[must_use]
+    pub fn accepts(self, subject: &Subject) -> bool {
+        match (self, subject) {
+            (Self::C030IdUnicoNazionale, Subject::IdAnpr(_)) => false,
+            (Self::C031VerificaIdUnicoNazionale, subject) => matches!(subject, Subject::IdAnpr(_)),
+            _ => true,
+        }
+    }
+
+    /// Whether it verifies a declaration (a *verifica* service, which
+    /// answers yes or no per datum) rather than returning data.
+    #[must_use]
+    pub fn verifies(self) -> bool {
+        matches!(
+            self,
+            Self::C003VerificaGeneralita
+                | Self::C004VerificaDecesso
+                | Self::C007VerificaEsistenzaVita
+                | Self::C008VerificaResidenza
+                | Self::C031VerificaIdUnicoNazionale
+        )
     }
 }
 

@@ -15,6 +15,7 @@ mod independent;
 mod retries;
 mod services;
 mod strictness;
+mod verification;
 
 use std::sync::Arc;
 

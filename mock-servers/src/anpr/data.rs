@@ -17,12 +17,59 @@ pub(crate) struct Person {
     pub(crate) province: String,
     pub(crate) aire: bool,
     pub(crate) deceased: bool,
+    /// `YYYY-MM-DD`, when known.
+    pub(crate) death_date: Option<String>,
     pub(crate) cancelled: bool,
     /// Where they live, when given; otherwise a street of their birthplace.
     pub(crate) home: Option<Home>,
     /// The other members of their family: (codice fiscale, ANPR's
     /// `codiceLegame`: 2 spouse, 3 child, …).
     pub(crate) family: Vec<(String, String)>,
+}
+
+/// The personal details a search names (`criteriRicerca` without a code).
+#[derive(Debug, Clone)]
+pub(crate) struct Wanted {
+    surname: String,
+    name: String,
+    sex: String,
+    birth_date: String,
+    /// The comune's name, when the search gives one.
+    birth_place: Option<String>,
+}
+
+impl Wanted {
+    /// The details of `criteria`, all but the place required (ANPR finds
+    /// nobody without them).
+    pub(crate) fn of(criteria: &Value) -> Option<Self> {
+        let text = |pointer: &str| {
+            criteria
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Some(Self {
+            surname: text("/cognome")?,
+            name: text("/nome")?,
+            sex: text("/sesso")?,
+            birth_date: text("/datiNascita/dataEvento")?,
+            birth_place: text("/datiNascita/luogoNascita/comune/nomeComune"),
+        })
+    }
+
+    /// Whether `person` has these details (names compared as ANPR stores
+    /// them, in capitals).
+    pub(crate) fn matches(&self, person: &Person) -> bool {
+        let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+        same(&self.surname, &person.surname)
+            && same(&self.name, &person.name)
+            && same(&self.sex, &person.sex)
+            && self.birth_date == person.birth_date
+            && self
+                .birth_place
+                .as_deref()
+                .is_none_or(|place| same(place, &person.birth_place))
+    }
 }
 
 /// A residence address, in ANPR's fields.
@@ -93,6 +140,7 @@ pub(crate) fn official_subjects() -> HashMap<String, Person> {
             birth_place: field(7),
             aire: note.contains("aire"),
             deceased: note.contains("decedut"),
+            death_date: None,
             cancelled: false,
             fiscal_code: fiscal_code.clone(),
             home: None,
@@ -116,6 +164,7 @@ pub(crate) fn official_subjects() -> HashMap<String, Person> {
             province: "RM".into(),
             aire: false,
             deceased: false,
+            death_date: None,
             cancelled: note.to_ascii_lowercase().contains("cancelled"),
             fiscal_code,
             home: None,
@@ -142,6 +191,20 @@ impl Person {
     }
 
     pub(super) fn residenza(&self) -> Value {
+        let home = self.home();
+        json!([{
+            "tipoIndirizzo": if self.aire { "4" } else { "1" },
+            "indirizzo": {
+                "cap": home.cap,
+                "comune": { "nomeComune": home.municipality, "siglaProvinciaIstat": home.province },
+                "toponimo": { "specie": home.street_kind, "denominazioneToponimo": home.street },
+                "numeroCivico": { "numero": home.number },
+            },
+        }])
+    }
+
+    /// Where they live: as given, or a street of their birthplace.
+    pub(super) fn home(&self) -> Home {
         let default = || {
             let (cap, street, number) = if self.birth_place == "ROMA" {
                 ("00174", "AMERIGO VESPUCCI", "55")
@@ -157,16 +220,7 @@ impl Person {
                 province: self.province.clone(),
             }
         };
-        let home = self.home.clone().unwrap_or_else(default);
-        json!([{
-            "tipoIndirizzo": if self.aire { "4" } else { "1" },
-            "indirizzo": {
-                "cap": home.cap,
-                "comune": { "nomeComune": home.municipality, "siglaProvinciaIstat": home.province },
-                "toponimo": { "specie": home.street_kind, "denominazioneToponimo": home.street },
-                "numeroCivico": { "numero": home.number },
-            },
-        }])
+        self.home.clone().unwrap_or_else(default)
     }
 
     /// A person from the control API's JSON (`abilita_mock::anpr` documents
@@ -225,7 +279,8 @@ impl Person {
             birth_place: required("birth_place")?,
             province: required("province")?,
             aire: flag("aire"),
-            deceased: flag("deceased"),
+            deceased: flag("deceased") || text("death_date").is_some(),
+            death_date: text("death_date"),
             cancelled: flag("cancelled"),
             home,
             family,
@@ -239,7 +294,7 @@ impl Person {
             "codice_fiscale": self.fiscal_code, "id_anpr": self.id_anpr, "name": self.name,
             "surname": self.surname, "birth_date": self.birth_date, "residence": self.residenza(),
             "family": self.family.iter().map(|(cf, relation)| json!({ "codice_fiscale": cf, "relation": relation })).collect::<Vec<_>>(),
-            "deceased": self.deceased, "cancelled": self.cancelled, "aire": self.aire,
+            "deceased": self.deceased, "death_date": self.death_date, "cancelled": self.cancelled, "aire": self.aire,
         })
     }
 

@@ -16,42 +16,65 @@ pub(crate) struct Caller {
     pub(crate) loa: String,
 }
 
-/// The e-services the simulator answers.
+/// The e-services the simulator answers: the *accertamento* services
+/// return data, the *verifica* ones (C003, C004, C007, C008, C031) answer
+/// yes or no per declared datum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Service {
     C001,
+    C003,
+    C004,
+    C007,
+    C008,
     C015,
     C017,
     C018,
     C019,
     C020,
     C021,
+    C029,
     C030,
+    C031,
+    C033,
 }
 
 impl Service {
-    pub(crate) const ALL: [Self; 8] = [
+    pub(crate) const ALL: [Self; 15] = [
         Self::C001,
+        Self::C003,
+        Self::C004,
+        Self::C007,
+        Self::C008,
         Self::C015,
         Self::C017,
         Self::C018,
         Self::C019,
         Self::C020,
         Self::C021,
+        Self::C029,
         Self::C030,
+        Self::C031,
+        Self::C033,
     ];
 
     /// The code, as in `casoUso` and the purposes (`C030`).
     pub(crate) fn code(self) -> &'static str {
         match self {
             Self::C001 => "C001",
+            Self::C003 => "C003",
+            Self::C004 => "C004",
+            Self::C007 => "C007",
+            Self::C008 => "C008",
             Self::C015 => "C015",
             Self::C017 => "C017",
             Self::C018 => "C018",
             Self::C019 => "C019",
             Self::C020 => "C020",
             Self::C021 => "C021",
+            Self::C029 => "C029",
             Self::C030 => "C030",
+            Self::C031 => "C031",
+            Self::C033 => "C033",
         }
     }
 
@@ -59,13 +82,20 @@ impl Service {
     pub(crate) fn segment(self) -> &'static str {
         match self {
             Self::C001 => "C001-servizioNotifica",
+            Self::C003 => "C003-servizioVerificaDichGeneralita",
+            Self::C004 => "C004-servizioVerificaDichDecesso",
+            Self::C007 => "C007-servizioVerificaDichEsistenzaVita",
+            Self::C008 => "C008-servizioVerificaDichResidenza",
             Self::C015 => "C015-servizioAccertamentoGeneralita",
             Self::C017 => "C017-servizioAccertamentoMatrimonio",
             Self::C018 => "C018-servizioAccertamentoCittadinanza",
             Self::C019 => "C019-servizioAccertamentoEsistenzaVita",
             Self::C020 => "C020-servizioAccertamentoResidenza",
             Self::C021 => "C021-servizioAccertamentoStatoFamiglia",
+            Self::C029 => "C029-servizioAccertamentoDatiAnagrafici",
             Self::C030 => "C030-servizioAccertamentoIdUnicoNazionale",
+            Self::C031 => "C031-servizioVerificaIdUnicoNazionale",
+            Self::C033 => "C033-servizioAccertamentoResidenzaSenzaDecesso",
         }
     }
 
@@ -75,6 +105,41 @@ impl Service {
 
     fn from_segment(segment: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.segment() == segment)
+    }
+}
+
+/// How a request looks its subject up (`criteriRicerca`).
+enum Lookup {
+    CodiceFiscale(String),
+    IdAnpr(String),
+    Details(data::Wanted),
+}
+
+impl Lookup {
+    /// One of the three ways, as `service`'s schema allows: C030's has no
+    /// idANPR, C031 verifies one.
+    fn of(criteria: &Value, service: Service) -> Result<Self, &'static str> {
+        let text = |name: &str| criteria.get(name).and_then(Value::as_str);
+        let lookup = match (text("codiceFiscale"), text("idANPR"), text("cognome")) {
+            (Some(cf), None, None) => Self::CodiceFiscale(cf.to_owned()),
+            (None, Some(id), None) => Self::IdAnpr(id.to_owned()),
+            (None, None, Some(_)) => Self::Details(
+                data::Wanted::of(criteria)
+                    .ok_or("a search by details needs cognome, nome, sesso and datiNascita")?,
+            ),
+            _ => {
+                return Err(
+                    "criteriRicerca needs one of codiceFiscale, idANPR or the personal details",
+                );
+            }
+        };
+        match (service, &lookup) {
+            (Service::C030, Self::IdAnpr(_)) => Err("C030 has no idANPR among its criteria"),
+            (Service::C031, Self::CodiceFiscale(_) | Self::Details(_)) => {
+                Err("C031 verifies an idANPR: criteriRicerca.idANPR is required")
+            }
+            _ => Ok(lookup),
+        }
     }
 }
 
@@ -356,29 +421,38 @@ impl AnprSimulator {
         if over_quota {
             return Reply::new(429).json(&json!({ "idOperazioneANPR": id.to_string() }));
         }
-        let (by_cf, key) = match (
-            field("/criteriRicerca/codiceFiscale"),
-            field("/criteriRicerca/idANPR"),
-        ) {
-            (Some(cf), None) => (true, cf.to_owned()),
-            (None, Some(id)) if service != Service::C030 => (false, id.to_owned()),
+        let criteria = body.get("criteriRicerca").cloned().unwrap_or(Value::Null);
+        let lookup = match Lookup::of(&criteria, service) {
+            Ok(lookup) => lookup,
+            Err(detail) => return govway(400, "InvalidRequestContent", detail),
+        };
+        let by_cf = matches!(lookup, Lookup::CodiceFiscale(_));
+        let found: Vec<data::Person> = self.with(|s| match &lookup {
+            Lookup::CodiceFiscale(cf) => s.people.get(cf).cloned().into_iter().collect(),
+            Lookup::IdAnpr(id) => s
+                .people
+                .values()
+                .filter(|p| p.id_anpr == *id)
+                .cloned()
+                .collect(),
+            Lookup::Details(wanted) => s
+                .people
+                .values()
+                .filter(|p| wanted.matches(p))
+                .cloned()
+                .collect(),
+        });
+        let person = match found.as_slice() {
+            [] => return ko(404, id, "EN122", "EN122 - Soggetto non registrato in ANPR"),
+            [person] => person.clone(),
             _ => {
-                return govway(
+                return ko(
                     400,
-                    "InvalidRequestContent",
-                    "criteriRicerca needs codiceFiscale (or idANPR, not on C030)",
+                    id,
+                    "EN067",
+                    "Trovati piu' soggetti per i dati anagrafici specificati nella richiesta",
                 );
             }
-        };
-        let person = self.with(|s| {
-            if by_cf {
-                s.people.get(&key).cloned()
-            } else {
-                s.people.values().find(|p| p.id_anpr == key).cloned()
-            }
-        });
-        let Some(person) = person else {
-            return ko(404, id, "EN122", "EN122 - Soggetto non registrato in ANPR");
         };
         if person.cancelled {
             return ko(404, id, "EN122", "EN122 - Soggetto cancellato da ANPR");
@@ -391,8 +465,25 @@ impl AnprSimulator {
         };
         match service {
             Service::C030 => {}
-            Service::C015 | Service::C017 | Service::C018 => {
+            Service::C015 | Service::C018 => {
                 details(&mut subject, "generalita", person.generalita());
+            }
+            Service::C017 => {
+                details(&mut subject, "generalita", person.generalita());
+                let spouse = self.with(|s| {
+                    person
+                        .family
+                        .iter()
+                        .find(|(_, relation)| relation == "2")
+                        .and_then(|(cf, _)| s.people.get(cf).cloned())
+                });
+                if let Some(spouse) = spouse {
+                    details(
+                        &mut subject,
+                        "matrimonio",
+                        json!({ "coniuge": spouse.generalita(), "ordineMatrimonio": "1" }),
+                    );
+                }
             }
             Service::C019 => {
                 details(&mut subject, "generalita", person.generalita());
@@ -406,11 +497,24 @@ impl AnprSimulator {
                     json!({ "codiceLegame": "1", "progressivoComponente": "1" }),
                 );
             }
-            // Notification (C001) needs the residence as much as C020 does.
-            Service::C001 | Service::C020 => {
+            // Notification (C001) needs the residence as much as C020 does;
+            // C029 is the whole record.
+            Service::C001 | Service::C020 | Service::C029 => {
                 details(&mut subject, "generalita", person.generalita());
                 details(&mut subject, "residenza", person.residenza());
                 details(&mut subject, "infoSoggettoEnte", person.life_info());
+            }
+            // C033 leaves the death datum out.
+            Service::C033 => {
+                details(&mut subject, "generalita", person.generalita());
+                details(&mut subject, "residenza", person.residenza());
+            }
+            Service::C003 | Service::C004 | Service::C007 | Service::C008 | Service::C031 => {
+                let declared = body.get("verifica").cloned().unwrap_or(Value::Null);
+                match super::verify::checks(service, &person, &declared) {
+                    Ok(checks) => details(&mut subject, "infoSoggettoEnte", checks),
+                    Err(detail) => return govway(400, "InvalidRequestContent", detail),
+                }
             }
         }
         if service == Service::C018 {

@@ -29,13 +29,16 @@
 //! token (audience, times, `signed_headers` equal to the headers received);
 //! the `Digest` against the body; then the body; then ANPR's own checks
 //! (operation id length, `casoUso`, daily quota per consumer) and the
-//! subjects of ANPR's UAT (EN122 not found or cancelled, EN148 warning on a
-//! search by codice fiscale). Clocks are the injectable clock with a
-//! configurable tolerance.
+//! subjects of ANPR's UAT (EN122 not found or cancelled, EN067 for details
+//! several people share, EN148 warning on a search by codice fiscale). The
+//! *verifica* services compare the declaration with the record, datum by
+//! datum (`verify`). Clocks are the injectable clock with a configurable
+//! tolerance.
 
 pub(crate) mod data;
 pub(crate) mod front;
 mod pdnd;
+mod verify;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
