@@ -41,6 +41,23 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Verifying a self-declaration
+//!
+//! The *verifica* services answer yes or no per declared datum, never the
+//! data ([`verification`]):
+//!
+//! ```no_run
+//! # use abilita_anpr::{AnprClient, Query, Subject};
+//! use abilita_anpr::verification::{DeclaredAddress, Declaration};
+//! # async fn run(anpr: AnprClient, citizen: Subject, query: Query) -> Result<(), Box<dyn std::error::Error>> {
+//! let declared = DeclaredAddress::new("VIA", "Amerigo Vespucci", "55", "00174", "Roma", "RM")?;
+//! let answer = anpr.verify(&citizen, &Declaration::Residence(declared), &query).await?;
+//! if !answer.value.confirmed() {
+//!     println!("the declaration differs from ANPR: {:?}", answer.value.checks);
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! # Security
 //!
 //! The private key is a secret type; tokens travel only in headers marked
