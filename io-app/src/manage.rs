@@ -310,7 +310,7 @@ pub struct LifecycleStatus {
 }
 
 /// A service topic (`GET /manage/services/topics`), for
-/// [`ServiceMetadata::topic_id`].
+/// [`ServiceMetadata::new`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct Topic {
@@ -740,7 +740,7 @@ impl ManageClient {
         Ok(body.into())
     }
 
-    /// IO's service topics, for [`ServiceMetadata::topic_id`].
+    /// IO's service topics, for [`ServiceMetadata::new`].
     ///
     /// # Errors
     /// IO's refusals as [`IoError`].
