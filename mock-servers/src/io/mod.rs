@@ -554,13 +554,15 @@ impl IoSimulator {
         crate::kit::route::table::<Self>()
     }
 
-    /// Forgets every message and the rate-limit windows; services, keys
-    /// and citizens stay.
+    /// Forgets every message, activation and rate-limit window; services,
+    /// keys, remote-content configurations and citizens (with the feed
+    /// their changes made) stay.
     pub fn reset(&self) {
         self.with(|s| {
             s.messages.clear();
             s.message_order.clear();
             s.windows.clear();
+            s.activations.clear();
         });
     }
 
