@@ -2,8 +2,8 @@
 //! services added with them (C029, C033, a typed C017), against the
 //! simulator.
 
-use abilita_anpr::verification::{Declaration, DeclaredAddress, Verdict};
-use abilita_anpr::{AnprError, BirthPlace, EService, Identity, Sex, Subject};
+use abilita_anpr::verification::{Declaration, DeclaredAddress, Verdict, Verification};
+use abilita_anpr::{AnprClient, AnprError, BirthPlace, EService, Identity, Sex, Subject};
 use abilita_core::{CodiceFiscale, Error};
 use time::macros::date;
 
@@ -27,56 +27,52 @@ fn by_cf(code: &str) -> Subject {
     Subject::CodiceFiscale(CodiceFiscale::new(code).unwrap())
 }
 
-#[tokio::test]
-async fn declared_details_are_confirmed_or_denied_datum_by_datum() {
-    let h = harness().await;
-    let anpr = h.client();
-    let confirmed = anpr
-        .verify(
-            &by_cf(SETTIMO),
-            &Declaration::Details(settimo("Settimo")),
-            &query(),
-        )
+/// ANPR's answer to `declaration` about `subject`.
+async fn verify(anpr: &AnprClient, subject: &Subject, declaration: Declaration) -> Verification {
+    anpr.verify(subject, &declaration, &query())
         .await
-        .unwrap();
-    assert!(confirmed.value.confirmed(), "{confirmed:?}");
-    assert_eq!(confirmed.value.checks.len(), 5);
-
-    let denied = anpr
-        .verify(
-            &by_cf(SETTIMO),
-            &Declaration::Details(settimo("Ottavo")),
-            &query(),
-        )
-        .await
-        .unwrap();
-    assert!(!denied.value.confirmed());
-    let wrong: Vec<_> = denied
+        .unwrap()
         .value
+}
+
+/// The data ANPR denied.
+fn denied(verification: &Verification) -> Vec<&str> {
+    verification
         .checks
         .iter()
         .filter(|c| c.verdict == Verdict::Denied)
         .map(|c| c.key.as_deref().unwrap())
-        .collect();
-    assert_eq!(wrong, ["cognome"]);
+        .collect()
+}
+
+#[tokio::test]
+async fn declared_details_are_confirmed_or_denied_datum_by_datum() {
+    let h = harness().await;
+    let anpr = h.client();
+    let settimo_cf = by_cf(SETTIMO);
+    let confirmed = verify(&anpr, &settimo_cf, Declaration::Details(settimo("Settimo"))).await;
+    assert!(confirmed.confirmed(), "{confirmed:?}");
+    assert_eq!(confirmed.checks.len(), 5);
+    let other = verify(&anpr, &settimo_cf, Declaration::Details(settimo("Ottavo"))).await;
+    assert!(!other.confirmed());
+    assert_eq!(denied(&other), ["cognome"]);
 
     // C031: the idANPR is Settimo's, and only an idANPR may be verified.
     let id = Subject::IdAnpr(SETTIMO_ID.into());
-    let owner = anpr
-        .verify(&id, &Declaration::IdAnprOf(settimo("Settimo")), &query())
-        .await
-        .unwrap();
-    assert!(owner.value.confirmed());
+    assert!(
+        verify(&anpr, &id, Declaration::IdAnprOf(settimo("Settimo")))
+            .await
+            .confirmed()
+    );
     let sent = h.simulator.calls().len();
-    assert!(matches!(
-        anpr.verify(
-            &by_cf(SETTIMO),
+    let by_code = anpr
+        .verify(
+            &settimo_cf,
             &Declaration::IdAnprOf(settimo("Settimo")),
-            &query()
+            &query(),
         )
-        .await,
-        Err(Error::InvalidInput(_))
-    ));
+        .await;
+    assert!(matches!(by_code, Err(Error::InvalidInput(_))));
     assert_eq!(h.simulator.calls().len(), sent, "refused before sending");
 }
 
@@ -90,53 +86,25 @@ async fn life_death_and_residence_declarations_are_checked_against_the_record() 
         )
         .unwrap();
     let anpr = h.client();
-    let alive = anpr
-        .verify(&by_cf(SETTIMO), &Declaration::Alive, &query())
-        .await
-        .unwrap();
-    assert!(alive.value.confirmed());
-    let dead = by_cf("RSSMRA40A01H501K");
-    let not_alive = anpr
-        .verify(&dead, &Declaration::Alive, &query())
-        .await
-        .unwrap();
-    assert_eq!(not_alive.value.checks[0].verdict, Verdict::Denied);
-    let death = anpr
-        .verify(&dead, &Declaration::Death(date!(2026 - 03 - 14)), &query())
-        .await
-        .unwrap();
-    assert!(death.value.confirmed());
-    let other_day = anpr
-        .verify(&dead, &Declaration::Death(date!(2026 - 03 - 15)), &query())
-        .await
-        .unwrap();
-    assert!(!other_day.value.confirmed());
+    let (alive, dead) = (by_cf(SETTIMO), by_cf("RSSMRA40A01H501K"));
+    assert!(verify(&anpr, &alive, Declaration::Alive).await.confirmed());
+    assert_eq!(
+        denied(&verify(&anpr, &dead, Declaration::Alive).await).len(),
+        1
+    );
+    let death = verify(&anpr, &dead, Declaration::Death(date!(2026 - 03 - 14))).await;
+    assert!(death.confirmed());
+    let other_day = verify(&anpr, &dead, Declaration::Death(date!(2026 - 03 - 15))).await;
+    assert_eq!(denied(&other_day), ["datiDecesso"]);
 
     let home =
         DeclaredAddress::new("via", "Amerigo Vespucci", "55", "00174", "Roma", "RM").unwrap();
-    let lives_there = anpr
-        .verify(&by_cf(SETTIMO), &Declaration::Residence(home), &query())
-        .await
-        .unwrap();
-    assert!(lives_there.value.confirmed(), "{lives_there:?}");
+    let lives_there = verify(&anpr, &alive, Declaration::Residence(home)).await;
+    assert!(lives_there.confirmed(), "{lives_there:?}");
     let next_door =
         DeclaredAddress::new("VIA", "AMERIGO VESPUCCI", "57", "00174", "ROMA", "RM").unwrap();
-    let elsewhere = anpr
-        .verify(
-            &by_cf(SETTIMO),
-            &Declaration::Residence(next_door),
-            &query(),
-        )
-        .await
-        .unwrap();
-    let denied: Vec<_> = elsewhere
-        .value
-        .checks
-        .iter()
-        .filter(|c| c.verdict == Verdict::Denied)
-        .map(|c| c.key.as_deref().unwrap())
-        .collect();
-    assert_eq!(denied, ["numeroCivico"]);
+    let elsewhere = verify(&anpr, &alive, Declaration::Residence(next_door)).await;
+    assert_eq!(denied(&elsewhere), ["numeroCivico"]);
     assert!(DeclaredAddress::new("VIA", "ROMA", "1", "0017", "ROMA", "RM").is_err());
 }
 
