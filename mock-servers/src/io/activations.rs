@@ -101,6 +101,9 @@ impl IoSimulator {
                 (Ok(_), None) => return invalid("ActivationPayload"),
             };
             let key = (service.to_owned(), code.to_owned());
+            if !s.activations.contains_key(&key) && s.activations.len() >= super::MAX_HELD {
+                return super::full("activations");
+            }
             let version = s
                 .activations
                 .get(&key)

@@ -182,6 +182,22 @@ struct Service {
 /// How many changes of a service its history keeps; the oldest go first.
 pub const MAX_HISTORY: usize = 100;
 
+/// How many activations, and how many remote-content configurations, the
+/// simulator holds: IO has no call that deletes either, so one more is
+/// refused (507) rather than let a long run grow without bound.
+pub const MAX_HELD: usize = 10_000;
+
+/// IO's answer had the simulator no room for one more `what`.
+fn full(what: &str) -> Reply {
+    problem(
+        507,
+        "Insufficient Storage",
+        format!(
+            "the simulator holds {MAX_HELD} {what}, its limit: POST /__control/io/reset or restart it"
+        ),
+    )
+}
+
 impl Service {
     /// Records a change at `now` of its lifecycle or its publication.
     fn touch(&mut self, now: OffsetDateTime, kind: manage::Change) {
@@ -554,15 +570,16 @@ impl IoSimulator {
         crate::kit::route::table::<Self>()
     }
 
-    /// Forgets every message, activation and rate-limit window; services,
-    /// keys, remote-content configurations and citizens (with the feed
-    /// their changes made) stay.
+    /// Forgets every message, activation, remote-content configuration and
+    /// rate-limit window; services, keys and citizens (with the feed their
+    /// changes made) stay.
     pub fn reset(&self) {
         self.with(|s| {
             s.messages.clear();
             s.message_order.clear();
             s.windows.clear();
             s.activations.clear();
+            s.remote_contents.clear();
         });
     }
 

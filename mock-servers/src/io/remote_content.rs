@@ -161,6 +161,9 @@ impl IoSimulator {
             Err(refused) => return refused,
         };
         self.with(|s| {
+            if s.remote_contents.len() >= super::MAX_HELD {
+                return super::full("remote-content configurations");
+            }
             let id = Self::fresh_id(s, now);
             let configuration = Configuration {
                 institution: admitted.owner(s),

@@ -656,3 +656,34 @@ async fn services_management_answers_and_refuses_as_its_schema_says() {
         assert!(release.get(field).is_some(), "{field}: {release}");
     }
 }
+
+#[tokio::test]
+async fn activations_are_held_up_to_their_bound_then_refused_until_a_reset() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let simulators = Simulators::start_with_clock(clock).await.unwrap();
+    let mut special =
+        abilita_mock::io::ServiceSetup::new("svc-special", "12345678901", "key-special");
+    special.special = true;
+    simulators.io.simulator.add_service(&special);
+    simulators.io.simulator.set_rate_limit(None);
+    let url = format!("{}/api/v1/activations/", simulators.io.server.uri());
+    let http = reqwest::Client::new();
+    let activate = |n: usize| {
+        http.put(&url)
+            .header(KEY, "key-special")
+            .json(&json!({ "fiscal_code": format!("RSSMRA80A{:02}H{:03}Z", n / 1000, n % 1000), "status": "ACTIVE" }))
+            .send()
+    };
+    for n in 0..abilita_mock::io::MAX_HELD {
+        assert_eq!(activate(n).await.unwrap().status(), 200, "activation {n}");
+    }
+    // A change of a held one is no new one.
+    assert_eq!(activate(0).await.unwrap().status(), 200);
+    let refused = activate(abilita_mock::io::MAX_HELD).await.unwrap();
+    assert_eq!(refused.status(), 507);
+    simulators.io.simulator.reset();
+    assert_eq!(
+        activate(abilita_mock::io::MAX_HELD).await.unwrap().status(),
+        200
+    );
+}
