@@ -199,6 +199,59 @@ impl IoSimulator {
     }
 }
 
+/// The fields of IO's published file that the newest message service
+/// (io-messages) dropped or left unchecked: `prescription_data`,
+/// `legal_data` and `default_addresses`. The simulator holds them to the
+/// published schema, so that what it stores and shows back is valid there.
+fn check_older_fields(message: &Value) -> Result<(), Box<Reply>> {
+    let text = |v: Option<&Value>, min: usize, max: usize| {
+        v.and_then(Value::as_str)
+            .is_some_and(|t| (min..=max).contains(&js_length(t)))
+    };
+    let optional =
+        |v: Option<&Value>, valid: &dyn Fn(Option<&Value>) -> bool| v.is_none() || valid(v);
+    if let Some(prescription) = message.pointer("/content/prescription_data") {
+        let valid = prescription.is_object()
+            && text(prescription.get("nre"), 15, 15)
+            && optional(prescription.get("iup"), &|v| text(v, 1, 16))
+            && optional(prescription.get("prescriber_fiscal_code"), &|v| {
+                v.and_then(Value::as_str).is_some_and(is_io_fiscal_code)
+            });
+        if !valid {
+            return Err(reject("content.prescription_data", "PrescriptionData"));
+        }
+    }
+    if let Some(legal) = message.pointer("/content/legal_data") {
+        let valid = legal.is_object()
+            && text(legal.get("sender_mail_from"), 1, usize::MAX)
+            && legal.get("has_attachment").is_some_and(Value::is_boolean)
+            && text(legal.get("message_unique_id"), 1, usize::MAX)
+            && optional(legal.get("original_message_url"), &|v| {
+                text(v, 1, usize::MAX)
+            })
+            && optional(legal.get("pec_server_service_id"), &|v| {
+                text(v, 1, usize::MAX)
+            });
+        if !valid {
+            return Err(reject("content.legal_data", "LegalData"));
+        }
+    }
+    if let Some(addresses) = message.get("default_addresses") {
+        // ts-commons' EmailString: one `@` between non-empty parts.
+        let email_ok = |v: Option<&Value>| {
+            v.and_then(Value::as_str).is_some_and(|e| {
+                e.split_once('@').is_some_and(|(user, domain)| {
+                    !user.is_empty() && domain.contains('.') && !domain.contains('@')
+                })
+            })
+        };
+        if !addresses.is_object() || !optional(addresses.get("email"), &email_ok) {
+            return Err(reject("default_addresses", "DefaultAddresses"));
+        }
+    }
+    Ok(())
+}
+
 /// Whether IO delivers `service`'s messages to `code` now: a registered
 /// citizen with the inbox on who does not block it, and for a SPECIAL
 /// service an activation that allows it.
@@ -286,6 +339,7 @@ fn check_message(message: &Value, code: &str) -> Result<(), Box<Reply>> {
             }
         }
     }
+    check_older_fields(message)?;
     if let Some(due) = message.pointer("/content/due_date")
         && !due.as_str().is_some_and(|d| {
             time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).is_ok()

@@ -487,6 +487,19 @@ async fn content_kinds_are_checked_as_io_checks_them() {
             403,
             "EU Covid",
         ),
+        // Older content kinds, held to the published schema.
+        (
+            DEFAULT_KEY,
+            json!({"prescription_data": {"nre": "000000000000000", "prescriber_fiscal_code": {}}}),
+            400,
+            "prescription_data",
+        ),
+        (
+            DEFAULT_KEY,
+            json!({"legal_data": {"sender_mail_from": "", "has_attachment": false, "message_unique_id": "x"}}),
+            400,
+            "legal_data",
+        ),
         (
             "key-remote",
             json!({"third_party_data": {"id": "tari-1", "has_attachments": true}}),
@@ -502,6 +515,17 @@ async fn content_kinds_are_checked_as_io_checks_them() {
             "{content}: {problem}"
         );
     }
+    let mut with_addresses = message("Avviso TARI 2026");
+    with_addresses["default_addresses"] = json!({"email": 0});
+    let refused = http
+        .post(format!("{base}/api/v1/messages"))
+        .header(KEY, DEFAULT_KEY)
+        .json(&with_addresses)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+
     // A remote-content message names a configuration of its institution.
     let configurations = format!("{base}/api/v1/messages-sending/remote-contents/configurations");
     let create_configuration = |key: &'static str| {
