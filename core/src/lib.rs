@@ -70,6 +70,8 @@ mod transport;
 mod wire_time;
 
 #[cfg(feature = "test-util")]
+#[cfg(feature = "redis")]
+pub mod redis_connection;
 pub mod testing;
 
 pub use clock::{BoxFuture, Clock, SystemClock};

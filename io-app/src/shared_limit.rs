@@ -7,18 +7,15 @@
 //! period in a sorted set (a sliding log: at most N members, so memory is
 //! bounded) and answers either "go" or how long until the oldest leaves the
 //! window. Time is Redis's own (`TIME`), so the processes' clocks do not
-//! matter. The client is `redis` (redis-rs), as for abilita-spid's shared
-//! login state.
+//! matter. The connection is abilita-core's (`redis_connection`), as for
+//! abilita-spid's shared login state.
 
 use std::hash::{BuildHasher, Hasher};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-
-/// How long one Redis command may take before the permit is refused.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+use redis::aio::ConnectionManager;
 
 /// The key prefix of the sliding logs.
 const PREFIX: &str = "abilita:io:rate:";
@@ -72,12 +69,7 @@ impl RedisRateLimit {
         requests: NonZeroU32,
         period: Duration,
     ) -> Result<Self, SharedLimitError> {
-        let client = redis::Client::open(url).map_err(SharedLimitError)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(COMMAND_TIMEOUT))
-            .set_response_timeout(Some(COMMAND_TIMEOUT))
-            .set_number_of_retries(2);
-        let connection = ConnectionManager::new_with_config(client, config)
+        let connection = abilita_core::redis_connection::connect(url)
             .await
             .map_err(SharedLimitError)?;
         Ok(Self {

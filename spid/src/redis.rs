@@ -8,10 +8,9 @@
 //! instance finishes on any other, a replay is refused on all of them, and
 //! an IdP's logout reaching one closes the sessions made on all.
 //!
-//! The client is `redis` (redis-rs, the most used Rust client, kept by the
-//! Redis organisation) through its `ConnectionManager`, which reconnects by
-//! itself after Redis restarts; each command waits at most
-//! [`COMMAND_TIMEOUT`].
+//! The connection is abilita-core's (`redis_connection`): redis-rs's
+//! `ConnectionManager`, which reconnects by itself after Redis restarts;
+//! each command waits at most [`COMMAND_TIMEOUT`].
 //!
 //! # When Redis is away, or restarts
 //! - While Redis cannot be reached, every call fails with
@@ -33,17 +32,14 @@
 //! that citizen's sessions, until the last one expires). Every key
 //! expires by itself.
 
-use std::time::Duration;
-
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::aio::ConnectionManager;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::session::{Session, SessionId, SessionStore, subject_key};
 use crate::state::{ReplayCache, StoreError};
 
-/// How long one Redis command may take, connecting included.
-pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+pub use abilita_core::redis_connection::COMMAND_TIMEOUT;
 
 /// The key prefix unless [`RedisStore::with_prefix`] says otherwise.
 pub const DEFAULT_PREFIX: &str = "abilita-spid:";
@@ -110,12 +106,7 @@ impl RedisStore {
     /// The URL is not one, or Redis cannot be reached now: a deployment
     /// learns at start-up, not at the first login.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let client = ::redis::Client::open(url).map_err(backend)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(COMMAND_TIMEOUT))
-            .set_response_timeout(Some(COMMAND_TIMEOUT))
-            .set_number_of_retries(2);
-        let connection = ConnectionManager::new_with_config(client, config)
+        let connection = abilita_core::redis_connection::connect(url)
             .await
             .map_err(backend)?;
         Ok(Self {
