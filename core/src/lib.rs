@@ -69,9 +69,9 @@ mod sync;
 mod transport;
 mod wire_time;
 
-#[cfg(feature = "test-util")]
 #[cfg(feature = "redis")]
 pub mod redis_connection;
+#[cfg(feature = "test-util")]
 pub mod testing;
 
 pub use clock::{BoxFuture, Clock, SystemClock};
