@@ -68,16 +68,9 @@ impl BirthPlace {
     /// # Errors
     /// For an empty name, or a province that is not two letters.
     pub fn comune(name: &str, province: &str) -> Result<Self, abilita_core::InvalidInput> {
-        let name = filled("luogoNascita.comune.nomeComune", name)?;
-        if province.len() != 2 || !province.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(abilita_core::InvalidInput::new(
-                "luogoNascita.comune.siglaProvinciaIstat",
-                abilita_core::Rule("a province is two letters"),
-            ));
-        }
         Ok(Self::Comune {
-            name,
-            province: province.to_ascii_uppercase(),
+            name: filled("luogoNascita.comune.nomeComune", name)?,
+            province: province_code("luogoNascita.comune.siglaProvinciaIstat", province)?,
         })
     }
 
@@ -103,8 +96,22 @@ impl BirthPlace {
     }
 }
 
+/// A province's two letters, upper-cased.
+pub(crate) fn province_code(
+    field: &str,
+    province: &str,
+) -> Result<String, abilita_core::InvalidInput> {
+    if province.len() != 2 || !province.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(abilita_core::InvalidInput::new(
+            field.to_owned(),
+            abilita_core::Rule("a province is two letters"),
+        ));
+    }
+    Ok(province.to_ascii_uppercase())
+}
+
 /// `value` trimmed and upper-cased as ANPR stores names, unless empty.
-fn filled(field: &str, value: &str) -> Result<String, abilita_core::InvalidInput> {
+pub(crate) fn filled(field: &str, value: &str) -> Result<String, abilita_core::InvalidInput> {
     let value = value.trim();
     if value.is_empty() {
         Err(abilita_core::InvalidInput::new(
@@ -149,12 +156,7 @@ impl Identity {
     }
 
     fn birth_date(&self) -> String {
-        format!(
-            "{:04}-{:02}-{:02}",
-            self.birth_date.year(),
-            u8::from(self.birth_date.month()),
-            self.birth_date.day()
-        )
+        iso(self.birth_date)
     }
 
     /// As `generalita`, the block a verification declares.
@@ -261,12 +263,17 @@ pub struct RequestData {
 }
 
 fn iso_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(&format_args!(
+    serializer.collect_str(&iso(*date))
+}
+
+/// A date as ANPR writes one, `YYYY-MM-DD`.
+pub(crate) fn iso(date: Date) -> String {
+    format!(
         "{:04}-{:02}-{:02}",
         date.year(),
         u8::from(date.month()),
         date.day()
-    ))
+    )
 }
 
 /// `RispostaE002OK`.

@@ -10,7 +10,7 @@ use time::Date;
 
 use crate::client::{AnprClient, Answer, Query};
 use crate::error::AnprError;
-use crate::model::{Identity, Subject};
+use crate::model::{Identity, Subject, filled, iso, province_code};
 use crate::service::EService;
 
 /// What the citizen declared; each kind goes to its service.
@@ -59,15 +59,6 @@ impl Declaration {
     }
 }
 
-fn iso(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
-
 /// A residence address as a citizen declares it (C008's
 /// `indirizzo {cap, comune, toponimo, numeroCivico}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,30 +89,13 @@ impl DeclaredAddress {
         if cap.len() != 5 || !cap.bytes().all(|b| b.is_ascii_digit()) {
             return Err(InvalidInput::new("indirizzo.cap", Rule("five digits")));
         }
-        if province.len() != 2 || !province.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(InvalidInput::new(
-                "indirizzo.comune.siglaProvinciaIstat",
-                Rule("a province is two letters"),
-            ));
-        }
-        let text = |field: &str, value: &str| {
-            let value = value.trim();
-            if value.is_empty() {
-                Err(InvalidInput::new(
-                    field.to_owned(),
-                    Rule("must not be empty"),
-                ))
-            } else {
-                Ok(value.to_uppercase())
-            }
-        };
         Ok(Self {
             cap: cap.to_owned(),
-            comune: text("indirizzo.comune.nomeComune", comune)?,
-            province: province.to_ascii_uppercase(),
-            street_kind: text("indirizzo.toponimo.specie", street_kind)?,
-            street: text("indirizzo.toponimo.denominazioneToponimo", street)?,
-            number: text("indirizzo.numeroCivico.numero", number)?,
+            comune: filled("indirizzo.comune.nomeComune", comune)?,
+            province: province_code("indirizzo.comune.siglaProvinciaIstat", province)?,
+            street_kind: filled("indirizzo.toponimo.specie", street_kind)?,
+            street: filled("indirizzo.toponimo.denominazioneToponimo", street)?,
+            number: filled("indirizzo.numeroCivico.numero", number)?,
         })
     }
 
