@@ -52,6 +52,8 @@
 //! [`outcome`](Error::outcome) is [`RequestOutcome::Unknown`].
 //!
 //! # Features
+//! - `xml`: [`xml::parse`], the hardened parser of every inbound XML path
+//!   (SAML in abilita-spid, the Nodo's SOAP in abilita-pagopa).
 //! - `test-util`: [`testing::ManualClock`], a clock whose sleeps return at
 //!   once and are recorded, for tests of retry and time checks.
 
@@ -73,6 +75,8 @@ mod wire_time;
 pub mod redis_connection;
 #[cfg(feature = "test-util")]
 pub mod testing;
+#[cfg(feature = "xml")]
+pub mod xml;
 
 pub use clock::{BoxFuture, Clock, SystemClock};
 pub use error::{
