@@ -47,6 +47,7 @@ pub mod gpd;
 mod identifiers;
 mod iuv_generator;
 mod notice;
+pub mod station;
 
 pub use identifiers::{
     CreditorCode, Iupd, Iuv, MAX_IUPD_LEN, MAX_IUV_BASE, NoticeNumber, SegregationCode,

@@ -15,3 +15,4 @@ mod conformance;
 mod gpd;
 mod identifiers;
 mod notice;
+mod station;
