@@ -27,7 +27,8 @@
 //!
 //! Simulators: [`gpd`] (pagoPA's debt positions and receipts), [`io`] (App
 //! IO), [`anpr`] (PDND and ANPR), [`spid`] (a SPID and CIE test Identity
-//! Provider). [`Simulators::start`] starts them all on
+//! Provider), [`nodo`] (pagoPA's Nodo, calling a creditor's station).
+//! [`Simulators::start`] starts them all on
 //! free loopback ports and hands out the settings that point every abilita
 //! client at them.
 //!
@@ -53,6 +54,7 @@ mod faults;
 pub mod gpd;
 pub mod io;
 mod kit;
+pub mod nodo;
 pub mod server;
 mod simulators;
 pub mod spid;

@@ -1009,6 +1009,135 @@ async fn the_axum_handler_serves_the_station() {
     assert!(String::from_utf8_lossy(&body).contains("<outcome>OK</outcome>"));
 }
 
+/// A store where one receipt in seven, at random, fails before it is
+/// stored, as a database that drops a connection now and then.
+struct Unsteady {
+    inner: MemoryDebts,
+    receipts_seen: std::sync::atomic::AtomicU32,
+    failures: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait]
+impl Debts for Unsteady {
+    async fn holding(
+        &self,
+        creditor: &CreditorCode,
+        notice: &NoticeNumber,
+    ) -> Result<Option<Holding>, DebtsError> {
+        self.inner.holding(creditor, notice).await
+    }
+    async fn activated(&self, activation: &Activation) -> Result<(), DebtsError> {
+        self.inner.activated(activation).await
+    }
+    async fn record_receipt(&self, receipt: &Receipt) -> Result<Recorded, DebtsError> {
+        let n = u64::from(self.receipts_seen.fetch_add(1, Ordering::SeqCst));
+        // splitmix64 of the call's number: random, yet the same run after run.
+        let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        if (z ^ (z >> 31)) % 7 == 0 {
+            self.failures.fetch_add(1, Ordering::SeqCst);
+            return Err(DebtsError::new("connection reset"));
+        }
+        self.inner.record_receipt(receipt).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_payments_through_the_nodo_simulator_leave_one_receipt_each() {
+    use abilita_mock::nodo::{NodoSimulator, StationIds, Twist};
+    use axum::routing::post;
+
+    const PAID: u64 = 1_000;
+    const UNPAID: u64 = 200;
+    let debts = Arc::new(Unsteady {
+        inner: MemoryDebts::new(),
+        receipts_seen: Default::default(),
+        failures: Default::default(),
+    });
+    for n in 0..PAID + UNPAID {
+        let n = 1_000 + n * 3;
+        debts.inner.insert(
+            &creditor(),
+            Holding::new(position(n, true), Standing::Issued),
+        );
+    }
+    let station = Arc::new(Station::new(config(), debts.clone()));
+    let app = axum::Router::new()
+        .route("/pa", post(abilita_pagopa::station::axum_handler))
+        .with_state(station);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/pa", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let nodo = Arc::new(
+        NodoSimulator::new(url.parse().unwrap(), StationIds::new(BROKER, STATION))
+            .with_receipt_retries(10, std::time::Duration::from_millis(1)),
+    );
+
+    let mut attempts = 0;
+    let twists = [
+        Twist::None,
+        Twist::ReceiptTwice,
+        Twist::LostReceiptAnswer,
+        Twist::ActivationReplaced,
+    ];
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..PAID {
+        let nodo = nodo.clone();
+        // The single payment of some positions, an instalment of others.
+        let notice = nav(1_000 + i * 3 + i % 2);
+        let twist = twists[usize::try_from(i).unwrap() % twists.len()];
+        tasks.spawn(async move { (notice.clone(), nodo.pay(EC, notice.as_str(), twist).await) });
+        if tasks.len() >= 16 {
+            let (notice, paid) = tasks.join_next().await.unwrap().unwrap();
+            attempts += paid
+                .unwrap_or_else(|e| panic!("{}: {e}", notice.as_str()))
+                .receipt_attempts;
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (notice, paid) = done.unwrap();
+        attempts += paid
+            .unwrap_or_else(|e| panic!("{}: {e}", notice.as_str()))
+            .receipt_attempts;
+    }
+    let receipts = debts.inner.receipts();
+    let mut per_notice = std::collections::HashMap::<String, usize>::new();
+    for receipt in &receipts {
+        *per_notice
+            .entry(receipt.notice.as_str().to_owned())
+            .or_default() += 1;
+    }
+    for i in 0..PAID {
+        let notice = nav(1_000 + i * 3 + i % 2);
+        assert_eq!(
+            per_notice.get(notice.as_str()),
+            Some(&1),
+            "{}",
+            notice.as_str()
+        );
+    }
+    assert_eq!(
+        receipts.len(),
+        usize::try_from(PAID).unwrap(),
+        "no unpaid notice has a receipt"
+    );
+    // Every send reached the store, and about one in seven failed there:
+    // the Nodo's retries delivered those receipts.
+    let seen = debts.receipts_seen.load(Ordering::SeqCst);
+    assert_eq!(attempts, seen);
+    assert!(debts.failures.load(Ordering::SeqCst) > 100, "{seen} sends");
+    // A paid notice is no longer payable, through the same Nodo.
+    let again = nodo
+        .pay(EC, nav(1_000).as_str(), Twist::None)
+        .await
+        .unwrap_err();
+    assert!(
+        again.to_string().contains("PAA_PAGAMENTO_DUPLICATO"),
+        "{again}"
+    );
+}
+
 /// `element` standing alone: the `paf` prefix declared on it.
 fn standalone(element: &str) -> String {
     let declared = r#" xmlns:paf="http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd""#;
