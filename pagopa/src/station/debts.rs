@@ -1,7 +1,7 @@
 //! The creditor's debts, as the station asks about them: the trait an app
 //! implements over its own database, and an in-memory one for tests.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -117,9 +117,9 @@ pub enum Recorded {
     /// The option was paid by another receipt: `PAA_RECEIPT_DUPLICATA`.
     /// Keep this one too, for the refund the PSP will have to make.
     OtherReceiptHeld,
-    /// No position of this creditor has the notice. Keep the receipt all
-    /// the same: a broadcast station receives the receipts of payments other
-    /// stations created.
+    /// No position of this creditor has the notice. Keep the receipt (once)
+    /// all the same: a broadcast station receives the receipts of payments
+    /// other stations created.
     Unknown,
 }
 
@@ -181,6 +181,8 @@ struct Memory {
     /// Each option's paying receipt id.
     paid_by: HashMap<(CreditorCode, Iuv), String>,
     receipts: Vec<Receipt>,
+    /// (creditor, IUV, receipt id) of every receipt in `receipts`.
+    kept: HashSet<(CreditorCode, Iuv, String)>,
     activations: HashMap<(CreditorCode, NoticeNumber), Activation>,
 }
 
@@ -202,7 +204,7 @@ impl MemoryDebts {
         }
     }
 
-    /// Every receipt received, in order: paying, repeated ones once, those
+    /// Every receipt received, each once, in order: paying ones, those
     /// refused as duplicates and those for unknown notices.
     #[must_use]
     pub fn receipts(&self) -> Vec<Receipt> {
@@ -244,17 +246,18 @@ impl Debts for MemoryDebts {
     async fn record_receipt(&self, receipt: &Receipt) -> Result<Recorded, DebtsError> {
         let mut memory = abilita_core::lock(&self.state);
         let key = (receipt.creditor.clone(), receipt.notice.iuv());
-        if let Some(paying) = memory.paid_by.get(&key) {
-            if *paying == receipt.receipt_id {
-                return Ok(Recorded::Repeated);
-            }
+        // Each receipt is kept once, whatever it turns out to be.
+        let id = (key.0.clone(), key.1.clone(), receipt.receipt_id.clone());
+        if memory.kept.insert(id) {
             memory.receipts.push(receipt.clone());
-            return Ok(Recorded::OtherReceiptHeld);
         }
-        memory.receipts.push(receipt.clone());
-        memory
-            .paid_by
-            .insert(key.clone(), receipt.receipt_id.clone());
+        if let Some(paying) = memory.paid_by.get(&key) {
+            return Ok(if *paying == receipt.receipt_id {
+                Recorded::Repeated
+            } else {
+                Recorded::OtherReceiptHeld
+            });
+        }
         let Some(option_iuvs) = memory.holdings.get(&key).map(|h| {
             h.position
                 .payment_options
@@ -264,6 +267,9 @@ impl Debts for MemoryDebts {
         }) else {
             return Ok(Recorded::Unknown);
         };
+        memory
+            .paid_by
+            .insert(key.clone(), receipt.receipt_id.clone());
         // Every option of the position holds a copy: mark the payment in each.
         for iuv in option_iuvs {
             if let Some(holding) = memory.holdings.get_mut(&(key.0.clone(), iuv)) {
