@@ -16,6 +16,24 @@
 //!   twice, an answer lost after the station stored the receipt, an
 //!   activation replaced by a new one.
 //!
+//! From the `abilita-mock` program (`--nodo-port`, default 18086), a
+//! pipeline in any language asks for a payment:
+//!
+//! ```text
+//! POST /__control/nodo/pay
+//! {"station_url": "http://127.0.0.1:8080/pa", "creditor": "77777777777",
+//!  "notice": "302000100000019414", "broker": "77777777777",
+//!  "station": "77777777777_01", "twist": "lost_receipt_answer"}
+//! ```
+//!
+//! `twist` is optional (`none`, `receipt_twice`, `lost_receipt_answer`,
+//! `activation_replaced`). The answer is 200 `{"receipt_id",
+//! "amount_cents", "receipt_attempts"}`; 422 `{"error", "operation",
+//! "fault_code"}` when the station refused a step; 502 `{"error"}` when it
+//! did not answer or answered off the schema; 400 for a request the
+//! control API cannot read; 429 beyond [`MAX_PAYMENTS_IN_FLIGHT`]
+//! payments at once, so the program's memory stays bounded.
+//!
 //! ```no_run
 //! use abilita_mock::nodo::{NodoSimulator, StationIds, Twist};
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,6 +57,11 @@ pub const DEFAULT_RECEIPT_ATTEMPTS: u32 = 5;
 pub const VERIFY_TIMEOUT: Duration = Duration::from_secs(7);
 /// The Nodo's wait for `paSendRT[V2]`.
 pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How many payments the control API runs at once; more get 429.
+pub const MAX_PAYMENTS_IN_FLIGHT: usize = 64;
+/// The control API's path.
+pub const PAY_PATH: &str = "/__control/nodo/pay";
 
 const PAF: &str = "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd";
 const SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -456,4 +479,90 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// The control API of the program's Nodo server.
+pub(crate) struct Control {
+    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Control {
+    pub(crate) fn new() -> Self {
+        Self {
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_PAYMENTS_IN_FLIGHT)),
+        }
+    }
+}
+
+/// `POST /__control/nodo/pay`'s body.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayRequest {
+    station_url: String,
+    creditor: String,
+    notice: String,
+    broker: String,
+    station: String,
+    #[serde(default)]
+    twist: Option<String>,
+}
+
+impl crate::server::App for Control {
+    fn answer<'a>(
+        &'a self,
+        call: crate::kit::Call<'a>,
+    ) -> abilita_core::BoxFuture<'a, crate::kit::Reply> {
+        Box::pin(async move {
+            use crate::kit::Reply;
+            use serde_json::json;
+            if call.path() != PAY_PATH {
+                return Reply::new(404)
+                    .json(&json!({ "error": format!("only POST {PAY_PATH} is served") }));
+            }
+            if call.method() != "POST" {
+                return Reply::new(405).json(&json!({ "error": "use POST" }));
+            }
+            let Ok(_permit) = self.in_flight.clone().try_acquire_owned() else {
+                return Reply::new(429).json(&json!({ "error": format!("{MAX_PAYMENTS_IN_FLIGHT} payments are in flight already") }));
+            };
+            let request: PayRequest = match serde_json::from_slice(call.body()) {
+                Ok(request) => request,
+                Err(e) => return Reply::new(400).json(&json!({ "error": e.to_string() })),
+            };
+            let twist = match request.twist.as_deref().unwrap_or("none") {
+                "none" => Twist::None,
+                "receipt_twice" => Twist::ReceiptTwice,
+                "lost_receipt_answer" => Twist::LostReceiptAnswer,
+                "activation_replaced" => Twist::ActivationReplaced,
+                other => {
+                    return Reply::new(400)
+                        .json(&json!({ "error": format!("unknown twist {other:?}") }));
+                }
+            };
+            let url = match url::Url::parse(&request.station_url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => url,
+                _ => {
+                    return Reply::new(400)
+                        .json(&json!({ "error": "station_url must be an http(s) URL" }));
+                }
+            };
+            let nodo = NodoSimulator::new(url, StationIds::new(&request.broker, &request.station));
+            match nodo.pay(&request.creditor, &request.notice, twist).await {
+                Ok(paid) => Reply::new(200).json(&json!({
+                    "receipt_id": paid.receipt_id,
+                    "amount_cents": paid.amount_cents,
+                    "receipt_attempts": paid.receipt_attempts,
+                })),
+                Err(NodoError::Refused {
+                    operation,
+                    fault_code,
+                }) => Reply::new(422).json(&json!({
+                    "error": "the station refused the payment",
+                    "operation": operation,
+                    "fault_code": fault_code,
+                })),
+                Err(e) => Reply::new(502).json(&json!({ "error": e.to_string() })),
+            }
+        })
+    }
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use abilita_core::Clock;
+use abilita_core::{BoxFuture, Clock};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
@@ -56,14 +56,15 @@ pub const MAX_BODY: usize = 8 * 1024 * 1024;
 /// How long [`Server::shutdown`] lets requests in flight finish.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
-/// Anything the server can answer through: a simulator's route table.
-trait App: Send + Sync {
-    fn answer(&self, call: &Call<'_>) -> Reply;
+/// Anything the server can answer through: a simulator's route table, or
+/// the Nodo's control API, whose answer waits on the station it calls.
+pub(crate) trait App: Send + Sync {
+    fn answer<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Reply>;
 }
 
 impl<P: Platform> App for P {
-    fn answer(&self, call: &Call<'_>) -> Reply {
-        kit::serve(self, call)
+    fn answer<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Reply> {
+        Box::pin(std::future::ready(kit::serve(self, &call)))
     }
 }
 
@@ -82,9 +83,13 @@ impl Server {
     /// Serves `platform` on `address` (port 0: any free port).
     async fn start<P: Platform>(address: SocketAddr, platform: P) -> std::io::Result<Self> {
         let listener = TcpListener::bind(address).await?;
+        platform.served_at(&format!("http://{}", listener.local_addr()?));
+        Self::serve(listener, Arc::new(platform))
+    }
+
+    /// Serves `app` on `listener`.
+    pub(crate) fn serve(listener: TcpListener, app: Arc<dyn App>) -> std::io::Result<Self> {
         let address = listener.local_addr()?;
-        platform.served_at(&format!("http://{address}"));
-        let app: Arc<dyn App> = Arc::new(platform);
         let (stop, stopped) = watch::channel(false);
         let accepting = tokio::spawn(accept(listener, app, stopped));
         Ok(Self {
@@ -189,7 +194,7 @@ async fn respond(app: &dyn App, request: hyper::Request<Incoming>) -> hyper::Res
             &parts.headers,
             &body,
         );
-        app.answer(&call)
+        app.answer(call).await
     };
     if !reply.delay().is_zero() {
         tokio::time::sleep(reply.delay()).await;
@@ -211,6 +216,16 @@ fn response(reply: &Reply, body: Bytes) -> hyper::Response<Full<Bytes>> {
         }
     }
     response
+}
+
+/// Starts the Nodo's control server: `POST /__control/nodo/pay` makes
+/// the Nodo simulator pay a notice at a station (see [`crate::nodo`]).
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn start_nodo(address: SocketAddr) -> std::io::Result<Server> {
+    let listener = TcpListener::bind(address).await?;
+    Server::serve(listener, Arc::new(crate::nodo::Control::new()))
 }
 
 /// Starts a GPD simulator where `key` may act for `creditors`.

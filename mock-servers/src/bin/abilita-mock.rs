@@ -9,7 +9,7 @@
 //!              [--gpd-max-positions N] [--spid-port 18084] [--cie-port 18085]
 //!              [--spid-sp-metadata FILE|URL]... [--spid-users FILE.json]
 //!              [--spid-key FILE --spid-cert FILE] [--anpr-people FILE.json]
-//!              [--env-file PATH]
+//!              [--nodo-port 18086] [--env-file PATH]
 //! ```
 //!
 //! It prints one line per simulator, `NAME BASE_URL`, then `ready`. Each
@@ -40,6 +40,10 @@
 //! `--spid-users`. Their key is made at start unless `--spid-key` and
 //! `--spid-cert` give one (a stable trust anchor).
 //!
+//! The Nodo simulator serves `POST /__control/nodo/pay` on `--nodo-port`:
+//! it pays a notice at a creditor's station URL as a PSP payment makes the
+//! Nodo do (`abilita_mock::nodo` documents the body and the answers).
+//!
 //! `--env-file PATH` writes the settings that point every abilita client at
 //! the simulators (`ABILITA_GPD_URL=…`, one per line, as `Settings` reads
 //! them and a shell or a CI service definition loads them), the simulated
@@ -59,9 +63,10 @@ use abilita_core::SystemClock;
 use abilita_mock::anpr::{ANPR_PREFIX_PATH, TOKEN_PATH};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, DEFAULT_MAX_POSITIONS, RECEIPTS_PATH};
 use abilita_mock::io::{CitizenState, DEFAULT_MAX_MESSAGES, IO_PATH};
+use abilita_mock::nodo::PAY_PATH;
 use abilita_mock::server::{
     DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_gpd, start_io,
-    start_spid_idp,
+    start_nodo, start_spid_idp,
 };
 use abilita_mock::spid::{IdpKeys, Profile, SpidIdp};
 use abilita_mock::{register_simulated_client, settings_for, simulated_client_key};
@@ -70,7 +75,7 @@ const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-por
                      [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off] \
                      [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N] [--gpd-max-positions N] \
                      [--spid-port PORT] [--cie-port PORT] [--spid-sp-metadata FILE|URL]... [--spid-users FILE] \
-                     [--spid-key FILE --spid-cert FILE] [--anpr-people FILE] [--env-file PATH]";
+                     [--spid-key FILE --spid-cert FILE] [--anpr-people FILE] [--nodo-port PORT] [--env-file PATH]";
 
 struct Options {
     host: IpAddr,
@@ -91,6 +96,7 @@ struct Options {
     spid_users: Option<String>,
     spid_key: Option<(String, String)>,
     anpr_people: Option<String>,
+    nodo_port: u16,
     env_file: Option<String>,
 }
 
@@ -114,6 +120,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         spid_users: None,
         spid_key: None,
         anpr_people: None,
+        nodo_port: 18086,
         env_file: None,
     };
     while let Some(flag) = args.next() {
@@ -137,6 +144,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--creditor" => options.creditors.push(value()?),
             "--io-citizens" => options.io_citizens = Some(value()?),
             "--env-file" => options.env_file = Some(value()?),
+            "--nodo-port" => {
+                options.nodo_port = value()?.parse().map_err(|e| format!("--nodo-port: {e}"))?
+            }
             "--io-rate-limit" => options.io_rate_limit = rate_limit(&value()?)?,
             "--spid-port" => {
                 options.spid_port = value()?.parse().map_err(|e| format!("--spid-port: {e}"))?
@@ -263,6 +273,14 @@ async fn run(options: Options) -> Result<(), String> {
     }
     let spid = start_idp(&options, Profile::Spid, options.spid_port).await?;
     let cie = start_idp(&options, Profile::Cie, options.cie_port).await?;
+    let nodo = start_nodo(SocketAddr::new(options.host, options.nodo_port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot serve the Nodo simulator on port {}: {e}",
+                options.nodo_port
+            )
+        })?;
     let (gpd_uri, io_uri, anpr_uri) = (gpd.server.uri(), io.server.uri(), anpr.server.uri());
     if let Some(path) = &options.env_file {
         let settings = settings_for(
@@ -281,6 +299,7 @@ async fn run(options: Options) -> Result<(), String> {
     println!("anpr {anpr_uri}{ANPR_PREFIX_PATH}");
     println!("spid-idp {}/metadata", spid.server.uri());
     println!("cie-idp {}/metadata", cie.server.uri());
+    println!("nodo {}{PAY_PATH}", nodo.uri());
     println!("ready");
     stop_signal().await?;
     // Every server stops at once: under a second in all, whatever is in flight.
@@ -289,7 +308,8 @@ async fn run(options: Options) -> Result<(), String> {
         io.server.shutdown(),
         anpr.server.shutdown(),
         spid.server.shutdown(),
-        cie.server.shutdown()
+        cie.server.shutdown(),
+        nodo.shutdown()
     );
     Ok(())
 }

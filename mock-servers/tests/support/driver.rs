@@ -44,6 +44,8 @@ impl Program {
                 "0",
                 "--cie-port",
                 "0",
+                "--nodo-port",
+                "0",
             ])
             .args(extra)
             .stdout(Stdio::piped())

@@ -1109,6 +1109,51 @@ async fn a_thousand_payments_through_the_nodo_simulator_leave_one_receipt_each()
     );
 }
 
+#[tokio::test]
+async fn the_mock_programs_control_endpoint_pays_at_a_station() {
+    let f = fixture(config());
+    issued(&f, position(1, false));
+    let debts = f.debts.clone();
+    let (station_url, _) = serve_recording(f.station).await;
+    let nodo = abilita_mock::server::start_nodo("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let pay = format!("{}{}", nodo.uri(), abilita_mock::nodo::PAY_PATH);
+    let http = reqwest::Client::new();
+    let ask = |notice: String, twist: &str| {
+        let body = format!(
+            r#"{{"station_url": "{station_url}", "creditor": "{EC}", "notice": "{notice}", "broker": "{BROKER}", "station": "{STATION}", "twist": "{twist}"}}"#
+        );
+        http.post(&pay)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let paid = ask(nav(1).as_str().to_owned(), "receipt_twice")
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+    let paid: serde_json::Value = serde_json::from_str(&paid.text().await.unwrap()).unwrap();
+    assert_eq!(paid["amount_cents"], 12_000);
+    assert_eq!(paid["receipt_attempts"], 2);
+    let receipts = debts.receipts();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(paid["receipt_id"], receipts[0].receipt_id.as_str());
+
+    let again = ask(nav(1).as_str().to_owned(), "none").await.unwrap();
+    assert_eq!(again.status(), 422);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("PAA_PAGAMENTO_DUPLICATO")
+    );
+    let bad = ask(nav(1).as_str().to_owned(), "sideways").await.unwrap();
+    assert_eq!(bad.status(), 400);
+    nodo.shutdown().await;
+}
+
 /// Serves `station` on a loopback socket, keeping each request body.
 async fn serve_recording(station: Station) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
     use axum::routing::post;
