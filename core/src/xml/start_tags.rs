@@ -77,9 +77,14 @@ pub(super) fn check(text: &str) -> Result<(), XmlError> {
     Ok(())
 }
 
-/// `rest` after the first `terminator`, if there is one.
+/// `rest` after the first `terminator`, if there is one. A one-byte
+/// terminator (`>`, every end tag) is searched as a byte, which is much
+/// faster than a substring search set up for each tag.
 fn skip_past<'a>(rest: &'a str, terminator: &str) -> Option<&'a str> {
-    let end = rest.find(terminator)?;
+    let end = match terminator.as_bytes() {
+        [byte] => rest.bytes().position(|b| b == *byte)?,
+        _ => rest.find(terminator)?,
+    };
     rest.get(end + terminator.len()..)
 }
 

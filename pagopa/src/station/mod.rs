@@ -98,6 +98,7 @@ mod read;
 mod receipt;
 mod write;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use roxmltree::{Document, Node};
@@ -110,7 +111,7 @@ pub use fault::FaultCode;
 pub use receipt::{Credited, MAX_RECEIPT_ID, Party, Psp, Receipt, ReceiptTransfer, ReceiptVersion};
 
 use fault::Fault;
-use read::{Children, amount, date, digits, syntax, text};
+use read::{Children, amount, date, digits, syntax, text, text_ref};
 use write::{Body, Payee, TransferType};
 
 use crate::{CreditorCode, NoticeNumber};
@@ -334,10 +335,10 @@ impl Operation {
 
 /// `idPA`, `idBrokerPA`, `idStation`: the first three children of every
 /// request.
-struct Addressed {
-    creditor: String,
-    broker: String,
-    station: String,
+struct Addressed<'a> {
+    creditor: Cow<'a, str>,
+    broker: Cow<'a, str>,
+    station: Cow<'a, str>,
 }
 
 impl Station {
@@ -384,29 +385,25 @@ impl Station {
             Ok(found) => found,
             Err(reason) => return refused(reason),
         };
-        let (creditor_id, body) = self.answer(operation, element, text, now).await;
-        SoapReply {
-            status: 200,
-            body: write::envelope(&body),
-        }
-        .logged(operation, &creditor_id)
+        let body = self.answer(operation, element, text, now).await;
+        SoapReply { status: 200, body }
     }
 
-    /// The answer's body element, and the `idPA` it was for.
+    /// The answer, OK or KO, in its envelope.
     async fn answer(
         &self,
         operation: Operation,
         element: Node<'_, '_>,
         source: &str,
         now: OffsetDateTime,
-    ) -> (String, String) {
+    ) -> String {
         let mut fields = match Children::of(element, operation.request()) {
             Ok(fields) => fields,
-            Err(fault) => return (String::new(), Body::fault(operation.response(), &fault, "")),
+            Err(fault) => return Body::fault(operation.response(), &fault, ""),
         };
         let addressed = match addressed(&mut fields) {
             Ok(addressed) => addressed,
-            Err(fault) => return (String::new(), Body::fault(operation.response(), &fault, "")),
+            Err(fault) => return Body::fault(operation.response(), &fault, ""),
         };
         let result = match self.check_addressing(&addressed) {
             Err(fault) => Err(fault),
@@ -423,7 +420,7 @@ impl Station {
                 Operation::Demand => self.demand(fields, &creditor).await,
             },
         };
-        let body = result.unwrap_or_else(|fault| {
+        result.unwrap_or_else(|fault| {
             tracing::info!(
                 operation = operation.action(),
                 fault = fault.code.code(),
@@ -431,12 +428,11 @@ impl Station {
                 "the station answered KO"
             );
             Body::fault(operation.response(), &fault, &addressed.creditor)
-        });
-        (addressed.creditor, body)
+        })
     }
 
     /// The served creditor `idPA` names, once broker and station match.
-    fn check_addressing(&self, addressed: &Addressed) -> Result<CreditorCode, Fault> {
+    fn check_addressing(&self, addressed: &Addressed<'_>) -> Result<CreditorCode, Fault> {
         let creditor = CreditorCode::new(&addressed.creditor)
             .ok()
             .filter(|c| self.config.creditors.contains(c))
@@ -750,11 +746,11 @@ fn store_failed(error: DebtsError) -> Fault {
 }
 
 /// The three ids every request opens with.
-fn addressed(fields: &mut Children<'_, '_>) -> Result<Addressed, Fault> {
+fn addressed<'a>(fields: &mut Children<'a, '_>) -> Result<Addressed<'a>, Fault> {
     Ok(Addressed {
-        creditor: text(fields.required("idPA")?, 1, MAX_ID)?,
-        broker: text(fields.required("idBrokerPA")?, 1, MAX_ID)?,
-        station: text(fields.required("idStation")?, 1, MAX_ID)?,
+        creditor: text_ref(fields.required("idPA")?, 1, MAX_ID)?,
+        broker: text_ref(fields.required("idBrokerPA")?, 1, MAX_ID)?,
+        station: text_ref(fields.required("idStation")?, 1, MAX_ID)?,
     })
 }
 
@@ -819,17 +815,6 @@ fn refused(reason: &str) -> SoapReply {
     SoapReply {
         status: 500,
         body: write::soap_fault("Client", reason),
-    }
-}
-
-impl SoapReply {
-    fn logged(self, operation: Operation, creditor: &str) -> Self {
-        tracing::debug!(
-            operation = operation.action(),
-            creditor,
-            "the station answered"
-        );
-        self
     }
 }
 

@@ -5,6 +5,8 @@
 //! one, refusing a missing, misplaced, qualified or unknown element with
 //! `PAA_SINTASSI_XSD`, as a validating reader would.
 
+use std::borrow::Cow;
+
 use roxmltree::Node;
 use time::{Date, PrimitiveDateTime, Time, UtcOffset};
 
@@ -32,44 +34,37 @@ fn quoted(node: Node<'_, '_>) -> String {
 /// The element children of one element, read front to back.
 pub(super) struct Children<'a, 'input> {
     parent: &'static str,
-    nodes: Vec<Node<'a, 'input>>,
-    next: usize,
+    next: Option<Node<'a, 'input>>,
 }
 
 impl<'a, 'input> Children<'a, 'input> {
     /// The children of `parent` (element content only: text other than
     /// white space is refused).
     pub(super) fn of(parent: Node<'a, 'input>, name: &'static str) -> Result<Self, Fault> {
-        let mut nodes = Vec::new();
-        for child in parent.children() {
-            if child.is_element() {
-                nodes.push(child);
-            } else if child.is_text() && !child.text().unwrap_or_default().trim().is_empty() {
-                return Err(syntax(format!("<{name}> holds text outside its elements")));
-            }
+        let stray = parent
+            .children()
+            .any(|c| c.is_text() && !c.text().unwrap_or_default().trim().is_empty());
+        if stray {
+            return Err(syntax(format!("<{name}> holds text outside its elements")));
         }
         Ok(Self {
             parent: name,
-            nodes,
-            next: 0,
+            next: parent.first_element_child(),
         })
     }
 
     /// The next child when it is `name`.
     pub(super) fn optional(&mut self, name: &str) -> Result<Option<Node<'a, 'input>>, Fault> {
-        let Some(node) = self.nodes.get(self.next).copied() else {
+        let Some(node) = self.next.filter(|n| n.tag_name().name() == name) else {
             return Ok(None);
         };
-        if node.tag_name().name() != name {
-            return Ok(None);
-        }
         if node.tag_name().namespace().is_some() {
             return Err(syntax(format!(
                 "<{name}> in <{}> must be unqualified (paForNode.xsd has no elementFormDefault)",
                 self.parent
             )));
         }
-        self.next = self.next.saturating_add(1);
+        self.next = node.next_sibling_element();
         Ok(Some(node))
     }
 
@@ -77,9 +72,8 @@ impl<'a, 'input> Children<'a, 'input> {
     pub(super) fn required(&mut self, name: &str) -> Result<Node<'a, 'input>, Fault> {
         self.optional(name)?.ok_or_else(|| {
             let found = self
-                .nodes
-                .get(self.next)
-                .map_or_else(|| "its end".to_owned(), |n| format!("<{}>", quoted(*n)));
+                .next
+                .map_or_else(|| "its end".to_owned(), |n| format!("<{}>", quoted(n)));
             syntax(format!(
                 "<{}> expects <{name}> where it has {found}",
                 self.parent
@@ -115,12 +109,12 @@ impl<'a, 'input> Children<'a, 'input> {
 
     /// Refuses anything left over.
     pub(super) fn finish(self) -> Result<(), Fault> {
-        match self.nodes.get(self.next) {
+        match self.next {
             None => Ok(()),
             Some(node) => Err(syntax(format!(
                 "<{}> holds an unexpected <{}>",
                 self.parent,
-                quoted(*node)
+                quoted(node)
             ))),
         }
     }
@@ -128,11 +122,33 @@ impl<'a, 'input> Children<'a, 'input> {
 
 /// A string of `min..=max` characters (`xsd:string`: white space kept).
 pub(super) fn text(node: Node<'_, '_>, min: usize, max: usize) -> Result<String, Fault> {
-    if node.children().any(|c| c.is_element()) {
-        return Err(syntax(format!("<{}> must hold text only", quoted(node))));
-    }
-    let value = text_content(node);
-    let length = value.chars().count();
+    text_ref(node, min, max).map(Cow::into_owned)
+}
+
+/// As [`text`], borrowed from the document when it can be: a value held
+/// in one text node (no comment, no CDATA section splitting it).
+pub(super) fn text_ref<'a>(
+    node: Node<'a, '_>,
+    min: usize,
+    max: usize,
+) -> Result<Cow<'a, str>, Fault> {
+    let mut children = node.children();
+    let value = match (children.next(), children.next()) {
+        (None, _) => Cow::Borrowed(""),
+        (Some(only), None) if only.is_text() => Cow::Borrowed(only.text().unwrap_or_default()),
+        _ => {
+            if node.children().any(|c| c.is_element()) {
+                return Err(syntax(format!("<{}> must hold text only", quoted(node))));
+            }
+            Cow::Owned(text_content(node))
+        }
+    };
+    // Lengths are counted in characters (one per byte in ASCII text).
+    let length = if value.is_ascii() {
+        value.len()
+    } else {
+        value.chars().count()
+    };
     if length < min || length > max {
         return Err(syntax(format!(
             "<{}> must be {min} to {max} characters, got {length}",
@@ -143,12 +159,15 @@ pub(super) fn text(node: Node<'_, '_>, min: usize, max: usize) -> Result<String,
 }
 
 /// The collapsed value of a non-string type (XSD `whiteSpace="collapse"`).
-pub(super) fn token(node: Node<'_, '_>) -> Result<String, Fault> {
-    Ok(text(node, 0, usize::MAX)?.trim().to_owned())
+pub(super) fn token<'a>(node: Node<'a, '_>) -> Result<Cow<'a, str>, Fault> {
+    Ok(match text_ref(node, 0, usize::MAX)? {
+        Cow::Borrowed(text) => Cow::Borrowed(text.trim()),
+        Cow::Owned(text) => Cow::Owned(text.trim().to_owned()),
+    })
 }
 
 /// Exactly `n` ASCII digits (`stFiscalCodePA`, `stNoticeNumber`).
-pub(super) fn digits(node: Node<'_, '_>, n: usize) -> Result<String, Fault> {
+pub(super) fn digits<'a>(node: Node<'a, '_>, n: usize) -> Result<Cow<'a, str>, Fault> {
     let value = token(node)?;
     if value.len() != n || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(syntax(format!("<{}> must be {n} digits", quoted(node))));
@@ -179,7 +198,7 @@ pub(super) fn amount(node: Node<'_, '_>, not_zero: bool) -> Result<EuroCents, Fa
 
 /// `xsd:boolean`.
 pub(super) fn boolean(node: Node<'_, '_>) -> Result<bool, Fault> {
-    match token(node)?.as_str() {
+    match token(node)?.as_ref() {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
         _ => Err(syntax(format!("<{}> must be true or false", quoted(node)))),

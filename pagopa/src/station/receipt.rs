@@ -350,7 +350,7 @@ fn transfer_list(node: Node<'_, '_>, v2: bool) -> Result<Vec<ReceiptTransfer>, F
 
 fn transfer(node: Node<'_, '_>, v2: bool) -> Result<ReceiptTransfer, Fault> {
     let mut fields = Children::of(node, "transfer")?;
-    let id = match token(fields.required("idTransfer")?)?.as_str() {
+    let id = match token(fields.required("idTransfer")?)?.as_ref() {
         "1" => 1,
         "2" => 2,
         "3" => 3,

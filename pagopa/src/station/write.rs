@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use abilita_core::EuroCents;
-use abilita_core::xml::write::escape;
+use abilita_core::xml::write::{escape, escape_into};
 use time::Date;
 
 use super::fault::{Fault, FaultCode};
@@ -14,8 +14,14 @@ use crate::{CreditorCode, NoticeNumber};
 
 /// The namespace of paForNode's messages.
 pub(super) const NAMESPACE: &str = "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd";
+/// SOAP 1.1's envelope namespace, as a literal for `concat!`.
+macro_rules! soap_envelope {
+    () => {
+        "http://schemas.xmlsoap.org/soap/envelope/"
+    };
+}
 /// SOAP 1.1's envelope namespace.
-pub(super) const SOAP_ENVELOPE: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub(super) const SOAP_ENVELOPE: &str = soap_envelope!();
 
 /// The highest amount `stAmount` allows (999,999,999.99 euro).
 const MAX_AMOUNT: u64 = 99_999_999_999;
@@ -38,12 +44,19 @@ pub(super) struct Body(String);
 impl Body {
     /// `<paf:{root} xmlns:paf=…>` then `outcome`.
     pub(super) fn open(root: &str, ok: bool) -> Self {
-        let mut out = String::with_capacity(1024);
-        let _ = write!(
-            out,
-            r#"<paf:{root} xmlns:paf="{NAMESPACE}"><outcome>{}</outcome>"#,
-            if ok { "OK" } else { "KO" }
-        );
+        let mut out = String::with_capacity(2048);
+        out.push_str(ENVELOPE_OPEN);
+        for part in [
+            "<paf:",
+            root,
+            r#" xmlns:paf=""#,
+            NAMESPACE,
+            r#""><outcome>"#,
+            if ok { "OK" } else { "KO" },
+            "</outcome>",
+        ] {
+            out.push_str(part);
+        }
         Self(out)
     }
 
@@ -68,7 +81,13 @@ impl Body {
 
     /// `<name>value</name>`, escaped.
     pub(super) fn text(&mut self, name: &str, value: &str) {
-        let _ = write!(self.0, "<{name}>{}</{name}>", escape(value));
+        self.0.push('<');
+        self.0.push_str(name);
+        self.0.push('>');
+        escape_into(&mut self.0, value);
+        self.0.push_str("</");
+        self.0.push_str(name);
+        self.0.push('>');
     }
 
     /// `text` after checking `value` has `1..=max` characters.
@@ -121,26 +140,31 @@ impl Body {
         Ok(())
     }
 
+    /// The whole SOAP envelope, the answer closed.
     pub(super) fn close(mut self, root: &str) -> String {
-        let _ = write!(self.0, "</paf:{root}>");
+        self.0.push_str("</paf:");
+        self.0.push_str(root);
+        self.0.push('>');
+        self.0.push_str(ENVELOPE_CLOSE);
         self.0
     }
 }
 
-/// The SOAP 1.1 envelope around a body.
-pub(super) fn envelope(body: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="{SOAP_ENVELOPE}"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
-    )
-}
+/// What comes before and after the answer element.
+const ENVELOPE_OPEN: &str = concat!(
+    r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv=""#,
+    soap_envelope!(),
+    r#""><soapenv:Body>"#
+);
+const ENVELOPE_CLOSE: &str = "</soapenv:Body></soapenv:Envelope>";
 
 /// A SOAP 1.1 fault, for a request the station could not read as a
 /// paForNode message at all.
 pub(super) fn soap_fault(code: &str, reason: &str) -> String {
-    envelope(&format!(
-        "<soapenv:Fault><faultcode>soapenv:{code}</faultcode><faultstring>{}</faultstring></soapenv:Fault>",
+    format!(
+        "{ENVELOPE_OPEN}<soapenv:Fault><faultcode>soapenv:{code}</faultcode><faultstring>{}</faultstring></soapenv:Fault>{ENVELOPE_CLOSE}",
         escape(reason)
-    ))
+    )
 }
 
 /// The position's facts the answers repeat.
