@@ -13,6 +13,7 @@
 mod portal;
 mod spid_login;
 mod spid_login_app;
+mod station;
 
 use std::collections::HashMap;
 
