@@ -2,7 +2,7 @@
 //! implements over its own database, and an in-memory one for tests.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -144,12 +144,14 @@ impl DebtsError {
 /// Nodo stops retrying once acknowledged.
 #[async_trait]
 pub trait Debts: Send + Sync {
-    /// The position holding `notice` of `creditor`, or `None`.
+    /// The position holding `notice` of `creditor`, or `None`. Shared, so
+    /// that a store keeping its positions in memory hands them out without
+    /// copying.
     async fn holding(
         &self,
         creditor: &CreditorCode,
         notice: &NoticeNumber,
-    ) -> Result<Option<Holding>, DebtsError>;
+    ) -> Result<Option<Arc<Holding>>, DebtsError>;
 
     /// Records an activation, replacing any open one for the same notice.
     async fn activated(&self, activation: &Activation) -> Result<(), DebtsError>;
@@ -177,7 +179,8 @@ pub struct MemoryDebts {
 
 #[derive(Debug, Default)]
 struct Memory {
-    holdings: HashMap<(CreditorCode, Iuv), Holding>,
+    /// Each position under every option's IUV.
+    holdings: HashMap<(CreditorCode, Iuv), Arc<Holding>>,
     /// Each option's paying receipt id.
     paid_by: HashMap<(CreditorCode, Iuv), String>,
     receipts: Vec<Receipt>,
@@ -196,12 +199,7 @@ impl MemoryDebts {
     /// Adds (or replaces) `holding` of `creditor`, found by any of its
     /// options' notice numbers.
     pub fn insert(&self, creditor: &CreditorCode, holding: Holding) {
-        let mut memory = abilita_core::lock(&self.state);
-        for option in &holding.position.payment_options {
-            memory
-                .holdings
-                .insert((creditor.clone(), option.iuv.clone()), holding.clone());
-        }
+        abilita_core::lock(&self.state).put(creditor, Arc::new(holding));
     }
 
     /// Every receipt received, each once, in order: paying ones, those
@@ -221,13 +219,23 @@ impl MemoryDebts {
     }
 }
 
+impl Memory {
+    /// `holding` under each of its options' IUVs.
+    fn put(&mut self, creditor: &CreditorCode, holding: Arc<Holding>) {
+        for option in &holding.position.payment_options {
+            self.holdings
+                .insert((creditor.clone(), option.iuv.clone()), holding.clone());
+        }
+    }
+}
+
 #[async_trait]
 impl Debts for MemoryDebts {
     async fn holding(
         &self,
         creditor: &CreditorCode,
         notice: &NoticeNumber,
-    ) -> Result<Option<Holding>, DebtsError> {
+    ) -> Result<Option<Arc<Holding>>, DebtsError> {
         let memory = abilita_core::lock(&self.state);
         Ok(memory
             .holdings
@@ -258,24 +266,15 @@ impl Debts for MemoryDebts {
                 Recorded::OtherReceiptHeld
             });
         }
-        let Some(option_iuvs) = memory.holdings.get(&key).map(|h| {
-            h.position
-                .payment_options
-                .iter()
-                .map(|o| o.iuv.clone())
-                .collect::<Vec<_>>()
-        }) else {
+        let Some(held) = memory.holdings.get(&key) else {
             return Ok(Recorded::Unknown);
         };
+        let mut paid = Holding::clone(held);
+        paid.paid.push(key.1.clone());
+        memory.put(&key.0, Arc::new(paid));
         memory
             .paid_by
             .insert(key.clone(), receipt.receipt_id.clone());
-        // Every option of the position holds a copy: mark the payment in each.
-        for iuv in option_iuvs {
-            if let Some(holding) = memory.holdings.get_mut(&(key.0.clone(), iuv)) {
-                holding.paid.push(key.1.clone());
-            }
-        }
         memory
             .activations
             .remove(&(receipt.creditor.clone(), receipt.notice.clone()));

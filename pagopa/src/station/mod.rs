@@ -647,7 +647,7 @@ impl Station {
         creditor: &CreditorCode,
         notice: &NoticeNumber,
         now: OffsetDateTime,
-    ) -> Result<Holding, Fault> {
+    ) -> Result<Arc<Holding>, Fault> {
         let holding = self
             .debts
             .holding(creditor, notice)

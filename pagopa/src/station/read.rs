@@ -143,12 +143,7 @@ pub(super) fn text_ref<'a>(
             Cow::Owned(text_content(node))
         }
     };
-    // Lengths are counted in characters (one per byte in ASCII text).
-    let length = if value.is_ascii() {
-        value.len()
-    } else {
-        value.chars().count()
-    };
+    let length = char_len(&value);
     if length < min || length > max {
         return Err(syntax(format!(
             "<{}> must be {min} to {max} characters, got {length}",
@@ -156,6 +151,16 @@ pub(super) fn text_ref<'a>(
         )));
     }
     Ok(value)
+}
+
+/// The length in characters that the schema's `minLength`/`maxLength`
+/// count (one per byte in ASCII text, the usual case, counted at once).
+pub(super) fn char_len(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
 }
 
 /// The collapsed value of a non-string type (XSD `whiteSpace="collapse"`).

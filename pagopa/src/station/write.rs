@@ -9,6 +9,7 @@ use abilita_core::xml::write::{escape, escape_into};
 use time::Date;
 
 use super::fault::{Fault, FaultCode};
+use super::read::char_len;
 use crate::gpd::{Debtor, DebtorKind, Metadata, PaymentOption, TransferDestination};
 use crate::{CreditorCode, NoticeNumber};
 
@@ -98,7 +99,7 @@ impl Body {
         max: usize,
         what: &str,
     ) -> Result<(), Fault> {
-        let length = value.chars().count();
+        let length = char_len(value);
         if length == 0 || length > max {
             return Err(unfit(
                 what,
@@ -122,7 +123,13 @@ impl Body {
                 "must be 0.01 to 999999999.99 euro for paForNode",
             ));
         }
-        self.text(name, &amount.to_decimal_string());
+        let cents = amount.cents();
+        let _ = write!(
+            self.0,
+            "<{name}>{}.{:02}</{name}>",
+            cents / 100,
+            cents % 100
+        );
         Ok(())
     }
 
@@ -258,7 +265,7 @@ pub(super) fn payment_data(
     body.raw("<transferList>");
     for transfer in &option.transfers {
         body.raw("<transfer>");
-        body.text("idTransfer", &transfer.id.to_string());
+        let _ = write!(body.0, "<idTransfer>{}</idTransfer>", transfer.id);
         body.amount("transferAmount", transfer.amount, "transfer amount")?;
         let beneficiary = transfer
             .organization_fiscal_code
@@ -385,7 +392,7 @@ fn subject(body: &mut Body, debtor: &Debtor) -> Result<(), Fault> {
         ),
     ];
     for (name, value, max) in optional {
-        if let Some(value) = value.filter(|v| (1..=max).contains(&v.chars().count())) {
+        if let Some(value) = value.filter(|v| (1..=max).contains(&char_len(v))) {
             body.text(name, value);
         }
     }

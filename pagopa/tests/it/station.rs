@@ -712,7 +712,7 @@ impl Debts for Flaky {
         &self,
         creditor: &CreditorCode,
         notice: &NoticeNumber,
-    ) -> Result<Option<Holding>, DebtsError> {
+    ) -> Result<Option<Arc<Holding>>, DebtsError> {
         self.check()?;
         self.inner.holding(creditor, notice).await
     }
@@ -981,7 +981,7 @@ impl Debts for Unsteady {
         &self,
         creditor: &CreditorCode,
         notice: &NoticeNumber,
-    ) -> Result<Option<Holding>, DebtsError> {
+    ) -> Result<Option<Arc<Holding>>, DebtsError> {
         self.inner.holding(creditor, notice).await
     }
     async fn activated(&self, activation: &Activation) -> Result<(), DebtsError> {

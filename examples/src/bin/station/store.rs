@@ -6,6 +6,8 @@
 //! paid, so a crash between the two cannot happen: either both are there,
 //! or neither is and the Nodo's retry brings the receipt again.
 
+use std::sync::Arc;
+
 use abilita_core::{EuroCents, Iban, IdentifierError};
 use abilita_pagopa::gpd::{DebtPosition, Debtor, PaymentOption};
 use abilita_pagopa::station::{
@@ -140,7 +142,7 @@ impl Debts for SqlDebts {
         &self,
         creditor: &CreditorCode,
         notice: &NoticeNumber,
-    ) -> Result<Option<Holding>, DebtsError> {
+    ) -> Result<Option<Arc<Holding>>, DebtsError> {
         let row = sqlx::query(
             "SELECT iupd, company, debtor_cf, debtor_name, description, amount, due, iban, category, paid_by
              FROM options WHERE creditor = $1 AND iuv = $2",
@@ -180,7 +182,7 @@ impl Debts for SqlDebts {
         {
             holding.paid.push(iuv);
         }
-        Ok(Some(holding))
+        Ok(Some(Arc::new(holding)))
     }
 
     async fn activated(&self, activation: &Activation) -> Result<(), DebtsError> {
