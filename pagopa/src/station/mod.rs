@@ -37,9 +37,10 @@
 //! A receipt (`paSendRT[V2]`) is stored by [`Debts::record_receipt`]
 //! before the answer: the same receipt again is acknowledged and stored
 //! once; another receipt for a paid notice is `PAA_RECEIPT_DUPLICATA`; a
-//! receipt for a notice the creditor does not know is kept and
-//! acknowledged by a [broadcast](StationConfig::broadcast) station
-//! (`PAA_PAGAMENTO_SCONOSCIUTO` otherwise). When the store fails the answer
+//! receipt for a notice the creditor does not know, or of a notice another
+//! creditor issued, is kept and acknowledged by a
+//! [broadcast](StationConfig::broadcast) station (`PAA_PAGAMENTO_SCONOSCIUTO`
+//! and `PAA_SEMANTICA` otherwise). When the store fails the answer
 //! is `PAA_SYSTEM_ERROR`, and the Nodo sends the receipt again.
 //!
 //! # Security
@@ -546,7 +547,10 @@ impl Station {
         };
         let receipt = receipt::read(fields.required("receipt")?, version, source)?;
         fields.finish()?;
-        if receipt.creditor != *creditor {
+        // A broadcast station is sent the receipts of notices another
+        // creditor issued (idPA is this station's creditor, a beneficiary
+        // of a transfer); any other station only its own creditor's.
+        if receipt.creditor != *creditor && !self.config.broadcast {
             return Err(Fault::new(
                 FaultCode::Semantics,
                 "the receipt's fiscalCode is not idPA",

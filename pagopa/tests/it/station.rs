@@ -675,6 +675,26 @@ async fn a_receipt_for_an_unknown_notice_is_kept_and_a_broadcast_station_acknowl
     let reply = call(&broadcast.station, "paSendRT", &body).await;
     assert_ok(&reply);
     assert_eq!(broadcast.debts.receipts().len(), 1);
+
+    // A notice another creditor issued, one of whose transfers is ours.
+    let theirs = body
+        .replacen(
+            "<fiscalCode>77777777777</fiscalCode>",
+            "<fiscalCode>11111111111</fiscalCode>",
+            1,
+        )
+        .replace("foreign-1", "foreign-2");
+    assert!(
+        theirs.contains("<idPA>77777777777</idPA>")
+            && theirs.contains("<fiscalCode>11111111111</fiscalCode>")
+    );
+    let reply = call(&plain.station, "paSendRT", &theirs).await;
+    assert_eq!(fault_code(&reply).as_deref(), Some("PAA_SEMANTICA"));
+    let reply = call(&broadcast.station, "paSendRT", &theirs).await;
+    assert_ok(&reply);
+    let kept = broadcast.debts.receipts();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[1].creditor.as_str(), "11111111111");
 }
 
 #[tokio::test]
