@@ -17,7 +17,11 @@
 //! - [`gpd::GpdClient`]: create (safe to retry), read, list (split into the
 //!   30-day windows GPD allows), update, delete, publish, invalidate, and
 //!   receipts, with every GPD rule checked before any I/O and GPD's errors
-//!   typed as [`gpd::GpdError`].
+//!   typed as [`gpd::GpdError`];
+//! - [`station::Station`]: the SOAP service (`paForNode`) the Nodo dei
+//!   Pagamenti calls on a creditor that answers it itself: verify, activate,
+//!   receipts stored once, spontaneous payments, broadcast receipts, over
+//!   the creditor's own database ([`station::Debts`]).
 //!
 //! # Quick start
 //!

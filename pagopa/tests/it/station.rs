@@ -287,27 +287,23 @@ async fn a_payable_notice_is_verified_with_its_current_amount() {
 #[tokio::test]
 async fn each_state_of_a_notice_has_its_fault() {
     type Setup = Box<dyn Fn(&Fixture)>;
+    let held = |standing: Standing| -> Setup {
+        Box::new(move |f| {
+            f.debts
+                .insert(&creditor(), Holding::new(position(1, false), standing))
+        })
+    };
     let cases: [(&str, Setup, u64, &str); 8] = [
         ("unknown", Box::new(|_| {}), 1, "PAA_PAGAMENTO_SCONOSCIUTO"),
         (
             "cancelled",
-            Box::new(|f| {
-                f.debts.insert(
-                    &creditor(),
-                    Holding::new(position(1, false), Standing::Cancelled),
-                )
-            }),
+            held(Standing::Cancelled),
             1,
             "PAA_PAGAMENTO_ANNULLATO",
         ),
         (
             "draft",
-            Box::new(|f| {
-                f.debts.insert(
-                    &creditor(),
-                    Holding::new(position(1, false), Standing::Draft),
-                )
-            }),
+            held(Standing::Draft),
             1,
             "PAA_PAGAMENTO_SCONOSCIUTO",
         ),
@@ -344,12 +340,7 @@ async fn each_state_of_a_notice_has_its_fault() {
         ),
         (
             "in progress elsewhere",
-            Box::new(|f| {
-                f.debts.insert(
-                    &creditor(),
-                    Holding::new(position(1, false), Standing::InProgress),
-                )
-            }),
+            held(Standing::InProgress),
             1,
             "PAA_PAGAMENTO_IN_CORSO",
         ),
