@@ -1,6 +1,8 @@
 //! pagoPA's Nodo dei Pagamenti towards a creditor's station: what a PSP
-//! payment makes the Nodo send (`paVerifyPaymentNotice`, `paGetPaymentV2`,
-//! `paSendRTV2`), with the Nodo's timeouts and its retries of receipts.
+//! payment makes the Nodo send (`paVerifyPaymentNotice`, then
+//! `paGetPaymentV2` and `paSendRTV2`, or `paGetPayment` and `paSendRT` to a
+//! station on the first primitive version), with the Nodo's timeouts and
+//! its retries of receipts.
 //!
 //! Written from `paForNode.wsdl`/`.xsd` and SANP's behaviour notes, not from
 //! abilita-pagopa's station: requests are written and answers read here,
@@ -27,7 +29,8 @@
 //! ```
 //!
 //! `twist` is optional (`none`, `receipt_twice`, `lost_receipt_answer`,
-//! `activation_replaced`). The answer is 200 `{"receipt_id",
+//! `activation_replaced`), and so is `version` (the station's primitives,
+//! 1 or 2; 2 by default). The answer is 200 `{"receipt_id",
 //! "amount_cents", "receipt_attempts"}`; 422 `{"error", "operation",
 //! "fault_code"}` when the station refused a step; 502 `{"error"}` when it
 //! did not answer or answered off the schema; 400 for a request the
@@ -87,6 +90,38 @@ impl StationIds {
     }
 }
 
+/// The primitives a station is configured for in pagoPA's back office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Primitives {
+    /// `paGetPayment` and `paSendRT`.
+    V1,
+    /// `paGetPaymentV2` and `paSendRTV2` (the default).
+    V2,
+}
+
+impl Primitives {
+    /// The activation's action, request root and answer root.
+    fn activation(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::V1 => ("paGetPayment", "paGetPaymentReq", "paGetPaymentRes"),
+            Self::V2 => (
+                "paGetPaymentV2",
+                "paGetPaymentV2Request",
+                "paGetPaymentV2Response",
+            ),
+        }
+    }
+
+    /// The receipt's action, request root and answer root.
+    fn receipt(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::V1 => ("paSendRT", "paSendRTReq", "paSendRTRes"),
+            Self::V2 => ("paSendRTV2", "paSendRTV2Request", "paSendRTV2Response"),
+        }
+    }
+}
+
 /// A departure from the plain verify → activate → receipt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -121,7 +156,7 @@ pub enum NodoError {
     /// The station answered KO with this `faultCode` to `operation`.
     #[error("the station answered {operation} with {fault_code}")]
     Refused {
-        /// `paVerifyPaymentNotice`, `paGetPaymentV2` or `paSendRTV2`.
+        /// `paVerifyPaymentNotice`, `paGetPayment[V2]` or `paSendRT[V2]`.
         operation: &'static str,
         /// The station's `faultCode`.
         fault_code: String,
@@ -161,9 +196,10 @@ pub struct NodoSimulator {
     receipt_timeout: Duration,
     receipt_attempts: u32,
     retry_delay: Duration,
+    primitives: Primitives,
 }
 
-/// What `paGetPaymentV2` answered, as the receipt repeats it.
+/// What the activation answered, as the receipt repeats it.
 struct PaymentData {
     iuv: String,
     amount: String,
@@ -185,7 +221,15 @@ impl NodoSimulator {
             receipt_timeout: RECEIPT_TIMEOUT,
             receipt_attempts: DEFAULT_RECEIPT_ATTEMPTS,
             retry_delay: Duration::from_millis(10),
+            primitives: Primitives::V2,
         }
+    }
+
+    /// Calls a station configured for `primitives`.
+    #[must_use]
+    pub fn with_primitives(mut self, primitives: Primitives) -> Self {
+        self.primitives = primitives;
+        self
     }
 
     /// Other waits for verify/activate and for receipts.
@@ -223,15 +267,14 @@ impl NodoSimulator {
         let answer = self
             .call("paVerifyPaymentNotice", &verify, self.verify_timeout)
             .await?;
-        let amount = answer_of(
+        let (amount, company_name) = answer_of(
             &answer,
             "paVerifyPaymentNotice",
             "paVerifyPaymentNoticeRes",
-            |root| field(root, "amount"),
+            |root| Ok((field(root, "amount")?, field(root, "companyName")?)),
         )?;
-        let activate = format!(
-            "<paf:paGetPaymentV2Request>{ids}{qr}<amount>{amount}</amount></paf:paGetPaymentV2Request>"
-        );
+        let (action, request, response) = self.primitives.activation();
+        let activate = format!("<paf:{request}>{ids}{qr}<amount>{amount}</amount></paf:{request}>");
         let activations = if twist == Twist::ActivationReplaced {
             2
         } else {
@@ -239,18 +282,13 @@ impl NodoSimulator {
         };
         let mut data = None;
         for _ in 0..activations {
-            let answer = self
-                .call("paGetPaymentV2", &activate, self.verify_timeout)
-                .await?;
-            data = Some(answer_of(
-                &answer,
-                "paGetPaymentV2",
-                "paGetPaymentV2Response",
-                payment_data,
-            )?);
+            let answer = self.call(action, &activate, self.verify_timeout).await?;
+            data = Some(answer_of(&answer, action, response, |root| {
+                payment_data(root, &company_name)
+            })?);
         }
         let data = data.ok_or(NodoError::BadAnswer {
-            operation: "paGetPaymentV2",
+            operation: action,
             reason: "no activation".into(),
         })?;
         let receipt_id = format!("{:032x}", fastrand::u128(..));
@@ -259,9 +297,8 @@ impl NodoSimulator {
         if twist == Twist::LostReceiptAnswer {
             attempts += 1;
             // Sent, and whatever came back never reached the Nodo.
-            let _lost = self
-                .call("paSendRTV2", &receipt, self.receipt_timeout)
-                .await;
+            let (action, _, _) = self.primitives.receipt();
+            let _lost = self.call(action, &receipt, self.receipt_timeout).await;
         }
         attempts += self.deliver(&receipt, attempts).await?;
         if twist == Twist::ReceiptTwice {
@@ -276,13 +313,12 @@ impl NodoSimulator {
 
     /// Sends `receipt` until acknowledged; the attempts it took.
     async fn deliver(&self, receipt: &str, already: u32) -> Result<u32, NodoError> {
+        let (action, _, response) = self.primitives.receipt();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let acknowledged = match self.call("paSendRTV2", receipt, self.receipt_timeout).await {
-                Ok(answer) => {
-                    answer_of(&answer, "paSendRTV2", "paSendRTV2Response", |_| Ok(())).is_ok()
-                }
+            let acknowledged = match self.call(action, receipt, self.receipt_timeout).await {
+                Ok(answer) => answer_of(&answer, action, response, |_| Ok(())).is_ok(),
                 Err(_) => false,
             };
             if acknowledged {
@@ -306,7 +342,8 @@ impl NodoSimulator {
         )
     }
 
-    /// A `paSendRTV2Request` repeating the activation's data.
+    /// A `paSendRTV2Request` (or `paSendRTReq`) repeating the activation's
+    /// data.
     fn receipt(
         &self,
         creditor: &str,
@@ -314,7 +351,8 @@ impl NodoSimulator {
         receipt_id: &str,
         data: &PaymentData,
     ) -> String {
-        let mut out = format!("<paf:paSendRTV2Request>{}<receipt>", self.ids(creditor));
+        let (_, root, _) = self.primitives.receipt();
+        let mut out = format!("<paf:{root}>{}<receipt>", self.ids(creditor));
         let _ = write!(
             out,
             "<receiptId>{receipt_id}</receiptId><noticeNumber>{}</noticeNumber><fiscalCode>{}</fiscalCode><outcome>OK</outcome><creditorReferenceId>{}</creditorReferenceId><paymentAmount>{}</paymentAmount><description>{}</description><companyName>{}</companyName>{}<transferList>{}</transferList><idPSP>{PSP}</idPSP><PSPCompanyName>PSP simulato</PSPCompanyName><idChannel>{CHANNEL}</idChannel><channelDescription>app</channelDescription><paymentMethod>creditCard</paymentMethod><fee>1.00</fee><paymentDateTime>{}</paymentDateTime><applicationDate>{}</applicationDate><transferDate>{}</transferDate>",
@@ -330,7 +368,7 @@ impl NodoSimulator {
             today(),
             today(),
         );
-        out.push_str("</receipt></paf:paSendRTV2Request>");
+        let _ = write!(out, "</receipt></paf:{root}>");
         out
     }
 
@@ -411,7 +449,9 @@ fn field(parent: Node<'_, '_>, name: &str) -> Result<String, String> {
         .ok_or_else(|| format!("no <{name}>"))
 }
 
-fn payment_data(answer: Node<'_, '_>) -> Result<PaymentData, String> {
+/// The activation's `data`; `company_name` (the verify's) when the answer
+/// has none (`companyName` is optional in V1's `ctPaymentPA`).
+fn payment_data(answer: Node<'_, '_>, company_name: &str) -> Result<PaymentData, String> {
     let data = answer
         .children()
         .find(|n| n.has_tag_name("data"))
@@ -441,7 +481,7 @@ fn payment_data(answer: Node<'_, '_>) -> Result<PaymentData, String> {
         iuv: field(data, "creditorReferenceId")?,
         amount: field(data, "paymentAmount")?,
         description: field(data, "description")?,
-        company_name: field(data, "companyName")?,
+        company_name: field(data, "companyName").unwrap_or_else(|_| company_name.to_owned()),
         debtor: markup(child("debtor")?),
         transfers,
     })
@@ -505,6 +545,8 @@ struct PayRequest {
     station: String,
     #[serde(default)]
     twist: Option<String>,
+    #[serde(default)]
+    version: Option<u8>,
 }
 
 impl crate::server::App for Control {
@@ -546,7 +588,13 @@ impl crate::server::App for Control {
                         .json(&json!({ "error": "station_url must be an http(s) URL" }));
                 }
             };
-            let nodo = NodoSimulator::new(url, StationIds::new(&request.broker, &request.station));
+            let primitives = match request.version.unwrap_or(2) {
+                1 => Primitives::V1,
+                2 => Primitives::V2,
+                _ => return Reply::new(400).json(&json!({ "error": "version must be 1 or 2" })),
+            };
+            let nodo = NodoSimulator::new(url, StationIds::new(&request.broker, &request.station))
+                .with_primitives(primitives);
             match nodo.pay(&request.creditor, &request.notice, twist).await {
                 Ok(paid) => Reply::new(200).json(&json!({
                     "receipt_id": paid.receipt_id,

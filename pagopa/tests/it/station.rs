@@ -1124,6 +1124,7 @@ async fn a_thousand_payments_through_the_nodo_simulator_leave_one_receipt_each()
 async fn the_mock_programs_control_endpoint_pays_at_a_station() {
     let f = fixture(config());
     issued(&f, position(1, false));
+    issued(&f, position(2, false));
     let debts = f.debts.clone();
     let (station_url, _) = serve_recording(f.station).await;
     let nodo = abilita_mock::server::start_nodo("127.0.0.1:0".parse().unwrap())
@@ -1162,6 +1163,19 @@ async fn the_mock_programs_control_endpoint_pays_at_a_station() {
     );
     let bad = ask(nav(1).as_str().to_owned(), "sideways").await.unwrap();
     assert_eq!(bad.status(), 400);
+    // A station on the first primitive version.
+    let v1 = http
+        .post(&pay)
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"station_url": "{station_url}", "creditor": "{EC}", "notice": "{}", "broker": "{BROKER}", "station": "{STATION}", "version": 1}}"#,
+            nav(2).as_str()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.status(), 200);
+    assert_eq!(debts.receipts().len(), 2);
     nodo.shutdown().await;
 }
 
@@ -1313,39 +1327,35 @@ async fn xmllint_validates_every_message_against_the_station_schema() {
         std::fs::write(&answer, body_element(reply.body())).unwrap();
         files.push(answer);
     }
-    // The Nodo simulator's own requests, as the station received them.
+    // The Nodo simulator's own requests, as the station received them,
+    // with both primitive versions.
+    use abilita_mock::nodo::{NodoSimulator, Primitives, StationIds, Twist};
     let g = fixture(config());
     issued(&g, position(20, false));
     issued(&g, stamped(30));
+    issued(&g, position(40, false));
     let (url, received) = serve_recording(g.station).await;
-    let nodo = abilita_mock::nodo::NodoSimulator::new(
-        url.parse().unwrap(),
-        abilita_mock::nodo::StationIds::new(BROKER, STATION),
-    );
-    nodo.pay(
-        EC,
-        nav(20).as_str(),
-        abilita_mock::nodo::Twist::ActivationReplaced,
-    )
-    .await
-    .unwrap();
-    nodo.pay(
-        EC,
-        nav(30).as_str(),
-        abilita_mock::nodo::Twist::LostReceiptAnswer,
-    )
-    .await
-    .unwrap();
+    let nodo = NodoSimulator::new(url.parse().unwrap(), StationIds::new(BROKER, STATION));
+    nodo.pay(EC, nav(20).as_str(), Twist::ActivationReplaced)
+        .await
+        .unwrap();
+    nodo.pay(EC, nav(30).as_str(), Twist::LostReceiptAnswer)
+        .await
+        .unwrap();
+    let v1 = nodo.clone().with_primitives(Primitives::V1);
+    v1.pay(EC, nav(40).as_str(), Twist::None).await.unwrap();
     let received = received.lock().unwrap().clone();
     assert_eq!(
         received.len(),
-        8,
-        "verify, two activations, receipt; verify, activation, two receipts"
+        11,
+        "verify, two activations, receipt; verify, activation, two receipts; verify, activation, receipt"
     );
     assert!(
         received.iter().any(|r| r.contains("<MBDAttachment>")),
         "the stamp bought is in the receipt"
     );
+    assert!(received.iter().any(|r| r.contains("<paf:paGetPaymentReq>")));
+    assert!(received.iter().any(|r| r.contains("<paf:paSendRTReq>")));
     for (i, request) in received.iter().enumerate() {
         let path = dir.join(format!("nodo-{i:02}-request.xml"));
         std::fs::write(&path, body_element(request)).unwrap();
