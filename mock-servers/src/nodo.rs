@@ -35,7 +35,9 @@
 //! "fault_code"}` when the station refused a step; 502 `{"error"}` when it
 //! did not answer or answered off the schema; 400 for a request the
 //! control API cannot read; 429 beyond [`MAX_PAYMENTS_IN_FLIGHT`]
-//! payments at once, so the program's memory stays bounded.
+//! payments at once, so the program's memory stays bounded. Whoever
+//! reaches the port makes the program call the URL they name: keep it on
+//! loopback (the default host), as every control API of the program.
 //!
 //! ```no_run
 //! use abilita_mock::nodo::{NodoSimulator, StationIds, Twist};
