@@ -218,6 +218,16 @@ fn assert_ok(reply: &SoapReply) {
     );
 }
 
+/// `paVerifyPaymentNotice` of `notice`.
+async fn verify(station: &Station, notice: &NoticeNumber) -> SoapReply {
+    call(
+        station,
+        "paVerifyPaymentNotice",
+        &verify_body(notice.as_str()),
+    )
+    .await
+}
+
 /// `paGetPayment` (or `paGetPaymentV2`) of `notice`, with `extra` after the amount.
 async fn activate(station: &Station, v2: bool, notice: &str, extra: &str) -> SoapReply {
     let (action, root) = if v2 {
@@ -236,12 +246,7 @@ fn fault_code(reply: &SoapReply) -> Option<String> {
 async fn a_payable_notice_is_verified_with_its_current_amount() {
     let f = fixture(config());
     issued(&f, position(1, false));
-    let reply = call(
-        &f.station,
-        "paVerifyPaymentNotice",
-        &verify_body(nav(1).as_str()),
-    )
-    .await;
+    let reply = verify(&f.station, &nav(1)).await;
     assert_eq!(reply.status(), 200);
     assert_ok(&reply);
     assert_eq!(field(&reply, "amount").as_deref(), Some("120.00"));
@@ -443,29 +448,14 @@ async fn the_single_payment_and_the_instalments_exclude_each_other() {
     )
     .await;
     assert_ok(&reply);
-    let single = call(
-        &f.station,
-        "paVerifyPaymentNotice",
-        &verify_body(nav(10).as_str()),
-    )
-    .await;
+    let single = verify(&f.station, &nav(10)).await;
     assert_eq!(
         fault_code(&single).as_deref(),
         Some("PAA_PAGAMENTO_SCONOSCIUTO")
     );
-    let other = call(
-        &f.station,
-        "paVerifyPaymentNotice",
-        &verify_body(nav(12).as_str()),
-    )
-    .await;
+    let other = verify(&f.station, &nav(12)).await;
     assert_ok(&other);
-    let same = call(
-        &f.station,
-        "paVerifyPaymentNotice",
-        &verify_body(nav(11).as_str()),
-    )
-    .await;
+    let same = verify(&f.station, &nav(11)).await;
     assert_eq!(
         fault_code(&same).as_deref(),
         Some("PAA_PAGAMENTO_DUPLICATO")
@@ -636,12 +626,7 @@ async fn a_receipt_is_kept_once_and_a_second_one_is_a_duplicate() {
         2,
         "the duplicate is kept, once, for the refund"
     );
-    let verify = call(
-        &f.station,
-        "paVerifyPaymentNotice",
-        &verify_body(nav(1).as_str()),
-    )
-    .await;
+    let verify = verify(&f.station, &nav(1)).await;
     assert_eq!(
         fault_code(&verify).as_deref(),
         Some("PAA_PAGAMENTO_DUPLICATO")
@@ -763,12 +748,7 @@ async fn a_failing_store_answers_system_error_and_the_retried_receipt_lands() {
         !reply.body().contains("database unreachable"),
         "the store's error stays in the logs"
     );
-    let reply = call(
-        &station,
-        "paVerifyPaymentNotice",
-        &verify_body(nav(1).as_str()),
-    )
-    .await;
+    let reply = verify(&station, &nav(1)).await;
     assert_eq!(fault_code(&reply).as_deref(), Some("PAA_SYSTEM_ERROR"));
     flaky.failing.store(false, Ordering::SeqCst);
     let reply = call(&station, "paSendRT", &body).await;
