@@ -54,6 +54,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use abilita_core::EuroCents;
+use abilita_core::xml::write::escape;
 use roxmltree::{Document, Node};
 
 /// How many times a receipt is sent at most, the first included.
@@ -65,6 +67,10 @@ pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How many payments the control API runs at once; more get 429.
 pub const MAX_PAYMENTS_IN_FLIGHT: usize = 64;
+
+/// The largest answer read from a station. Its answers are a few KiB; the
+/// 1 MiB a Nodo request may carry is ample.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
 /// The control API's path.
 pub const PAY_PATH: &str = "/__control/nodo/pay";
 
@@ -204,7 +210,10 @@ pub struct NodoSimulator {
 /// What the activation answered, as the receipt repeats it.
 struct PaymentData {
     iuv: String,
+    /// `paymentAmount` as the station wrote it, for the receipt.
     amount: String,
+    /// The same amount, read.
+    amount_cents: u64,
     description: String,
     company_name: String,
     debtor: String,
@@ -308,7 +317,7 @@ impl NodoSimulator {
         }
         Ok(Paid {
             receipt_id,
-            amount_cents: cents(&data.amount),
+            amount_cents: data.amount_cents,
             receipt_attempts: attempts,
         })
     }
@@ -396,7 +405,7 @@ impl NodoSimulator {
             .await
             .map_err(unreachable)?;
         let status = response.status();
-        let text = response.text().await.map_err(unreachable)?;
+        let text = read_capped(response, action).await?;
         if !status.is_success() {
             return Err(NodoError::BadAnswer {
                 operation: action,
@@ -405,6 +414,32 @@ impl NodoSimulator {
         }
         Ok(text)
     }
+}
+
+/// The body of a station's answer, refused past [`MAX_ANSWER_BYTES`]: a
+/// station under test must not make the simulator buffer without end.
+async fn read_capped(
+    mut response: reqwest::Response,
+    operation: &'static str,
+) -> Result<String, NodoError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|_| NodoError::Unreachable { operation })?
+    {
+        if body.len().saturating_add(chunk.len()) > MAX_ANSWER_BYTES {
+            return Err(NodoError::BadAnswer {
+                operation,
+                reason: format!("the answer is over {MAX_ANSWER_BYTES} bytes"),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|_| NodoError::BadAnswer {
+        operation,
+        reason: "the answer is not UTF-8".into(),
+    })
 }
 
 /// Reads the answer element `root` of an envelope: OK gives `read(root)`,
@@ -479,25 +514,19 @@ fn payment_data(answer: Node<'_, '_>, company_name: &str) -> Result<PaymentData,
         }
         let _ = write!(transfers, "<transfer>{parts}</transfer>");
     }
+    let amount = field(data, "paymentAmount")?;
+    let amount_cents = EuroCents::from_decimal_str(&amount)
+        .map_err(|e| format!("paymentAmount {amount:?}: {e}"))?
+        .into();
     Ok(PaymentData {
         iuv: field(data, "creditorReferenceId")?,
-        amount: field(data, "paymentAmount")?,
+        amount,
+        amount_cents,
         description: field(data, "description")?,
         company_name: field(data, "companyName").unwrap_or_else(|_| company_name.to_owned()),
         debtor: markup(child("debtor")?),
         transfers,
     })
-}
-
-/// `12.34` in cents (0 when unreadable: only for the report).
-fn cents(amount: &str) -> u64 {
-    let (euros, fraction) = amount.split_once('.').unwrap_or((amount, "0"));
-    let euros: u64 = euros.parse().unwrap_or(0);
-    let fraction: u64 = format!("{fraction:0<2}")
-        .get(..2)
-        .and_then(|f| f.parse().ok())
-        .unwrap_or(0);
-    euros.saturating_mul(100).saturating_add(fraction)
 }
 
 fn now_local() -> String {
@@ -515,12 +544,6 @@ fn now_local() -> String {
 
 fn today() -> String {
     now_local().get(..10).unwrap_or_default().to_owned()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// The control API of the program's Nodo server.
