@@ -51,6 +51,7 @@
 
 pub mod anpr;
 mod faults;
+pub mod fdr;
 pub mod gpd;
 pub mod io;
 mod kit;
@@ -60,8 +61,8 @@ mod simulators;
 pub mod spid;
 
 pub use simulators::{
-    SIMULATED_CLIENT_ID, SIMULATED_CLIENT_KID, Simulators, register_simulated_client, settings_for,
-    simulated_client_key, simulated_purpose,
+    SIMULATED_CLIENT_ID, SIMULATED_CLIENT_KID, Simulators, fdr_settings, register_simulated_client,
+    settings_for, simulated_client_key, simulated_purpose,
 };
 
 use abilita_core::lock;

@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use crate::kit::{self, Call, Platform, Reply};
 
 use crate::anpr::AnprSimulator;
+use crate::fdr::FdrSimulator;
 use crate::gpd::GpdSimulator;
 use crate::io::{IoSimulator, ServiceSetup};
 
@@ -240,6 +241,27 @@ pub async fn start_gpd(
 ) -> std::io::Result<Running<GpdSimulator>> {
     let simulator = GpdSimulator::new(clock);
     simulator.grant(key, creditors, None);
+    let server = Server::start(address, simulator.clone()).await?;
+    Ok(Running { server, simulator })
+}
+
+/// Starts an FdR simulator where `key` may read the flows of `creditors`,
+/// fed by `gpd`'s payments when given.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn start_fdr(
+    address: SocketAddr,
+    clock: Arc<dyn Clock>,
+    key: &str,
+    creditors: &[&str],
+    gpd: Option<GpdSimulator>,
+) -> std::io::Result<Running<FdrSimulator>> {
+    let simulator = match gpd {
+        Some(gpd) => FdrSimulator::fed_by(clock, gpd),
+        None => FdrSimulator::new(clock),
+    };
+    simulator.grant(key, creditors);
     let server = Server::start(address, simulator.clone()).await?;
     Ok(Running { server, simulator })
 }

@@ -1,6 +1,6 @@
 //! Every simulator at once, on free loopback ports, with the settings that
 //! point every abilita client at them: the one way a test or a pipeline
-//! wires GPD, App IO, PDND + ANPR and the SPID test IdP.
+//! wires GPD, FdR, App IO, PDND + ANPR and the SPID test IdP.
 //!
 //! The settings are the clients' documented names (`ABILITA_GPD_URL`,
 //! `ABILITA_IO_API_KEY`, `ABILITA_ANPR_PURPOSE_C030`, …): a Rust test hands
@@ -28,11 +28,12 @@ use abilita_core::{Clock, SystemClock};
 use crate::anpr::{
     ANPR_PREFIX_PATH, ASSERTION_AUDIENCE, AnprSimulator, MODI_AUDIENCE_PATH, TOKEN_PATH,
 };
+use crate::fdr::{FDR_PATH, FdrSimulator};
 use crate::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
 use crate::io::{IO_PATH, IoSimulator};
 use crate::server::{
-    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_gpd, start_io,
-    start_spid_idp,
+    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_fdr, start_gpd,
+    start_io, start_spid_idp,
 };
 use crate::spid::{Profile, SpidIdp};
 
@@ -51,7 +52,7 @@ pub fn simulated_purpose(code: &str) -> String {
     format!("00000000-0000-4000-8000-000000000{number:0>3}")
 }
 
-/// GPD, App IO, PDND + ANPR and a SPID test IdP, running on free loopback ports, with
+/// GPD, FdR (fed by GPD's payments), App IO, PDND + ANPR and a SPID test IdP, running on free loopback ports, with
 /// pagoPA's test creditor `77777777777`, an approved IO service of it with
 /// keys, and a PDND client approved for every ANPR e-service. Each stops
 /// when this is dropped.
@@ -60,6 +61,9 @@ pub fn simulated_purpose(code: &str) -> String {
 pub struct Simulators {
     /// The GPD simulator and its server.
     pub gpd: Running<GpdSimulator>,
+    /// The FdR simulator (its flows report the GPD simulator's payments)
+    /// and its server.
+    pub fdr: Running<FdrSimulator>,
     /// The App IO simulator and its server.
     pub io: Running<IoSimulator>,
     /// The PDND + ANPR simulator and its server.
@@ -85,6 +89,14 @@ impl Simulators {
     pub async fn start_with_clock(clock: Arc<dyn Clock>) -> std::io::Result<Self> {
         let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
         let gpd = start_gpd(any_port, clock.clone(), DEFAULT_KEY, &[DEFAULT_CREDITOR]).await?;
+        let fdr = start_fdr(
+            any_port,
+            clock.clone(),
+            DEFAULT_KEY,
+            &[DEFAULT_CREDITOR],
+            Some(gpd.simulator.clone()),
+        )
+        .await?;
         let io = start_io(
             any_port,
             clock.clone(),
@@ -99,6 +111,7 @@ impl Simulators {
         let spid = start_spid_idp(any_port, idp).await?;
         Ok(Self {
             gpd,
+            fdr,
             io,
             anpr,
             spid,
@@ -108,13 +121,15 @@ impl Simulators {
     /// The settings that point every abilita client at these simulators.
     #[must_use]
     pub fn settings(&self) -> HashMap<String, String> {
-        settings_for(
+        let mut settings = settings_for(
             &self.gpd.server.uri(),
             &self.io.server.uri(),
             &self.anpr.server.uri(),
             DEFAULT_KEY,
             DEFAULT_MANAGE_KEY,
-        )
+        );
+        settings.extend(fdr_settings(&self.fdr.server.uri(), DEFAULT_KEY));
+        settings
     }
 }
 
@@ -189,6 +204,17 @@ pub fn settings_for(
         );
     }
     settings
+}
+
+/// The settings for an FdR simulator at the base URI `fdr`, where `key`
+/// may read the creditor's flows (`ABILITA_FDR_URL`,
+/// `ABILITA_FDR_API_KEY`).
+#[must_use]
+pub fn fdr_settings(fdr: &str, key: &str) -> HashMap<String, String> {
+    HashMap::from([
+        ("ABILITA_FDR_URL".to_owned(), format!("{fdr}{FDR_PATH}")),
+        ("ABILITA_FDR_API_KEY".to_owned(), key.to_owned()),
+    ])
 }
 
 /// The simulated PDND client's private key (PEM), for a pipeline's env file:

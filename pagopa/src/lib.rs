@@ -47,10 +47,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod fdr;
 pub mod gpd;
 mod identifiers;
 mod iuv_generator;
 mod notice;
+pub mod reconcile;
 pub mod station;
 
 pub use identifiers::{

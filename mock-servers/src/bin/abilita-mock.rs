@@ -9,7 +9,7 @@
 //!              [--gpd-max-positions N] [--spid-port 18084] [--cie-port 18085]
 //!              [--spid-sp-metadata FILE|URL]... [--spid-users FILE.json]
 //!              [--spid-key FILE --spid-cert FILE] [--anpr-people FILE.json]
-//!              [--nodo-port 18086] [--env-file PATH]
+//!              [--nodo-port 18086] [--fdr-port 18087] [--env-file PATH]
 //! ```
 //!
 //! It prints one line per simulator, `NAME BASE_URL`, then `ready`. Each
@@ -44,6 +44,12 @@
 //! it pays a notice at a creditor's station URL as a PSP payment makes the
 //! Nodo do (`abilita_mock::nodo` documents the body and the answers).
 //!
+//! The FdR simulator (reporting flows) serves on `--fdr-port` for the same
+//! key and creditors as GPD; a PSP publishes a flow with `POST
+//! /__control/fdr/organizations/{cf}/flows`, or reports a day of the GPD
+//! simulator's payments with `POST …/flows/from-gpd` (`abilita_mock::fdr`
+//! documents both).
+//!
 //! `--env-file PATH` writes the settings that point every abilita client at
 //! the simulators (`ABILITA_GPD_URL=…`, one per line, as `Settings` reads
 //! them and a shell or a CI service definition loads them), the simulated
@@ -61,21 +67,22 @@ use std::time::Duration;
 
 use abilita_core::SystemClock;
 use abilita_mock::anpr::{ANPR_PREFIX_PATH, TOKEN_PATH};
+use abilita_mock::fdr::FDR_PATH;
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, DEFAULT_MAX_POSITIONS, RECEIPTS_PATH};
 use abilita_mock::io::{CitizenState, DEFAULT_MAX_MESSAGES, IO_PATH};
 use abilita_mock::nodo::PAY_PATH;
 use abilita_mock::server::{
-    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_gpd, start_io,
-    start_nodo, start_spid_idp,
+    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_fdr, start_gpd,
+    start_io, start_nodo, start_spid_idp,
 };
 use abilita_mock::spid::{IdpKeys, Profile, SpidIdp};
-use abilita_mock::{register_simulated_client, settings_for, simulated_client_key};
+use abilita_mock::{fdr_settings, register_simulated_client, settings_for, simulated_client_key};
 
 const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-port PORT] [--anpr-port PORT] [--key KEY] [--manage-key KEY] \
                      [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off] \
                      [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N] [--gpd-max-positions N] \
                      [--spid-port PORT] [--cie-port PORT] [--spid-sp-metadata FILE|URL]... [--spid-users FILE] \
-                     [--spid-key FILE --spid-cert FILE] [--anpr-people FILE] [--nodo-port PORT] [--env-file PATH]";
+                     [--spid-key FILE --spid-cert FILE] [--anpr-people FILE] [--nodo-port PORT] [--fdr-port PORT] [--env-file PATH]";
 
 struct Options {
     host: IpAddr,
@@ -97,6 +104,7 @@ struct Options {
     spid_key: Option<(String, String)>,
     anpr_people: Option<String>,
     nodo_port: u16,
+    fdr_port: u16,
     env_file: Option<String>,
 }
 
@@ -121,6 +129,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         spid_key: None,
         anpr_people: None,
         nodo_port: 18086,
+        fdr_port: 18087,
         env_file: None,
     };
     while let Some(flag) = args.next() {
@@ -144,6 +153,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--creditor" => options.creditors.push(value()?),
             "--io-citizens" => options.io_citizens = Some(value()?),
             "--env-file" => options.env_file = Some(value()?),
+            "--fdr-port" => {
+                options.fdr_port = value()?.parse().map_err(|e| format!("--fdr-port: {e}"))?
+            }
             "--nodo-port" => {
                 options.nodo_port = value()?.parse().map_err(|e| format!("--nodo-port: {e}"))?
             }
@@ -251,6 +263,16 @@ async fn run(options: Options) -> Result<(), String> {
     io.simulator.set_rate_limit(options.io_rate_limit);
     io.simulator.set_max_messages(options.io_max_messages);
     gpd.simulator.set_max_positions(options.gpd_max_positions);
+    let fdr_address = SocketAddr::new(options.host, options.fdr_port);
+    let fdr = start_fdr(
+        fdr_address,
+        Arc::new(SystemClock),
+        &options.key,
+        &creditors,
+        Some(gpd.simulator.clone()),
+    )
+    .await
+    .map_err(|e| format!("cannot serve FdR on {fdr_address}: {e}"))?;
     if let Some(file) = &options.io_citizens {
         let json =
             std::fs::read_to_string(file).map_err(|e| format!("--io-citizens {file}: {e}"))?;
@@ -283,17 +305,19 @@ async fn run(options: Options) -> Result<(), String> {
         })?;
     let (gpd_uri, io_uri, anpr_uri) = (gpd.server.uri(), io.server.uri(), anpr.server.uri());
     if let Some(path) = &options.env_file {
-        let settings = settings_for(
+        let mut settings = settings_for(
             &gpd_uri,
             &io_uri,
             &anpr_uri,
             &options.key,
             &options.manage_key,
         );
+        settings.extend(fdr_settings(&fdr.server.uri(), &options.key));
         write_env_file(path, settings).map_err(|e| format!("--env-file {path}: {e}"))?;
     }
     println!("gpd {gpd_uri}{DEBT_POSITIONS_PATH}");
     println!("gpd-receipts {gpd_uri}{RECEIPTS_PATH}");
+    println!("fdr {}{FDR_PATH}", fdr.server.uri());
     println!("io {io_uri}{IO_PATH}");
     println!("pdnd-token {anpr_uri}{TOKEN_PATH}");
     println!("anpr {anpr_uri}{ANPR_PREFIX_PATH}");
@@ -305,6 +329,7 @@ async fn run(options: Options) -> Result<(), String> {
     // Every server stops at once: under a second in all, whatever is in flight.
     tokio::join!(
         gpd.server.shutdown(),
+        fdr.server.shutdown(),
         io.server.shutdown(),
         anpr.server.shutdown(),
         spid.server.shutdown(),

@@ -115,6 +115,22 @@ pub const RECEIPTS_PATH: &str = "/gpd/payments-receipts-service/v1";
 /// may still read, so a long run's memory stays bounded.
 pub const DEFAULT_MAX_POSITIONS: usize = 100_000;
 
+/// A transfer paid through pagoPA, as the simulator holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaidTransfer {
+    /// The option's IUV.
+    pub iuv: String,
+    /// The receipt's id (the payment token), which flows report as the IUR.
+    pub receipt_id: String,
+    /// The transfer's id (1 to 5).
+    pub transfer: u8,
+    /// Its amount in cents.
+    pub cents: u64,
+    /// When the option was paid.
+    pub paid_at: OffsetDateTime,
+}
+
 /// The GPD simulator. Cheap to clone; clones share state.
 #[derive(Debug, Clone)]
 pub struct GpdSimulator {
@@ -658,6 +674,51 @@ impl GpdSimulator {
                 .unwrap_or("not payable")
                 .to_owned()),
         }
+    }
+
+    /// The transfers to `creditor` of the options paid through pagoPA on
+    /// `day` (UTC), as a PSP would report them in its flow: what feeds the
+    /// FdR simulator ([`crate::fdr::FdrSimulator::report_gpd_payments`]).
+    /// Options marked paid by the creditor have no receipt and are left out,
+    /// as are transfers to other bodies.
+    #[must_use]
+    pub fn paid_transfers(&self, creditor: &str, day: time::Date) -> Vec<PaidTransfer> {
+        self.with(|s| {
+            let Some(positions) = s.positions.get(creditor) else {
+                return Vec::new();
+            };
+            let mut paid = Vec::new();
+            for position in positions.values() {
+                for option in options(&position.body) {
+                    let iuv = iuv_of(option);
+                    let Some((at, Some(receipt))) = position.option_payments.get(iuv) else {
+                        continue;
+                    };
+                    if at.date() != day {
+                        continue;
+                    }
+                    let transfers = option.get("transfer").and_then(Value::as_array);
+                    for transfer in transfers.into_iter().flatten().filter_map(Value::as_object) {
+                        let to = text(transfer, "organizationFiscalCode");
+                        let id = text(transfer, "idTransfer").parse::<u8>().ok();
+                        let cents = transfer.get("amount").and_then(Value::as_u64);
+                        if let (true, Some(id), Some(cents)) =
+                            (to.is_empty() || to == creditor, id, cents)
+                        {
+                            paid.push(PaidTransfer {
+                                iuv: iuv.to_owned(),
+                                receipt_id: receipt.clone(),
+                                transfer: id,
+                                cents,
+                                paid_at: *at,
+                            });
+                        }
+                    }
+                }
+            }
+            paid.sort_by(|a, b| (&a.iuv, a.transfer).cmp(&(&b.iuv, b.transfer)));
+            paid
+        })
     }
 
     /// Forgets every position and receipt; keys stay.

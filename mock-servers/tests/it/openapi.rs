@@ -5,7 +5,8 @@
 //! shared by a simulator and a client crate cannot hide from it.
 //!
 //! The files and the allowlist of documented spec defects are in
-//! `tests/openapi/` (GPD's three files, IO's services file). These tests are
+//! `tests/openapi/` (GPD's three files, FdR's organization file, IO's
+//! services file). These tests are
 //! ignored by a plain `cargo test`:
 //! `scripts/openapi-conformance.sh` installs schemathesis and runs them.
 //!
@@ -17,9 +18,10 @@ use std::process::Command;
 use std::sync::Arc;
 
 use abilita_core::testing::ManualClock;
+use abilita_mock::fdr::{FDR_PATH, FlowPayment, PayStatus};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, RECEIPTS_PATH};
 use abilita_mock::io::{CitizenState, IO_PATH};
-use abilita_mock::server::{start_gpd, start_io};
+use abilita_mock::server::{start_fdr, start_gpd, start_io};
 use serde_json::json;
 use time::macros::datetime;
 
@@ -167,6 +169,46 @@ async fn seed_gpd(
         .simulator
         .pay_option("77777777777", "301000000000000202", "PSP")
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs schemathesis (scripts/openapi-conformance.sh)"]
+async fn fdr_answers_as_its_openapi_file_says() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let running = start_fdr(
+        "127.0.0.1:0".parse().unwrap(),
+        clock,
+        "k",
+        &["77777777777"],
+        None,
+    )
+    .await
+    .unwrap();
+    // The flow `tests/openapi/fdr/schemathesis.toml` names.
+    let payments = (1..=3u8)
+        .map(|n| FlowPayment {
+            iuv: format!("0100000000000010{n}"),
+            iur: format!("receipt-{n}"),
+            transfer: 1,
+            cents: 1_050 * u64::from(n),
+            status: PayStatus::Executed,
+            paid_at: datetime!(2026-11-29 10:00 UTC),
+        })
+        .collect();
+    running
+        .simulator
+        .publish(
+            "77777777777",
+            "88888888888",
+            "2026-12-0188888888888-0001",
+            payments,
+        )
+        .unwrap();
+    let base = format!("{}{FDR_PATH}", running.server.uri());
+    let key = "Ocp-Apim-Subscription-Key: k";
+    if let Err(report) = schemathesis("fdr", "fdr-organization.json", base, &[key], &[]).await {
+        panic!("{report}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

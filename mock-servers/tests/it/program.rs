@@ -203,3 +203,85 @@ async fn the_program_serves_every_simulator_and_its_control_api_then_stops_on_si
         "SIGTERM took {took:?}"
     );
 }
+
+#[tokio::test]
+async fn the_programs_fdr_reports_a_day_of_gpd_payments() {
+    let program = Program::start(&[]);
+    let (gpd, fdr) = (&program.urls["gpd"], &program.urls["fdr"]);
+    let http = reqwest::Client::new();
+    let key = abilita_mock::server::DEFAULT_KEY;
+    let position = json!({
+        "iupd": "77777777777-fdr-1", "type": "F", "fiscalCode": "STTSGT90A01H501J",
+        "fullName": "Soggetto Settimo", "companyName": "Comune di Prova", "switchToExpired": false,
+        "paymentOption": [{
+            "iuv": "01000000000000101", "amount": 12000, "description": "TARI",
+            "isPartialPayment": false, "dueDate": "2099-12-31T23:59:59",
+            "transfer": [
+                {"idTransfer": "1", "amount": 9000, "remittanceInformation": "TARI",
+                 "category": "9/0101100IM/", "iban": "IT60X0542811101000000123456"},
+                {"idTransfer": "2", "amount": 3000, "remittanceInformation": "TEFA",
+                 "category": "9/0101100IM/", "iban": "IT60X0542811101000000123456"}
+            ]
+        }]
+    });
+    let created = http
+        .post(format!(
+            "{gpd}/v1/organizations/77777777777/debtpositions?toPublish=true"
+        ))
+        .header("Ocp-Apim-Subscription-Key", key)
+        .json(&position)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    let control = program.base("gpd");
+    let paid = http
+        .post(format!(
+            "{control}/__control/gpd/organizations/77777777777/paymentoptions/301000000000000101/pay"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let reported = http
+        .post(format!(
+            "{}/__control/fdr/organizations/77777777777/flows/from-gpd",
+            program.base("fdr")
+        ))
+        .json(&json!({"pspId": "88888888888", "fdr": "flow-1", "day": today}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reported.status(), 201);
+
+    let flows: Value = http
+        .get(format!("{fdr}/organizations/77777777777/fdrs"))
+        .header("Ocp-Apim-Subscription-Key", key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(flows["data"][0]["fdr"], "flow-1", "{flows}");
+    let payments: Value = http
+        .get(format!(
+            "{fdr}/organizations/77777777777/fdrs/flow-1/revisions/1/psps/88888888888/payments"
+        ))
+        .header("Ocp-Apim-Subscription-Key", key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let amounts: Vec<f64> = payments["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pay"].as_f64().unwrap())
+        .collect();
+    assert_eq!(amounts, vec![90.0, 30.0], "{payments}");
+}

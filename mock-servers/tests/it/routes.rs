@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use abilita_core::testing::ManualClock;
 use abilita_mock::anpr::AnprSimulator;
+use abilita_mock::fdr::FdrSimulator;
 use abilita_mock::gpd::GpdSimulator;
 use abilita_mock::io::{IoSimulator, ServiceSetup};
 use abilita_mock::server::{DEFAULT_CREDITOR, DEFAULT_IO_SERVICE, DEFAULT_KEY, DEFAULT_MANAGE_KEY};
@@ -31,6 +32,10 @@ fn fill(pattern: &str) -> String {
             "{organization_fiscal_code}" => DEFAULT_CREDITOR,
             "{configuration_id}" => "01ARZ3NDEKTSV4RRFFQ69G5FAV",
             "{service}" => "C030-servizioAccertamentoIdUnicoNazionale",
+            "{org}" => DEFAULT_CREDITOR,
+            "{fdr}" => "flow-1",
+            "{revision}" => "1",
+            "{psp}" => "88888888888",
             other => other,
         })
         .collect::<Vec<_>>()
@@ -77,6 +82,8 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
 
     let gpd = GpdSimulator::new(clock.clone());
     gpd.grant(DEFAULT_KEY, &[DEFAULT_CREDITOR], None);
+    let fdr = FdrSimulator::fed_by(clock.clone(), gpd.clone());
+    fdr.grant(DEFAULT_KEY, &[DEFAULT_CREDITOR]);
     let io = IoSimulator::new(clock.clone());
     // As the program sets its default service up.
     let mut service = ServiceSetup::new(DEFAULT_IO_SERVICE, DEFAULT_CREDITOR, DEFAULT_KEY);
@@ -86,13 +93,15 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     let anpr = AnprSimulator::new(clock.clone());
     register_simulated_client(&anpr).unwrap();
     let spid = SpidIdp::generate(Profile::Spid, clock).unwrap();
-    let (gpd_mock, io_mock, anpr_mock, spid_mock) = (
+    let (gpd_mock, fdr_mock, io_mock, anpr_mock, spid_mock) = (
+        MockServer::start().await,
         MockServer::start().await,
         MockServer::start().await,
         MockServer::start().await,
         MockServer::start().await,
     );
     gpd.mount(&gpd_mock).await;
+    fdr.mount(&fdr_mock).await;
     io.mount(&io_mock).await;
     anpr.mount(&anpr_mock).await;
     spid.mount(&spid_mock).await;
@@ -103,6 +112,11 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
             GpdSimulator::routes().collect::<Vec<_>>(),
             program.gpd.server.uri(),
             gpd_mock.uri(),
+        ),
+        (
+            FdrSimulator::routes().collect(),
+            program.fdr.server.uri(),
+            fdr_mock.uri(),
         ),
         (
             IoSimulator::routes().collect(),
@@ -154,5 +168,9 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
             );
         }
     }
-    assert_eq!(served, 16 + 32 + 9 + 13, "every route of the four tables");
+    assert_eq!(
+        served,
+        16 + 7 + 32 + 9 + 13,
+        "every route of the five tables"
+    );
 }

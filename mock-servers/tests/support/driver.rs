@@ -46,6 +46,8 @@ impl Program {
                 "0",
                 "--nodo-port",
                 "0",
+                "--fdr-port",
+                "0",
             ])
             .args(extra)
             .stdout(Stdio::piped())

@@ -12,7 +12,9 @@
 )]
 
 mod conformance;
+mod fdr;
 mod gpd;
 mod identifiers;
 mod notice;
+mod reconcile;
 mod station;
