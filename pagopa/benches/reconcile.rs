@@ -18,7 +18,8 @@
     clippy::print_stdout,
     clippy::expect_used,
     clippy::unwrap_used,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::panic
 )]
 
 use std::collections::{HashMap, HashSet};
