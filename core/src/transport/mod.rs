@@ -325,7 +325,7 @@ impl Transport {
                 return Err(Error::UnparseableResponse(error));
             }
         };
-        if status.is_success() {
+        if status.is_success() || (status.is_redirection() && request.is_redirect_an_answer()) {
             tracing::debug!("done");
             return Ok(ApiResponse {
                 status,

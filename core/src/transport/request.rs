@@ -37,6 +37,7 @@ pub struct ApiRequest {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Option<Bytes>,
     retry_safe: bool,
+    redirect_answers: bool,
     error: Option<InvalidInput>,
 }
 
@@ -65,6 +66,7 @@ impl ApiRequest {
             headers: HeaderMap::new(),
             body: None,
             retry_safe,
+            redirect_answers: false,
             error: None,
         }
     }
@@ -191,6 +193,23 @@ impl ApiRequest {
         self
     }
 
+    /// Takes a redirect (3xx) as the answer, for an API whose answer *is*
+    /// a redirect (pagoPA Checkout's carts answer 302 with the page the
+    /// citizen goes to). The transport never follows redirects; without
+    /// this, a 3xx is an error.
+    #[must_use]
+    pub fn redirect_answers(mut self) -> Self {
+        self.redirect_answers = true;
+        self
+    }
+
+    /// Whether a redirect is this request's answer
+    /// ([`ApiRequest::redirect_answers`]).
+    #[must_use]
+    pub fn is_redirect_an_answer(&self) -> bool {
+        self.redirect_answers
+    }
+
     /// Names the operation for errors (`create debt position`): an error
     /// then reads `GPD create debt position: HTTP 409 Conflict: …`. Without
     /// a name, errors show the method and path template.
@@ -245,7 +264,6 @@ impl ApiRequest {
         Cow::Owned(format!("{}?{}", self.path, query.finish()))
     }
 
-    /// The builder's first mistake, if any, or a placeholder left unfilled.
     /// A copy for another attempt. Only a request that passed
     /// [`check`](Self::check) is copied, so no builder mistake is lost.
     pub(crate) fn duplicate(&self) -> Self {
@@ -258,10 +276,12 @@ impl ApiRequest {
             headers: self.headers.clone(),
             body: self.body.clone(),
             retry_safe: self.retry_safe,
+            redirect_answers: self.redirect_answers,
             error: None,
         }
     }
 
+    /// The builder's first mistake, if any, or a placeholder left unfilled.
     pub(crate) fn check(&mut self) -> Result<(), InvalidInput> {
         if let Some(error) = self.error.take() {
             return Err(error);

@@ -798,3 +798,35 @@ async fn a_gateways_502_on_a_post_is_an_unknown_outcome_and_not_resent() {
     assert_eq!(error.outcome(), abilita_core::RequestOutcome::Unknown);
     assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
 }
+
+#[tokio::test]
+async fn a_redirect_is_an_answer_only_where_the_request_says_so_and_is_never_followed() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/carts"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/elsewhere", server.uri())),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    let transport = builder(&server, &clock()).build().unwrap();
+    let answer = transport
+        .send::<Problem>(ApiRequest::post("/carts").redirect_answers())
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    assert!(
+        answer.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("/elsewhere")
+    );
+    let refused = transport.send::<Problem>(ApiRequest::post("/carts")).await;
+    assert_eq!(
+        refused.err().and_then(|e| e.status()),
+        Some(StatusCode::FOUND),
+        "elsewhere: a redirect no request asked for is an error"
+    );
+}
