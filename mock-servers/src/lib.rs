@@ -50,6 +50,7 @@
 #![deny(missing_docs)]
 
 pub mod anpr;
+pub mod checkout;
 mod faults;
 pub mod fdr;
 pub mod gpd;
@@ -61,8 +62,8 @@ mod simulators;
 pub mod spid;
 
 pub use simulators::{
-    SIMULATED_CLIENT_ID, SIMULATED_CLIENT_KID, Simulators, fdr_settings, register_simulated_client,
-    settings_for, simulated_client_key, simulated_purpose,
+    SIMULATED_CLIENT_ID, SIMULATED_CLIENT_KID, Simulators, checkout_settings, fdr_settings,
+    register_simulated_client, settings_for, simulated_client_key, simulated_purpose,
 };
 
 use abilita_core::lock;

@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use crate::kit::{self, Call, Platform, Reply};
 
 use crate::anpr::AnprSimulator;
+use crate::checkout::CheckoutSimulator;
 use crate::fdr::FdrSimulator;
 use crate::gpd::GpdSimulator;
 use crate::io::{IoSimulator, ServiceSetup};
@@ -262,6 +263,22 @@ pub async fn start_fdr(
         None => FdrSimulator::new(clock),
     };
     simulator.grant(key, creditors);
+    let server = Server::start(address, simulator.clone()).await?;
+    Ok(Running { server, simulator })
+}
+
+/// Starts a Checkout simulator where `key` may create carts, paying on
+/// `gpd` when given.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn start_checkout(
+    address: SocketAddr,
+    key: &str,
+    gpd: Option<GpdSimulator>,
+) -> std::io::Result<Running<CheckoutSimulator>> {
+    let simulator = gpd.map_or_else(CheckoutSimulator::new, CheckoutSimulator::fed_by);
+    simulator.grant(key);
     let server = Server::start(address, simulator.clone()).await?;
     Ok(Running { server, simulator })
 }

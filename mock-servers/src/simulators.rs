@@ -1,6 +1,6 @@
 //! Every simulator at once, on free loopback ports, with the settings that
 //! point every abilita client at them: the one way a test or a pipeline
-//! wires GPD, FdR, App IO, PDND + ANPR and the SPID test IdP.
+//! wires GPD, FdR, Checkout, App IO, PDND + ANPR and the SPID test IdP.
 //!
 //! The settings are the clients' documented names (`ABILITA_GPD_URL`,
 //! `ABILITA_IO_API_KEY`, `ABILITA_ANPR_PURPOSE_C030`, …): a Rust test hands
@@ -28,12 +28,13 @@ use abilita_core::{Clock, SystemClock};
 use crate::anpr::{
     ANPR_PREFIX_PATH, ASSERTION_AUDIENCE, AnprSimulator, MODI_AUDIENCE_PATH, TOKEN_PATH,
 };
+use crate::checkout::{CHECKOUT_PATH, CheckoutSimulator};
 use crate::fdr::{FDR_PATH, FdrSimulator};
 use crate::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
 use crate::io::{IO_PATH, IoSimulator};
 use crate::server::{
-    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_fdr, start_gpd,
-    start_io, start_spid_idp,
+    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_checkout,
+    start_fdr, start_gpd, start_io, start_spid_idp,
 };
 use crate::spid::{Profile, SpidIdp};
 
@@ -52,7 +53,7 @@ pub fn simulated_purpose(code: &str) -> String {
     format!("00000000-0000-4000-8000-000000000{number:0>3}")
 }
 
-/// GPD, FdR (fed by GPD's payments), App IO, PDND + ANPR and a SPID test IdP, running on free loopback ports, with
+/// GPD, FdR (fed by GPD's payments), Checkout (paying on GPD), App IO, PDND + ANPR and a SPID test IdP, running on free loopback ports, with
 /// pagoPA's test creditor `77777777777`, an approved IO service of it with
 /// keys, and a PDND client approved for every ANPR e-service. Each stops
 /// when this is dropped.
@@ -64,6 +65,9 @@ pub struct Simulators {
     /// The FdR simulator (its flows report the GPD simulator's payments)
     /// and its server.
     pub fdr: Running<FdrSimulator>,
+    /// The Checkout simulator (its pay button pays on the GPD simulator)
+    /// and its server.
+    pub checkout: Running<CheckoutSimulator>,
     /// The App IO simulator and its server.
     pub io: Running<IoSimulator>,
     /// The PDND + ANPR simulator and its server.
@@ -97,6 +101,7 @@ impl Simulators {
             Some(gpd.simulator.clone()),
         )
         .await?;
+        let checkout = start_checkout(any_port, DEFAULT_KEY, Some(gpd.simulator.clone())).await?;
         let io = start_io(
             any_port,
             clock.clone(),
@@ -112,6 +117,7 @@ impl Simulators {
         Ok(Self {
             gpd,
             fdr,
+            checkout,
             io,
             anpr,
             spid,
@@ -129,6 +135,7 @@ impl Simulators {
             DEFAULT_MANAGE_KEY,
         );
         settings.extend(fdr_settings(&self.fdr.server.uri(), DEFAULT_KEY));
+        settings.extend(checkout_settings(&self.checkout.server.uri(), DEFAULT_KEY));
         settings
     }
 }
@@ -214,6 +221,20 @@ pub fn fdr_settings(fdr: &str, key: &str) -> HashMap<String, String> {
     HashMap::from([
         ("ABILITA_FDR_URL".to_owned(), format!("{fdr}{FDR_PATH}")),
         ("ABILITA_FDR_API_KEY".to_owned(), key.to_owned()),
+    ])
+}
+
+/// The settings for a Checkout simulator at the base URI `checkout`, where
+/// `key` may create carts (`ABILITA_CHECKOUT_URL`,
+/// `ABILITA_CHECKOUT_API_KEY`).
+#[must_use]
+pub fn checkout_settings(checkout: &str, key: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (
+            "ABILITA_CHECKOUT_URL".to_owned(),
+            format!("{checkout}{CHECKOUT_PATH}"),
+        ),
+        ("ABILITA_CHECKOUT_API_KEY".to_owned(), key.to_owned()),
     ])
 }
 

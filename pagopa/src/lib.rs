@@ -47,6 +47,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod checkout;
 pub mod fdr;
 pub mod gpd;
 mod identifiers;

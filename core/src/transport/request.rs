@@ -320,6 +320,16 @@ impl ApiResponse {
         &self.body
     }
 
+    /// This answer as an [`Error::UnparseableResponse`] (status, headers
+    /// and bounded body kept) for an answer that is not what the operation
+    /// expects, with `reason` as its cause: a redirect without a usable
+    /// `Location`, a header missing.
+    #[must_use]
+    pub fn unexpected<E>(&self, reason: impl Into<crate::error::BoxError>) -> Error<E> {
+        let raw = RawResponse::new(self.status, self.headers.clone(), self.body.clone());
+        Error::UnparseableResponse(UnparseableResponse::new(raw, Some(reason.into())))
+    }
+
     /// Decodes a JSON body.
     ///
     /// # Errors

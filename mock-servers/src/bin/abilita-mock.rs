@@ -9,7 +9,8 @@
 //!              [--gpd-max-positions N] [--spid-port 18084] [--cie-port 18085]
 //!              [--spid-sp-metadata FILE|URL]... [--spid-users FILE.json]
 //!              [--spid-key FILE --spid-cert FILE] [--anpr-people FILE.json]
-//!              [--nodo-port 18086] [--fdr-port 18087] [--env-file PATH]
+//!              [--nodo-port 18086] [--fdr-port 18087] [--checkout-port 18088]
+//!              [--env-file PATH]
 //! ```
 //!
 //! It prints one line per simulator, `NAME BASE_URL`, then `ready`. Each
@@ -50,6 +51,11 @@
 //! simulator's payments with `POST …/flows/from-gpd` (`abilita_mock::fdr`
 //! documents both).
 //!
+//! The Checkout simulator serves on `--checkout-port`: `POST
+//! /checkout/ec/v2/carts` with the key answers 302 to the cart's page,
+//! where `POST /c/{cart}/pay` pays its notices on the GPD simulator
+//! (`abilita_mock::checkout` documents the pages).
+//!
 //! `--env-file PATH` writes the settings that point every abilita client at
 //! the simulators (`ABILITA_GPD_URL=…`, one per line, as `Settings` reads
 //! them and a shell or a CI service definition loads them), the simulated
@@ -67,22 +73,25 @@ use std::time::Duration;
 
 use abilita_core::SystemClock;
 use abilita_mock::anpr::{ANPR_PREFIX_PATH, TOKEN_PATH};
+use abilita_mock::checkout::CHECKOUT_PATH;
 use abilita_mock::fdr::FDR_PATH;
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, DEFAULT_MAX_POSITIONS, RECEIPTS_PATH};
 use abilita_mock::io::{CitizenState, DEFAULT_MAX_MESSAGES, IO_PATH};
 use abilita_mock::nodo::PAY_PATH;
 use abilita_mock::server::{
-    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_fdr, start_gpd,
-    start_io, start_nodo, start_spid_idp,
+    DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_checkout,
+    start_fdr, start_gpd, start_io, start_nodo, start_spid_idp,
 };
 use abilita_mock::spid::{IdpKeys, Profile, SpidIdp};
-use abilita_mock::{fdr_settings, register_simulated_client, settings_for, simulated_client_key};
+use abilita_mock::{
+    checkout_settings, fdr_settings, register_simulated_client, settings_for, simulated_client_key,
+};
 
 const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-port PORT] [--anpr-port PORT] [--key KEY] [--manage-key KEY] \
                      [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off] \
                      [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N] [--gpd-max-positions N] \
                      [--spid-port PORT] [--cie-port PORT] [--spid-sp-metadata FILE|URL]... [--spid-users FILE] \
-                     [--spid-key FILE --spid-cert FILE] [--anpr-people FILE] [--nodo-port PORT] [--fdr-port PORT] [--env-file PATH]";
+                     [--spid-key FILE --spid-cert FILE] [--anpr-people FILE] [--nodo-port PORT] [--fdr-port PORT] [--checkout-port PORT] [--env-file PATH]";
 
 struct Options {
     host: IpAddr,
@@ -105,6 +114,7 @@ struct Options {
     anpr_people: Option<String>,
     nodo_port: u16,
     fdr_port: u16,
+    checkout_port: u16,
     env_file: Option<String>,
 }
 
@@ -130,6 +140,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         anpr_people: None,
         nodo_port: 18086,
         fdr_port: 18087,
+        checkout_port: 18088,
         env_file: None,
     };
     while let Some(flag) = args.next() {
@@ -153,6 +164,11 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--creditor" => options.creditors.push(value()?),
             "--io-citizens" => options.io_citizens = Some(value()?),
             "--env-file" => options.env_file = Some(value()?),
+            "--checkout-port" => {
+                options.checkout_port = value()?
+                    .parse()
+                    .map_err(|e| format!("--checkout-port: {e}"))?
+            }
             "--fdr-port" => {
                 options.fdr_port = value()?.parse().map_err(|e| format!("--fdr-port: {e}"))?
             }
@@ -273,6 +289,10 @@ async fn run(options: Options) -> Result<(), String> {
     )
     .await
     .map_err(|e| format!("cannot serve FdR on {fdr_address}: {e}"))?;
+    let checkout_address = SocketAddr::new(options.host, options.checkout_port);
+    let checkout = start_checkout(checkout_address, &options.key, Some(gpd.simulator.clone()))
+        .await
+        .map_err(|e| format!("cannot serve Checkout on {checkout_address}: {e}"))?;
     if let Some(file) = &options.io_citizens {
         let json =
             std::fs::read_to_string(file).map_err(|e| format!("--io-citizens {file}: {e}"))?;
@@ -313,11 +333,13 @@ async fn run(options: Options) -> Result<(), String> {
             &options.manage_key,
         );
         settings.extend(fdr_settings(&fdr.server.uri(), &options.key));
+        settings.extend(checkout_settings(&checkout.server.uri(), &options.key));
         write_env_file(path, settings).map_err(|e| format!("--env-file {path}: {e}"))?;
     }
     println!("gpd {gpd_uri}{DEBT_POSITIONS_PATH}");
     println!("gpd-receipts {gpd_uri}{RECEIPTS_PATH}");
     println!("fdr {}{FDR_PATH}", fdr.server.uri());
+    println!("checkout {}{CHECKOUT_PATH}", checkout.server.uri());
     println!("io {io_uri}{IO_PATH}");
     println!("pdnd-token {anpr_uri}{TOKEN_PATH}");
     println!("anpr {anpr_uri}{ANPR_PREFIX_PATH}");
@@ -330,6 +352,7 @@ async fn run(options: Options) -> Result<(), String> {
     tokio::join!(
         gpd.server.shutdown(),
         fdr.server.shutdown(),
+        checkout.server.shutdown(),
         io.server.shutdown(),
         anpr.server.shutdown(),
         spid.server.shutdown(),

@@ -5,8 +5,8 @@
 //! shared by a simulator and a client crate cannot hide from it.
 //!
 //! The files and the allowlist of documented spec defects are in
-//! `tests/openapi/` (GPD's three files, FdR's organization file, IO's
-//! services file). These tests are
+//! `tests/openapi/` (GPD's three files, FdR's organization file,
+//! Checkout's carts file, IO's services file). These tests are
 //! ignored by a plain `cargo test`:
 //! `scripts/openapi-conformance.sh` installs schemathesis and runs them.
 //!
@@ -18,10 +18,11 @@ use std::process::Command;
 use std::sync::Arc;
 
 use abilita_core::testing::ManualClock;
+use abilita_mock::checkout::CHECKOUT_PATH;
 use abilita_mock::fdr::{FDR_PATH, FlowPayment, PayStatus};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, RECEIPTS_PATH};
 use abilita_mock::io::{CitizenState, IO_PATH};
-use abilita_mock::server::{start_fdr, start_gpd, start_io};
+use abilita_mock::server::{start_checkout, start_fdr, start_gpd, start_io};
 use serde_json::json;
 use time::macros::datetime;
 
@@ -207,6 +208,19 @@ async fn fdr_answers_as_its_openapi_file_says() {
     let base = format!("{}{FDR_PATH}", running.server.uri());
     let key = "Ocp-Apim-Subscription-Key: k";
     if let Err(report) = schemathesis("fdr", "fdr-organization.json", base, &[key], &[]).await {
+        panic!("{report}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs schemathesis (scripts/openapi-conformance.sh)"]
+async fn checkout_answers_as_its_openapi_file_says() {
+    let running = start_checkout("127.0.0.1:0".parse().unwrap(), "k", None)
+        .await
+        .unwrap();
+    let base = format!("{}{CHECKOUT_PATH}", running.server.uri());
+    let key = "Ocp-Apim-Subscription-Key: k";
+    if let Err(report) = schemathesis("checkout", "checkout-v2.json", base, &[key], &[]).await {
         panic!("{report}");
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use abilita_core::testing::ManualClock;
 use abilita_mock::anpr::AnprSimulator;
+use abilita_mock::checkout::CheckoutSimulator;
 use abilita_mock::fdr::FdrSimulator;
 use abilita_mock::gpd::GpdSimulator;
 use abilita_mock::io::{IoSimulator, ServiceSetup};
@@ -36,6 +37,7 @@ fn fill(pattern: &str) -> String {
             "{fdr}" => "flow-1",
             "{revision}" => "1",
             "{psp}" => "88888888888",
+            "{cart}" => "no-such-cart",
             other => other,
         })
         .collect::<Vec<_>>()
@@ -84,6 +86,8 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     gpd.grant(DEFAULT_KEY, &[DEFAULT_CREDITOR], None);
     let fdr = FdrSimulator::fed_by(clock.clone(), gpd.clone());
     fdr.grant(DEFAULT_KEY, &[DEFAULT_CREDITOR]);
+    let checkout = CheckoutSimulator::fed_by(gpd.clone());
+    checkout.grant(DEFAULT_KEY);
     let io = IoSimulator::new(clock.clone());
     // As the program sets its default service up.
     let mut service = ServiceSetup::new(DEFAULT_IO_SERVICE, DEFAULT_CREDITOR, DEFAULT_KEY);
@@ -93,7 +97,8 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     let anpr = AnprSimulator::new(clock.clone());
     register_simulated_client(&anpr).unwrap();
     let spid = SpidIdp::generate(Profile::Spid, clock).unwrap();
-    let (gpd_mock, fdr_mock, io_mock, anpr_mock, spid_mock) = (
+    let (gpd_mock, fdr_mock, checkout_mock, io_mock, anpr_mock, spid_mock) = (
+        MockServer::start().await,
         MockServer::start().await,
         MockServer::start().await,
         MockServer::start().await,
@@ -102,6 +107,7 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     );
     gpd.mount(&gpd_mock).await;
     fdr.mount(&fdr_mock).await;
+    checkout.mount(&checkout_mock).await;
     io.mount(&io_mock).await;
     anpr.mount(&anpr_mock).await;
     spid.mount(&spid_mock).await;
@@ -117,6 +123,11 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
             FdrSimulator::routes().collect(),
             program.fdr.server.uri(),
             fdr_mock.uri(),
+        ),
+        (
+            CheckoutSimulator::routes().collect(),
+            program.checkout.server.uri(),
+            checkout_mock.uri(),
         ),
         (
             IoSimulator::routes().collect(),
@@ -170,7 +181,7 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     }
     assert_eq!(
         served,
-        16 + 7 + 32 + 9 + 13,
-        "every route of the five tables"
+        16 + 7 + 5 + 32 + 9 + 13,
+        "every route of the six tables"
     );
 }

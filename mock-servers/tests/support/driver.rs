@@ -48,6 +48,8 @@ impl Program {
                 "0",
                 "--fdr-port",
                 "0",
+                "--checkout-port",
+                "0",
             ])
             .args(extra)
             .stdout(Stdio::piped())

@@ -11,6 +11,7 @@
     clippy::indexing_slicing
 )]
 
+mod checkout;
 mod conformance;
 mod fdr;
 mod gpd;
