@@ -11,6 +11,7 @@
 )]
 
 mod portal;
+mod reconcile;
 mod spid_login;
 mod spid_login_app;
 mod station;

@@ -237,8 +237,10 @@ impl Report {
 type Revision = (Arc<FlowRef>, HashMap<u64, ReportedPayment>);
 
 /// Collects both sides, then [`Reconciler::report`]s. Adding the same data
-/// in another order or split differently gives the same report.
-#[derive(Debug, Default)]
+/// in another order or split differently gives the same report. A job
+/// that keeps the flows it has read in one reconciler reports on a clone of
+/// it, and keeps adding to the original.
+#[derive(Debug, Default, Clone)]
 pub struct Reconciler {
     /// Per (PSP, flow): the latest revision added and its payments by index.
     flows: HashMap<(String, String), Revision>,
