@@ -28,7 +28,7 @@ def call(method, url, body=None, headers=None, content_type="application/json"):
 def main(program):
     env_file = os.path.join(tempfile.mkdtemp(), "abilita.env")
     child = subprocess.Popen(
-        [program, "--gpd-port", "0", "--io-port", "0", "--anpr-port", "0", "--nodo-port", "0", "--fdr-port", "0", "--checkout-port", "0",
+        [program, "--gpd-port", "0", "--io-port", "0", "--anpr-port", "0", "--nodo-port", "0", "--fdr-port", "0", "--checkout-port", "0", "--print-port", "0",
          "--io-default-citizen", "allowed", "--env-file", env_file],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -86,7 +86,7 @@ def main():
     binary, work = sys.argv[1], sys.argv[2]
     program = subprocess.Popen(
         [binary, "--gpd-port", "0", "--io-port", "0", "--anpr-port", "0", "--spid-port", "0", "--cie-port", "0",
-         "--nodo-port", "0", "--fdr-port", "0", "--checkout-port", "0"],
+         "--nodo-port", "0", "--fdr-port", "0", "--checkout-port", "0", "--print-port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

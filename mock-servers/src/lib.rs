@@ -57,13 +57,15 @@ pub mod gpd;
 pub mod io;
 mod kit;
 pub mod nodo;
+pub mod print;
 pub mod server;
 mod simulators;
 pub mod spid;
 
 pub use simulators::{
     SIMULATED_CLIENT_ID, SIMULATED_CLIENT_KID, Simulators, checkout_settings, fdr_settings,
-    register_simulated_client, settings_for, simulated_client_key, simulated_purpose,
+    print_settings, register_simulated_client, settings_for, simulated_client_key,
+    simulated_purpose,
 };
 
 use abilita_core::lock;

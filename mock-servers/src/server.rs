@@ -25,6 +25,7 @@ use crate::checkout::CheckoutSimulator;
 use crate::fdr::FdrSimulator;
 use crate::gpd::GpdSimulator;
 use crate::io::{IoSimulator, ServiceSetup};
+use crate::print::PrintSimulator;
 
 /// The subscription key the program grants by default, for every creditor
 /// it is told about and every segregation code.
@@ -278,6 +279,21 @@ pub async fn start_checkout(
     gpd: Option<GpdSimulator>,
 ) -> std::io::Result<Running<CheckoutSimulator>> {
     let simulator = gpd.map_or_else(CheckoutSimulator::new, CheckoutSimulator::fed_by);
+    simulator.grant(key);
+    let server = Server::start(address, simulator.clone()).await?;
+    Ok(Running { server, simulator })
+}
+
+/// Starts a print service simulator where `key` may print.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn start_print(
+    address: SocketAddr,
+    clock: Arc<dyn Clock>,
+    key: &str,
+) -> std::io::Result<Running<PrintSimulator>> {
+    let simulator = PrintSimulator::new(clock);
     simulator.grant(key);
     let server = Server::start(address, simulator.clone()).await?;
     Ok(Running { server, simulator })

@@ -1,6 +1,6 @@
 //! Every simulator at once, on free loopback ports, with the settings that
 //! point every abilita client at them: the one way a test or a pipeline
-//! wires GPD, FdR, Checkout, App IO, PDND + ANPR and the SPID test IdP.
+//! wires GPD, FdR, Checkout, the print service, App IO, PDND + ANPR and the SPID test IdP.
 //!
 //! The settings are the clients' documented names (`ABILITA_GPD_URL`,
 //! `ABILITA_IO_API_KEY`, `ABILITA_ANPR_PURPOSE_C030`, …): a Rust test hands
@@ -32,9 +32,10 @@ use crate::checkout::{CHECKOUT_PATH, CheckoutSimulator};
 use crate::fdr::{FDR_PATH, FdrSimulator};
 use crate::gpd::{DEBT_POSITIONS_PATH, GpdSimulator, RECEIPTS_PATH};
 use crate::io::{IO_PATH, IoSimulator};
+use crate::print::{PRINT_PATH, PrintSimulator};
 use crate::server::{
     DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_checkout,
-    start_fdr, start_gpd, start_io, start_spid_idp,
+    start_fdr, start_gpd, start_io, start_print, start_spid_idp,
 };
 use crate::spid::{Profile, SpidIdp};
 
@@ -53,7 +54,8 @@ pub fn simulated_purpose(code: &str) -> String {
     format!("00000000-0000-4000-8000-000000000{number:0>3}")
 }
 
-/// GPD, FdR (fed by GPD's payments), Checkout (paying on GPD), App IO, PDND + ANPR and a SPID test IdP, running on free loopback ports, with
+/// GPD, FdR (fed by GPD's payments), Checkout (paying on GPD), the print
+/// service, App IO, PDND + ANPR and a SPID test IdP, running on free loopback ports, with
 /// pagoPA's test creditor `77777777777`, an approved IO service of it with
 /// keys, and a PDND client approved for every ANPR e-service. Each stops
 /// when this is dropped.
@@ -68,6 +70,8 @@ pub struct Simulators {
     /// The Checkout simulator (its pay button pays on the GPD simulator)
     /// and its server.
     pub checkout: Running<CheckoutSimulator>,
+    /// The print service simulator and its server.
+    pub print: Running<PrintSimulator>,
     /// The App IO simulator and its server.
     pub io: Running<IoSimulator>,
     /// The PDND + ANPR simulator and its server.
@@ -102,6 +106,7 @@ impl Simulators {
         )
         .await?;
         let checkout = start_checkout(any_port, DEFAULT_KEY, Some(gpd.simulator.clone())).await?;
+        let print = start_print(any_port, clock.clone(), DEFAULT_KEY).await?;
         let io = start_io(
             any_port,
             clock.clone(),
@@ -118,6 +123,7 @@ impl Simulators {
             gpd,
             fdr,
             checkout,
+            print,
             io,
             anpr,
             spid,
@@ -136,6 +142,7 @@ impl Simulators {
         );
         settings.extend(fdr_settings(&self.fdr.server.uri(), DEFAULT_KEY));
         settings.extend(checkout_settings(&self.checkout.server.uri(), DEFAULT_KEY));
+        settings.extend(print_settings(&self.print.server.uri(), DEFAULT_KEY));
         settings
     }
 }
@@ -235,6 +242,19 @@ pub fn checkout_settings(checkout: &str, key: &str) -> HashMap<String, String> {
             format!("{checkout}{CHECKOUT_PATH}"),
         ),
         ("ABILITA_CHECKOUT_API_KEY".to_owned(), key.to_owned()),
+    ])
+}
+
+/// The settings for a print service simulator at the base URI `print`,
+/// where `key` may print (`ABILITA_PRINT_URL`, `ABILITA_PRINT_API_KEY`).
+#[must_use]
+pub fn print_settings(print: &str, key: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (
+            "ABILITA_PRINT_URL".to_owned(),
+            format!("{print}{PRINT_PATH}"),
+        ),
+        ("ABILITA_PRINT_API_KEY".to_owned(), key.to_owned()),
     ])
 }
 

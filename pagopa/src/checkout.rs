@@ -34,6 +34,7 @@ use abilita_core::{
 use serde::Serialize;
 use url::Url;
 
+use crate::web_url::web_url;
 use crate::{CreditorCode, NoticeNumber};
 
 /// The subscription-key header.
@@ -376,24 +377,5 @@ impl CheckoutClient {
                 Rule("a redirect to an https:// page"),
             ))),
         }
-    }
-}
-
-/// A page a browser is sent to: `https://`, or `http://` on loopback (a
-/// test's server).
-fn web_url(field: &'static str, text: &str) -> Result<Url, InvalidInput> {
-    let url = Url::parse(text).map_err(|_| InvalidInput::new(field, Rule("an absolute URL")))?;
-    let loopback = matches!(
-        url.host(),
-        Some(url::Host::Ipv4(ip)) if ip.is_loopback()
-    ) || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
-        || url.host_str() == Some("localhost");
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(InvalidInput::new(
-            field,
-            Rule("https:// (http:// only on loopback)"),
-        )),
     }
 }

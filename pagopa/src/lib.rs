@@ -53,8 +53,10 @@ pub mod gpd;
 mod identifiers;
 mod iuv_generator;
 mod notice;
+pub mod print;
 pub mod reconcile;
 pub mod station;
+mod web_url;
 
 pub use identifiers::{
     CreditorCode, Iupd, Iuv, MAX_IUPD_LEN, MAX_IUV_BASE, NoticeNumber, SegregationCode,

@@ -10,6 +10,7 @@
 //!              [--spid-sp-metadata FILE|URL]... [--spid-users FILE.json]
 //!              [--spid-key FILE --spid-cert FILE] [--anpr-people FILE.json]
 //!              [--nodo-port 18086] [--fdr-port 18087] [--checkout-port 18088]
+//!              [--print-port 18089]
 //!              [--env-file PATH]
 //! ```
 //!
@@ -54,7 +55,8 @@
 //! The Checkout simulator serves on `--checkout-port`: `POST
 //! /checkout/ec/v2/carts` with the key answers 302 to the cart's page,
 //! where `POST /c/{cart}/pay` pays its notices on the GPD simulator
-//! (`abilita_mock::checkout` documents the pages).
+//! (`abilita_mock::checkout` documents the pages). pagoPA's print service
+//! serves on `--print-port` (`abilita_mock::print`).
 //!
 //! `--env-file PATH` writes the settings that point every abilita client at
 //! the simulators (`ABILITA_GPD_URL=…`, one per line, as `Settings` reads
@@ -78,20 +80,22 @@ use abilita_mock::fdr::FDR_PATH;
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, DEFAULT_MAX_POSITIONS, RECEIPTS_PATH};
 use abilita_mock::io::{CitizenState, DEFAULT_MAX_MESSAGES, IO_PATH};
 use abilita_mock::nodo::PAY_PATH;
+use abilita_mock::print::PRINT_PATH;
 use abilita_mock::server::{
     DEFAULT_CREDITOR, DEFAULT_KEY, DEFAULT_MANAGE_KEY, Running, start_anpr, start_checkout,
-    start_fdr, start_gpd, start_io, start_nodo, start_spid_idp,
+    start_fdr, start_gpd, start_io, start_nodo, start_print, start_spid_idp,
 };
 use abilita_mock::spid::{IdpKeys, Profile, SpidIdp};
 use abilita_mock::{
-    checkout_settings, fdr_settings, register_simulated_client, settings_for, simulated_client_key,
+    checkout_settings, fdr_settings, print_settings, register_simulated_client, settings_for,
+    simulated_client_key,
 };
 
 const USAGE: &str = "usage: abilita-mock [--host IP] [--gpd-port PORT] [--io-port PORT] [--anpr-port PORT] [--key KEY] [--manage-key KEY] \
                      [--creditor CF]... [--io-citizens FILE] [--io-default-citizen allowed|not_registered|inbox_off] \
                      [--io-rate-limit COUNT/SECONDS|off] [--io-max-messages N] [--gpd-max-positions N] \
                      [--spid-port PORT] [--cie-port PORT] [--spid-sp-metadata FILE|URL]... [--spid-users FILE] \
-                     [--spid-key FILE --spid-cert FILE] [--anpr-people FILE] [--nodo-port PORT] [--fdr-port PORT] [--checkout-port PORT] [--env-file PATH]";
+                     [--spid-key FILE --spid-cert FILE] [--anpr-people FILE] [--nodo-port PORT] [--fdr-port PORT] [--checkout-port PORT] [--print-port PORT] [--env-file PATH]";
 
 struct Options {
     host: IpAddr,
@@ -115,6 +119,7 @@ struct Options {
     nodo_port: u16,
     fdr_port: u16,
     checkout_port: u16,
+    print_port: u16,
     env_file: Option<String>,
 }
 
@@ -141,6 +146,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         nodo_port: 18086,
         fdr_port: 18087,
         checkout_port: 18088,
+        print_port: 18089,
         env_file: None,
     };
     while let Some(flag) = args.next() {
@@ -168,6 +174,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                 options.checkout_port = value()?
                     .parse()
                     .map_err(|e| format!("--checkout-port: {e}"))?
+            }
+            "--print-port" => {
+                options.print_port = value()?.parse().map_err(|e| format!("--print-port: {e}"))?
             }
             "--fdr-port" => {
                 options.fdr_port = value()?.parse().map_err(|e| format!("--fdr-port: {e}"))?
@@ -293,6 +302,10 @@ async fn run(options: Options) -> Result<(), String> {
     let checkout = start_checkout(checkout_address, &options.key, Some(gpd.simulator.clone()))
         .await
         .map_err(|e| format!("cannot serve Checkout on {checkout_address}: {e}"))?;
+    let print_address = SocketAddr::new(options.host, options.print_port);
+    let print = start_print(print_address, Arc::new(SystemClock), &options.key)
+        .await
+        .map_err(|e| format!("cannot serve the print service on {print_address}: {e}"))?;
     if let Some(file) = &options.io_citizens {
         let json =
             std::fs::read_to_string(file).map_err(|e| format!("--io-citizens {file}: {e}"))?;
@@ -334,12 +347,14 @@ async fn run(options: Options) -> Result<(), String> {
         );
         settings.extend(fdr_settings(&fdr.server.uri(), &options.key));
         settings.extend(checkout_settings(&checkout.server.uri(), &options.key));
+        settings.extend(print_settings(&print.server.uri(), &options.key));
         write_env_file(path, settings).map_err(|e| format!("--env-file {path}: {e}"))?;
     }
     println!("gpd {gpd_uri}{DEBT_POSITIONS_PATH}");
     println!("gpd-receipts {gpd_uri}{RECEIPTS_PATH}");
     println!("fdr {}{FDR_PATH}", fdr.server.uri());
     println!("checkout {}{CHECKOUT_PATH}", checkout.server.uri());
+    println!("print {}{PRINT_PATH}", print.server.uri());
     println!("io {io_uri}{IO_PATH}");
     println!("pdnd-token {anpr_uri}{TOKEN_PATH}");
     println!("anpr {anpr_uri}{ANPR_PREFIX_PATH}");
@@ -353,6 +368,7 @@ async fn run(options: Options) -> Result<(), String> {
         gpd.server.shutdown(),
         fdr.server.shutdown(),
         checkout.server.shutdown(),
+        print.server.shutdown(),
         io.server.shutdown(),
         anpr.server.shutdown(),
         spid.server.shutdown(),

@@ -6,7 +6,8 @@
 //!
 //! The files and the allowlist of documented spec defects are in
 //! `tests/openapi/` (GPD's three files, FdR's organization file,
-//! Checkout's carts file, IO's services file). These tests are
+//! Checkout's carts file, the print service's external file, IO's services
+//! file). These tests are
 //! ignored by a plain `cargo test`:
 //! `scripts/openapi-conformance.sh` installs schemathesis and runs them.
 //!
@@ -22,7 +23,8 @@ use abilita_mock::checkout::CHECKOUT_PATH;
 use abilita_mock::fdr::{FDR_PATH, FlowPayment, PayStatus};
 use abilita_mock::gpd::{DEBT_POSITIONS_PATH, RECEIPTS_PATH};
 use abilita_mock::io::{CitizenState, IO_PATH};
-use abilita_mock::server::{start_checkout, start_fdr, start_gpd, start_io};
+use abilita_mock::print::PRINT_PATH;
+use abilita_mock::server::{start_checkout, start_fdr, start_gpd, start_io, start_print};
 use serde_json::json;
 use time::macros::datetime;
 
@@ -221,6 +223,24 @@ async fn checkout_answers_as_its_openapi_file_says() {
     let base = format!("{}{CHECKOUT_PATH}", running.server.uri());
     let key = "Ocp-Apim-Subscription-Key: k";
     if let Err(report) = schemathesis("checkout", "checkout-v2.json", base, &[key], &[]).await {
+        panic!("{report}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs schemathesis (scripts/openapi-conformance.sh)"]
+async fn print_answers_as_its_openapi_file_says() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-12-01 09:00 UTC)));
+    let running = start_print("127.0.0.1:0".parse().unwrap(), clock, "k")
+        .await
+        .unwrap();
+    // The folder `tests/openapi/print/schemathesis.toml` names.
+    running
+        .simulator
+        .add_processed_folder("abilita-openapi-folder", 2);
+    let base = format!("{}{PRINT_PATH}", running.server.uri());
+    let key = "Ocp-Apim-Subscription-Key: k";
+    if let Err(report) = schemathesis("print", "print-external.json", base, &[key], &[]).await {
         panic!("{report}");
     }
 }

@@ -9,6 +9,7 @@ use abilita_mock::checkout::CheckoutSimulator;
 use abilita_mock::fdr::FdrSimulator;
 use abilita_mock::gpd::GpdSimulator;
 use abilita_mock::io::{IoSimulator, ServiceSetup};
+use abilita_mock::print::PrintSimulator;
 use abilita_mock::server::{DEFAULT_CREDITOR, DEFAULT_IO_SERVICE, DEFAULT_KEY, DEFAULT_MANAGE_KEY};
 use abilita_mock::spid::{Profile, SpidIdp};
 use abilita_mock::{Simulators, register_simulated_client};
@@ -38,6 +39,10 @@ fn fill(pattern: &str) -> String {
             "{revision}" => "1",
             "{psp}" => "88888888888",
             "{cart}" => "no-such-cart",
+            "{template}" => "TemplateSingleInstalment",
+            "{folder}" => "no-such-folder",
+            "{file}" => "notice-1",
+            "{error}" => "notice-1",
             other => other,
         })
         .collect::<Vec<_>>()
@@ -88,6 +93,8 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     fdr.grant(DEFAULT_KEY, &[DEFAULT_CREDITOR]);
     let checkout = CheckoutSimulator::fed_by(gpd.clone());
     checkout.grant(DEFAULT_KEY);
+    let print = PrintSimulator::new(clock.clone());
+    print.grant(DEFAULT_KEY);
     let io = IoSimulator::new(clock.clone());
     // As the program sets its default service up.
     let mut service = ServiceSetup::new(DEFAULT_IO_SERVICE, DEFAULT_CREDITOR, DEFAULT_KEY);
@@ -97,7 +104,8 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     let anpr = AnprSimulator::new(clock.clone());
     register_simulated_client(&anpr).unwrap();
     let spid = SpidIdp::generate(Profile::Spid, clock).unwrap();
-    let (gpd_mock, fdr_mock, checkout_mock, io_mock, anpr_mock, spid_mock) = (
+    let (gpd_mock, fdr_mock, checkout_mock, print_mock, io_mock, anpr_mock, spid_mock) = (
+        MockServer::start().await,
         MockServer::start().await,
         MockServer::start().await,
         MockServer::start().await,
@@ -108,6 +116,7 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     gpd.mount(&gpd_mock).await;
     fdr.mount(&fdr_mock).await;
     checkout.mount(&checkout_mock).await;
+    print.mount(&print_mock).await;
     io.mount(&io_mock).await;
     anpr.mount(&anpr_mock).await;
     spid.mount(&spid_mock).await;
@@ -128,6 +137,11 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
             CheckoutSimulator::routes().collect(),
             program.checkout.server.uri(),
             checkout_mock.uri(),
+        ),
+        (
+            PrintSimulator::routes().collect(),
+            program.print.server.uri(),
+            print_mock.uri(),
         ),
         (
             IoSimulator::routes().collect(),
@@ -181,7 +195,7 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     }
     assert_eq!(
         served,
-        16 + 7 + 5 + 32 + 9 + 13,
-        "every route of the six tables"
+        16 + 7 + 5 + 10 + 32 + 9 + 13,
+        "every route of the seven tables"
     );
 }

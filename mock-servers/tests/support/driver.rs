@@ -50,6 +50,8 @@ impl Program {
                 "0",
                 "--checkout-port",
                 "0",
+                "--print-port",
+                "0",
             ])
             .args(extra)
             .stdout(Stdio::piped())

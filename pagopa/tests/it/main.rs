@@ -17,5 +17,6 @@ mod fdr;
 mod gpd;
 mod identifiers;
 mod notice;
+mod print;
 mod reconcile;
 mod station;
