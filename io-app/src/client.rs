@@ -511,6 +511,10 @@ impl<F: Fn() -> ApiRequest + Send + Sync> Operation<IoError> for IoCall<'_, F> {
         })
     }
 
+    fn describe(&self) -> Option<ApiRequest> {
+        Some((self.build)())
+    }
+
     fn after_failure(&self, error: &Error<IoError>, _attempt: u32) -> Decision {
         let refused = matches!(
             error,

@@ -173,7 +173,13 @@ impl Transport {
                 }
                 // Nothing reached this platform: building the request is
                 // safe to repeat.
-                Err(error) => (error, true),
+                Err(error) => {
+                    let error = match operation.describe() {
+                        Some(like) => error.in_context(self.context_of(&like)),
+                        None => error,
+                    };
+                    (error, true)
+                }
             };
             let wait = match operation.after_failure(&error, attempt) {
                 Decision::Stop => None,
@@ -205,6 +211,21 @@ impl Transport {
         }
     }
 
+    /// The call `request` makes, as errors name it: the platform (as this
+    /// transport is named, else the host) and the operation.
+    fn context_of(&self, request: &ApiRequest) -> CallContext {
+        let platform = match self.inner.platform {
+            Some(name) => std::borrow::Cow::Borrowed(name),
+            None => std::borrow::Cow::Owned(self.inner.base_url.host().to_owned()),
+        };
+        CallContext::new(
+            platform,
+            request.operation_name(),
+            request.method.clone(),
+            request.template,
+        )
+    }
+
     /// One attempt of `request`, in its span, its error naming the call.
     async fn attempt_traced<E: PlatformError>(
         &self,
@@ -212,16 +233,7 @@ impl Transport {
         attempt: u32,
     ) -> Result<ApiResponse, Error<E>> {
         let inner = &self.inner;
-        let platform = match inner.platform {
-            Some(name) => std::borrow::Cow::Borrowed(name),
-            None => std::borrow::Cow::Owned(inner.base_url.host().to_owned()),
-        };
-        let context = CallContext::new(
-            platform,
-            request.operation_name(),
-            request.method.clone(),
-            request.template,
-        );
+        let context = self.context_of(request);
         // OpenTelemetry's HTTP client conventions, so that an OTel
         // subscriber (tracing-opentelemetry) exports the span as it is:
         // `otel.name` is "{method} {url.template}"; the template, never

@@ -26,6 +26,16 @@ pub trait Operation<E: PlatformError>: Send + Sync {
     /// this operation's platform.
     fn request(&self, attempt: u32) -> BoxFuture<'_, Result<ApiRequest, Error<E>>>;
 
+    /// A request like those this operation sends, whose method, path
+    /// template and operation name then name the call in an error
+    /// [`Operation::request`] returns before it built one (a shared rate
+    /// limit whose store failed): "App IO get profile: …" rather than an
+    /// unnamed failure. `None`, the default, leaves such errors as they
+    /// are.
+    fn describe(&self) -> Option<ApiRequest> {
+        None
+    }
+
     /// What follows failed attempt `attempt`; by default the transport's
     /// rules ([`Decision::Policy`]).
     fn after_failure(&self, error: &Error<E>, attempt: u32) -> Decision {

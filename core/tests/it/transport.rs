@@ -830,3 +830,39 @@ async fn a_redirect_is_an_answer_only_where_the_request_says_so_and_is_never_fol
         "elsewhere: a redirect no request asked for is an error"
     );
 }
+
+/// A call whose permit store is down: its request is never built.
+struct NoPermit;
+
+impl abilita_core::Operation<Problem> for NoPermit {
+    fn request(
+        &self,
+        _attempt: u32,
+    ) -> abilita_core::BoxFuture<'_, Result<ApiRequest, Error<Problem>>> {
+        Box::pin(async {
+            Err(Error::Dispatch(abilita_core::TransportFailure::not_sent(
+                std::io::Error::other("the permit store is down"),
+            )))
+        })
+    }
+
+    fn describe(&self) -> Option<ApiRequest> {
+        Some(ApiRequest::get("/profiles/{fiscal_code}").operation("read profile"))
+    }
+}
+
+#[tokio::test]
+async fn an_error_before_any_request_is_built_names_the_call_the_operation_describes() {
+    let server = server().await;
+    let transport = builder(&server, &clock())
+        .platform("Platform")
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let error = transport.call(&NoPermit).await.unwrap_err();
+    let context = error.context().expect("named");
+    assert_eq!(context.platform(), "Platform");
+    assert_eq!(context.operation(), Some("read profile"));
+    assert_eq!(context.path_template(), "/profiles/{fiscal_code}");
+    assert_eq!(error.outcome(), RequestOutcome::NotSent);
+}

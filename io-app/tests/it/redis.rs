@@ -154,6 +154,13 @@ async fn a_shared_limit_without_redis_refuses_rather_than_overspends() {
         panic!("{result:?}")
     };
     assert_eq!(error.outcome(), abilita_core::RequestOutcome::NotSent);
+    let context = error.context().expect("the call is named");
+    assert_eq!(context.platform(), "App IO");
+    assert_eq!(context.operation(), Some("read profile"));
+    assert!(
+        error.to_string().starts_with("App IO read profile"),
+        "{error}"
+    );
     assert!(
         server.received_requests().await.unwrap().is_empty(),
         "nothing was sent"
