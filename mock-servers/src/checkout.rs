@@ -50,7 +50,6 @@ struct Cart {
 
 #[derive(Debug, Default)]
 struct State {
-    keys: Vec<String>,
     carts: VecDeque<Cart>,
 }
 
@@ -58,6 +57,7 @@ struct State {
 #[derive(Debug, Clone)]
 pub struct CheckoutSimulator {
     state: Arc<Mutex<State>>,
+    keys: Arc<apim::Keys>,
     base: Arc<Mutex<String>>,
     faults: Arc<Faults>,
     gpd: Option<GpdSimulator>,
@@ -76,6 +76,7 @@ impl CheckoutSimulator {
     pub fn new() -> Self {
         Self {
             state: Arc::default(),
+            keys: Arc::default(),
             base: Arc::new(Mutex::new("http://127.0.0.1".to_owned())),
             faults: Arc::new(Faults::default()),
             gpd: None,
@@ -94,7 +95,7 @@ impl CheckoutSimulator {
 
     /// Lets subscription `key` create carts.
     pub fn grant(&self, key: &str) {
-        self.with(|s| s.keys.push(key.to_owned()));
+        self.keys.grant(key);
     }
 
     /// The faults to inject.
@@ -315,12 +316,7 @@ impl Platform for CheckoutSimulator {
 
     /// APIM's key check.
     fn admit(&self, call: &Call<'_>, _params: &Params<'_>) -> Result<(), Reply> {
-        let key = apim::subscription_key(call)?;
-        if self.with(|s| s.keys.iter().any(|k| k == key.as_ref())) {
-            Ok(())
-        } else {
-            Err(apim::invalid_key())
-        }
+        self.keys.admit(call)
     }
 
     fn not_found(&self) -> Reply {

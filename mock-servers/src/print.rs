@@ -87,7 +87,6 @@ impl Folder {
 
 #[derive(Debug, Default)]
 struct State {
-    keys: Vec<String>,
     folders: VecDeque<Folder>,
 }
 
@@ -95,6 +94,7 @@ struct State {
 #[derive(Debug, Clone)]
 pub struct PrintSimulator {
     state: Arc<Mutex<State>>,
+    keys: Arc<apim::Keys>,
     clock: Arc<dyn Clock>,
     base: Arc<Mutex<String>>,
     faults: Arc<Faults>,
@@ -106,6 +106,7 @@ impl PrintSimulator {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
             state: Arc::default(),
+            keys: Arc::default(),
             clock,
             base: Arc::new(Mutex::new("http://127.0.0.1".to_owned())),
             faults: Arc::new(Faults::default()),
@@ -114,7 +115,7 @@ impl PrintSimulator {
 
     /// Lets subscription `key` print.
     pub fn grant(&self, key: &str) {
-        self.with(|s| s.keys.push(key.to_owned()));
+        self.keys.grant(key);
     }
 
     /// The faults to inject.
@@ -558,12 +559,7 @@ impl Platform for PrintSimulator {
 
     /// APIM's key check.
     fn admit(&self, call: &Call<'_>, _params: &Params<'_>) -> Result<(), Reply> {
-        let key = apim::subscription_key(call)?;
-        if self.with(|s| s.keys.iter().any(|k| k == key.as_ref())) {
-            Ok(())
-        } else {
-            Err(apim::invalid_key())
-        }
+        self.keys.admit(call)
     }
 
     fn not_found(&self) -> Reply {

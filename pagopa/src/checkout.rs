@@ -28,12 +28,13 @@
 
 use abilita_core::http::{HeaderName, Method, StatusCode};
 use abilita_core::{
-    ApiKey, ApiRequest, BaseUrl, Error, ErrorClass, EuroCents, InvalidInput, PlatformError,
-    ProblemJson, RawResponse, Rule, Settings, Transport,
+    ApiKey, ApiRequest, Error, ErrorClass, EuroCents, InvalidInput, PlatformError, ProblemJson,
+    RawResponse, Rule, Settings, Transport,
 };
 use serde::Serialize;
 use url::Url;
 
+use crate::service::Service;
 use crate::web_url::web_url;
 use crate::{CreditorCode, NoticeNumber};
 
@@ -48,6 +49,14 @@ pub const PLATFORM: &str = "Checkout";
 pub const SETTING_URL: &str = "ABILITA_CHECKOUT_URL";
 /// The setting of the subscription key.
 pub const SETTING_API_KEY: &str = "ABILITA_CHECKOUT_API_KEY";
+
+const SERVICE: Service = Service {
+    platform: PLATFORM,
+    uat: CheckoutEnvironment::Uat.url(),
+    production: CheckoutEnvironment::Production.url(),
+    url_setting: SETTING_URL,
+    key_setting: SETTING_API_KEY,
+};
 
 /// The most notices a cart holds.
 pub const MAX_NOTICES: usize = 5;
@@ -69,7 +78,7 @@ pub enum CheckoutEnvironment {
 impl CheckoutEnvironment {
     /// The base URL of the creditors' API (the spec's two servers).
     #[must_use]
-    pub fn url(self) -> &'static str {
+    pub const fn url(self) -> &'static str {
         match self {
             Self::Uat => "https://api.uat.platform.pagopa.it/checkout/ec/v2",
             Self::Production => "https://api.platform.pagopa.it/checkout/ec/v2",
@@ -311,10 +320,10 @@ impl CheckoutClient {
     /// # Errors
     /// If the HTTP stack cannot be set up.
     pub fn new(environment: CheckoutEnvironment, key: ApiKey) -> Result<Self, Error> {
-        let transport = Transport::builder(BaseUrl::parse(environment.url())?)
-            .platform(PLATFORM)
-            .build()?;
-        Ok(Self::from_transport(transport, key))
+        Ok(Self::from_transport(
+            SERVICE.transport(environment.url())?,
+            key,
+        ))
     }
 
     /// A client from named settings (see [`Settings`]):
@@ -327,19 +336,7 @@ impl CheckoutClient {
     /// # Errors
     /// [`Error::InvalidInput`] naming the setting that is missing or bad.
     pub fn from_settings(settings: &Settings) -> Result<Self, Error> {
-        let key = ApiKey::new(settings.required(SETTING_API_KEY)?);
-        let url = match settings.required(SETTING_URL)?.as_str() {
-            "uat" => CheckoutEnvironment::Uat.url().to_owned(),
-            "production" => CheckoutEnvironment::Production.url().to_owned(),
-            url => url.to_owned(),
-        };
-        let base = BaseUrl::parse(&url).map_err(|_| {
-            InvalidInput::new(
-                SETTING_URL,
-                Rule("uat, production, or an https:// (or loopback) URL"),
-            )
-        })?;
-        let transport = Transport::builder(base).platform(PLATFORM).build()?;
+        let (transport, key) = SERVICE.configured(settings)?;
         Ok(Self::from_transport(transport, key))
     }
 

@@ -55,6 +55,7 @@ mod iuv_generator;
 mod notice;
 pub mod print;
 pub mod reconcile;
+mod service;
 pub mod station;
 mod web_url;
 

@@ -26,14 +26,15 @@
 
 use abilita_core::http::{HeaderName, Method, StatusCode};
 use abilita_core::{
-    ApiKey, ApiRequest, BaseUrl, Error, ErrorClass, EuroCents, InvalidInput, PlatformError,
-    ProblemJson, RawResponse, Rule, Settings, Transport,
+    ApiKey, ApiRequest, Error, ErrorClass, EuroCents, InvalidInput, PlatformError, ProblemJson,
+    RawResponse, Rule, Settings, Transport,
 };
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use url::Url;
 
+use crate::service::Service;
 use crate::web_url::web_url;
 use crate::{CreditorCode, NoticeNumber};
 
@@ -50,6 +51,14 @@ pub const PLATFORM: &str = "pagoPA print";
 pub const SETTING_URL: &str = "ABILITA_PRINT_URL";
 /// The setting of the subscription key.
 pub const SETTING_API_KEY: &str = "ABILITA_PRINT_API_KEY";
+
+const SERVICE: Service = Service {
+    platform: PLATFORM,
+    uat: PrintEnvironment::Uat.url(),
+    production: PrintEnvironment::Production.url(),
+    url_setting: SETTING_URL,
+    key_setting: SETTING_API_KEY,
+};
 
 /// The most notices a folder request holds.
 pub const MAX_MASSIVE: usize = 1000;
@@ -72,7 +81,7 @@ impl PrintEnvironment {
     /// The base URL: the spec's server, and UAT's by pagoPA's rule that UAT
     /// swaps the host for `api.uat.`.
     #[must_use]
-    pub fn url(self) -> &'static str {
+    pub const fn url(self) -> &'static str {
         match self {
             Self::Uat => {
                 "https://api.uat.platform.pagopa.it/print-payment-notice-service/external/v1"
@@ -417,10 +426,10 @@ impl PrintClient {
     /// # Errors
     /// If the HTTP stack cannot be set up.
     pub fn new(environment: PrintEnvironment, key: ApiKey) -> Result<Self, Error> {
-        let transport = Transport::builder(BaseUrl::parse(environment.url())?)
-            .platform(PLATFORM)
-            .build()?;
-        Ok(Self::from_transport(transport, key))
+        Ok(Self::from_transport(
+            SERVICE.transport(environment.url())?,
+            key,
+        ))
     }
 
     /// A client from named settings (see [`Settings`]):
@@ -433,19 +442,7 @@ impl PrintClient {
     /// # Errors
     /// [`Error::InvalidInput`] naming the setting that is missing or bad.
     pub fn from_settings(settings: &Settings) -> Result<Self, Error> {
-        let key = ApiKey::new(settings.required(SETTING_API_KEY)?);
-        let url = match settings.required(SETTING_URL)?.as_str() {
-            "uat" => PrintEnvironment::Uat.url().to_owned(),
-            "production" => PrintEnvironment::Production.url().to_owned(),
-            url => url.to_owned(),
-        };
-        let base = BaseUrl::parse(&url).map_err(|_| {
-            InvalidInput::new(
-                SETTING_URL,
-                Rule("uat, production, or an https:// (or loopback) URL"),
-            )
-        })?;
-        let transport = Transport::builder(base).platform(PLATFORM).build()?;
+        let (transport, key) = SERVICE.configured(settings)?;
         Ok(Self::from_transport(transport, key))
     }
 

@@ -36,6 +36,28 @@ pub(crate) fn subscription_key<'a>(call: &Call<'a>) -> Result<std::borrow::Cow<'
     })
 }
 
+/// The subscription keys of a simulator whose keys all grant the same
+/// (Checkout's, the print service's), checked as APIM checks them.
+#[derive(Debug, Default)]
+pub(crate) struct Keys(std::sync::Mutex<Vec<String>>);
+
+impl Keys {
+    /// Lets `key` in.
+    pub(crate) fn grant(&self, key: &str) {
+        crate::lock(&self.0).push(key.to_owned());
+    }
+
+    /// APIM's 401 unless `call` carries a granted key.
+    pub(crate) fn admit(&self, call: &Call<'_>) -> Result<(), Reply> {
+        let key = subscription_key(call)?;
+        if crate::lock(&self.0).iter().any(|k| k == key.as_ref()) {
+            Ok(())
+        } else {
+            Err(invalid_key())
+        }
+    }
+}
+
 /// APIM's 401 for a key it does not know.
 pub(crate) fn invalid_key() -> Reply {
     gateway(

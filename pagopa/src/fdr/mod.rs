@@ -39,10 +39,11 @@ pub use model::{
 use std::collections::HashMap;
 
 use abilita_core::http::{HeaderName, Method};
-use abilita_core::{ApiKey, ApiRequest, BaseUrl, Error, InvalidInput, Rule, Settings, Transport};
+use abilita_core::{ApiKey, ApiRequest, Error, InvalidInput, Rule, Settings, Transport};
 use time::OffsetDateTime;
 
 use crate::gpd::Creditor;
+use crate::service::Service;
 
 /// The subscription-key header.
 const KEY_HEADER: HeaderName = HeaderName::from_static("ocp-apim-subscription-key");
@@ -55,6 +56,14 @@ pub const PLATFORM: &str = "FdR";
 pub const SETTING_URL: &str = "ABILITA_FDR_URL";
 /// The setting of the subscription key.
 pub const SETTING_API_KEY: &str = "ABILITA_FDR_API_KEY";
+
+const SERVICE: Service = Service {
+    platform: PLATFORM,
+    uat: FdrEnvironment::Uat.url(),
+    production: FdrEnvironment::Production.url(),
+    url_setting: SETTING_URL,
+    key_setting: SETTING_API_KEY,
+};
 
 /// The largest page FdR serves.
 pub const MAX_PAGE_SIZE: u32 = 1000;
@@ -82,7 +91,7 @@ impl FdrEnvironment {
     /// The base URL: the spec's server, and UAT's by pagoPA's rule that UAT
     /// swaps the host for `api.uat.`.
     #[must_use]
-    pub fn url(self) -> &'static str {
+    pub const fn url(self) -> &'static str {
         match self {
             Self::Uat => "https://api.uat.platform.pagopa.it/fdr-org/service/v1",
             Self::Production => "https://api.platform.pagopa.it/fdr-org/service/v1",
@@ -123,10 +132,10 @@ impl FdrClient {
     /// # Errors
     /// If the HTTP stack cannot be set up.
     pub fn new(environment: FdrEnvironment, key: ApiKey) -> Result<Self, Error> {
-        let transport = Transport::builder(BaseUrl::parse(environment.url())?)
-            .platform(PLATFORM)
-            .build()?;
-        Ok(Self::from_transport(transport, key))
+        Ok(Self::from_transport(
+            SERVICE.transport(environment.url())?,
+            key,
+        ))
     }
 
     /// A client from named settings (see [`Settings`]):
@@ -139,19 +148,7 @@ impl FdrClient {
     /// # Errors
     /// [`Error::InvalidInput`] naming the setting that is missing or bad.
     pub fn from_settings(settings: &Settings) -> Result<Self, Error> {
-        let key = ApiKey::new(settings.required(SETTING_API_KEY)?);
-        let url = match settings.required(SETTING_URL)?.as_str() {
-            "uat" => FdrEnvironment::Uat.url().to_owned(),
-            "production" => FdrEnvironment::Production.url().to_owned(),
-            url => url.to_owned(),
-        };
-        let base = BaseUrl::parse(&url).map_err(|_| {
-            InvalidInput::new(
-                SETTING_URL,
-                Rule("uat, production, or an https:// (or loopback) URL"),
-            )
-        })?;
-        let transport = Transport::builder(base).platform(PLATFORM).build()?;
+        let (transport, key) = SERVICE.configured(settings)?;
         Ok(Self::from_transport(transport, key))
     }
 
