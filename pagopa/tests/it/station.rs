@@ -10,6 +10,7 @@ use abilita_core::{EuroCents, Iban};
 use abilita_pagopa::gpd::{
     DebtPosition, Debtor, PaymentOption, Stamp, Transfer, TransferDestination,
 };
+use abilita_pagopa::reconcile::PaidTransfer;
 use abilita_pagopa::station::{
     Activation, Debts, DebtsError, Demand, Holding, MemoryDebts, Receipt, Recorded, SoapReply,
     SoapRequest, Standing, Station, StationConfig,
@@ -18,7 +19,7 @@ use abilita_pagopa::{CreditorCode, NoticeNumber, SegregationCode};
 use async_trait::async_trait;
 use proptest::prelude::*;
 use time::OffsetDateTime;
-use time::macros::datetime;
+use time::macros::{date, datetime};
 
 const EC: &str = "77777777777";
 const BROKER: &str = "77777777777";
@@ -615,6 +616,19 @@ async fn a_receipt_is_kept_once_and_a_second_one_is_a_duplicate() {
     assert_eq!(receipt.psp.id, "60000000001");
     assert_eq!(receipt.transfers.len(), 2);
     assert!(receipt.xml.starts_with("<receipt>") && receipt.xml.ends_with("</receipt>"));
+    // What reconciliation matches against the PSPs' flows.
+    let paid = PaidTransfer::from_receipt(receipt, &creditor(), date!(2026 - 06 - 05));
+    assert_eq!(
+        paid.iter()
+            .map(|p| (p.transfer, u64::from(p.amount)))
+            .collect::<Vec<_>>(),
+        vec![(1, 9_000), (2, 3_000)]
+    );
+    assert!(paid.iter().all(|p| p.iur == "token-1"
+        && p.iuv == nav(1).iuv().as_str()
+        && p.paid_on == date!(2026 - 06 - 01)));
+    let another_body = CreditorCode::new("99999000013").unwrap();
+    assert!(PaidTransfer::from_receipt(receipt, &another_body, date!(2026 - 06 - 05)).is_empty());
 
     let other = receipt_body(true, "token-2", &nav(1), &["90.00", "30.00"], "120.00");
     for _ in 0..2 {
