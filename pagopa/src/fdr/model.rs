@@ -197,11 +197,13 @@ impl PayStatus {
         }
     }
 
-    /// Whether money was collected (everything but a revocation and an
-    /// unknown status).
+    /// Whether money was collected: everything but a revocation. A status
+    /// this SDK does not know counts as collected, so that reconciliation
+    /// matches it (and its report shows the status) rather than file it as
+    /// money taken back.
     #[must_use]
     pub fn collected(self) -> bool {
-        !matches!(self, Self::Revoked | Self::Unknown)
+        self != Self::Revoked
     }
 }
 
