@@ -15,7 +15,9 @@
 //! notice numbers, 11-character fiscal codes, amounts of at least 1 cent,
 //! texts of at most 140 characters, absolute return URLs, an e-mail
 //! address) and refused with a ProblemJson 400 naming the field; the
-//! subscription key as APIM checks it. A cart is paid or cancelled once;
+//! subscription key as APIM checks it. Return URLs are at most
+//! [`MAX_URL`] bytes, so the carts kept stay small. A cart is paid or
+//! cancelled once;
 //! the simulator keeps the latest [`MAX_CARTS`] (older ones answer 404, as
 //! an expired cart would).
 
@@ -34,6 +36,10 @@ pub const CHECKOUT_PATH: &str = "/checkout/ec/v2";
 
 /// How many carts the simulator keeps; a new one pushes the oldest out.
 pub const MAX_CARTS: usize = 10_000;
+
+/// The longest return URL a cart may give (what browsers reliably follow),
+/// so that the carts kept stay small.
+pub const MAX_URL: usize = 2_048;
 
 /// The PSP name payments through the simulator show on GPD.
 const PSP: &str = "Checkout simulated PSP";
@@ -249,6 +255,9 @@ fn read_cart(call: &Call<'_>) -> Result<Cart, String> {
             .get(name)
             .and_then(Value::as_str)
             .ok_or_else(|| format!("returnUrls.{name} is required"))?;
+        if text.len() > MAX_URL {
+            return Err(format!("returnUrls.{name} must be at most {MAX_URL} bytes"));
+        }
         url::Url::parse(text)
             .map(|_| text.to_owned())
             .map_err(|_| format!("returnUrls.{name} must be a URI"))
