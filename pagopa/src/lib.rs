@@ -1,5 +1,7 @@
-//! pagoPA for municipalities: notice numbers, QR codes, and debt positions
-//! on GPD (*Gestione Posizioni Debitorie*).
+//! pagoPA for municipalities: notice numbers, QR codes and the notice as a
+//! PDF, debt positions on GPD (*Gestione Posizioni Debitorie*), a station
+//! for the Nodo, reporting and reconciliation, Checkout and the print
+//! service.
 //!
 //! Most municipalities collect fees, fines and local taxes asynchronously:
 //! they publish *debt positions* to pagoPA's central archive (GPD), and
@@ -13,7 +15,8 @@
 //!   `77777777777` through `PartitaIva::from_official_test_value`);
 //! - [`IuvGenerator`]: fresh notice numbers from a sequence the caller owns;
 //! - [`PaymentNotice`]: the QR code (text, SVG, PNG), the Poste Data Matrix
-//!   and the grouped notice number;
+//!   and the grouped notice number; [`notice_pdf::NoticePdf`]: the whole
+//!   notice rendered as a PDF;
 //! - [`gpd::GpdClient`]: create (safe to retry), read, list (split into the
 //!   30-day windows GPD allows), update, delete, publish, invalidate, and
 //!   receipts, with every GPD rule checked before any I/O and GPD's errors
@@ -21,7 +24,12 @@
 //! - [`station::Station`]: the SOAP service (`paForNode`) the Nodo dei
 //!   Pagamenti calls on a creditor that answers it itself: verify, activate,
 //!   receipts stored once, spontaneous payments, broadcast receipts, over
-//!   the creditor's own database ([`station::Debts`]).
+//!   the creditor's own database ([`station::Debts`]);
+//! - [`fdr::FdrClient`] and [`reconcile`]: the PSPs' reporting flows, read
+//!   once per revision with a persisted [`fdr::Cursor`], matched to the
+//!   receipts to the cent;
+//! - [`checkout::CheckoutClient`]: carts citizens pay on pagoPA's pages;
+//! - [`print::PrintClient`]: notices rendered by pagoPA's print service.
 //!
 //! # Quick start
 //!
@@ -53,6 +61,7 @@ pub mod gpd;
 mod identifiers;
 mod iuv_generator;
 mod notice;
+pub mod notice_pdf;
 pub mod print;
 pub mod reconcile;
 mod service;

@@ -240,7 +240,7 @@ impl PaymentNotice {
         })
     }
 
-    fn qr_code(&self) -> Result<QrCode, RenderError> {
+    pub(crate) fn qr_code(&self) -> Result<QrCode, RenderError> {
         QrCode::with_version(self.qr_payload(), Version::Normal(4), EcLevel::M)
             .map_err(RenderError::Qr)
     }

@@ -5,8 +5,8 @@
 //!    transport honouring a platform's `Retry-After` on a stand-in server.
 //! 2. pagoPA: a debt position created and published on the embedded GPD
 //!    simulator; its notice number printed, its QR code written as PNG and
-//!    SVG (under `target/abilita-tour/`, or the folder given as the first
-//!    argument).
+//!    SVG, and the payment notice rendered as a PDF (under
+//!    `target/abilita-tour/`, or the folder given as the first argument).
 //! 3. App IO: the notice sent to the citizen's phone through the embedded IO
 //!    simulator, with a "pay" button, and followed until IO has processed it.
 //! 4. ANPR: the citizen's residence looked up through the embedded PDND and
@@ -30,6 +30,7 @@ use abilita_io::{InstitutionRateLimit, IoClient};
 use abilita_mock::Simulators;
 use abilita_mock::io::CitizenState;
 use abilita_pagopa::gpd::{DebtPosition, Debtor, GpdClient, PaymentOption, Publish};
+use abilita_pagopa::notice_pdf::{NoticeCreditor, NoticeDebtor, NoticePdf};
 use abilita_pagopa::{AtomicSequence, IuvGenerator, PaymentNotice};
 use wiremock::matchers::{header_exists, method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -178,7 +179,7 @@ async fn pagopa_tour(
         created.iupd, created.status
     )?;
 
-    let notice = PaymentNotice::new(nav, creditor, amount)?;
+    let notice = PaymentNotice::new(nav, creditor.clone(), amount)?;
     writeln!(
         out,
         "notice number {} for {}",
@@ -197,6 +198,20 @@ async fn pagopa_tour(
         png.display(),
         svg.display()
     )?;
+    // The notice itself, as the citizen gets it on paper or as a PDF.
+    let pdf = out_dir.join("avviso.pdf");
+    let avviso = NoticePdf::single(
+        "TARI 2026, rata unica",
+        NoticeCreditor::new("Comune di Prova", &creditor)?.office("Ufficio Tributi")?,
+        NoticeDebtor::new("Soggetto Settimo", "STTSGT90A01H501J")?
+            .address("Via della Libertà 1, 00100 Roma (RM)")?,
+        notice.clone(),
+        (time::OffsetDateTime::now_utc() + time::Duration::days(60)).date(),
+    )?
+    .cbill("A0EDT")?
+    .postal("123456789012", "Comune di Prova - Servizio Tesoreria")?;
+    std::fs::write(&pdf, avviso.render()?)?;
+    writeln!(out, "payment notice written to {}", pdf.display())?;
     Ok(notice)
 }
 

@@ -17,6 +17,7 @@ mod fdr;
 mod gpd;
 mod identifiers;
 mod notice;
+mod notice_pdf;
 mod print;
 mod reconcile;
 mod station;
