@@ -143,6 +143,8 @@ struct Due {
 struct Postal {
     account: String,
     holder: String,
+    /// Poste's authorisation to print the bulletin (`AUT. DB/…`).
+    authorization: Option<String>,
 }
 
 /// A logo, as RGB samples.
@@ -291,7 +293,28 @@ impl NoticePdf {
         self.postal = Some(Postal {
             account: account.to_owned(),
             holder: text("postal holder", holder, 50)?,
+            authorization: None,
         });
+        Ok(self)
+    }
+
+    /// Poste Italiane's authorisation to print the bulletin yourself
+    /// (`AUT. DB/SSIC/E 1234 DEL 01/01/2026`), printed on it in 70% black
+    /// as Poste's manual asks. Set [`NoticePdf::postal`] first.
+    ///
+    /// # Errors
+    /// No postal account set, or text empty or over 50 characters.
+    pub fn postal_authorization(mut self, authorization: &str) -> Result<Self, InvalidInput> {
+        let authorization = text("postal authorization", authorization, 50)?;
+        match &mut self.postal {
+            Some(postal) => postal.authorization = Some(authorization),
+            None => {
+                return Err(InvalidInput::new(
+                    "postal authorization",
+                    Rule("set the postal account first"),
+                ));
+            }
+        }
         Ok(self)
     }
 

@@ -18,6 +18,20 @@ const BLUE: (f32, f32, f32) = (0.0, 0.4, 0.8);
 const BANK_HEIGHT: f32 = 150.0;
 const POSTAL_HEIGHT: f32 = 140.0;
 const GAP: f32 = 10.0;
+/// The guide's size of the QR code and of the Data Matrix: 25 mm a side
+/// for the symbol, its quiet zone around it.
+const SYMBOL: f32 = 25.0 * 72.0 / 25.4;
+
+/// The side of a `modules`-wide symbol [`SYMBOL`] across, with `quiet`
+/// modules of white on each side.
+fn symbol_side(modules: usize, quiet: usize) -> f32 {
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "symbols are a few dozen modules wide"
+    )]
+    let (modules, quiet) = (modules.max(1) as f32, quiet as f32);
+    SYMBOL * (modules + 2.0 * quiet) / modules
+}
 
 /// The document being drawn: pages, their contents, and the objects the
 /// pages share (fonts, logo).
@@ -467,8 +481,8 @@ impl Document {
             rata,
         );
         let qr = due.notice.qr_code()?;
-        let side = 110.0;
         let columns = qr.width();
+        let side = symbol_side(columns, 4);
         let colors = qr.to_colors();
         let dark = colors
             .iter()
@@ -563,7 +577,7 @@ impl Document {
         )
         .map_err(|_| NoticePdfError::DataMatrix)?;
         let bitmap = symbol.bitmap();
-        let side = 100.0;
+        let side = symbol_side(bitmap.width().max(bitmap.height()), 1);
         self.modules(
             MARGIN + 4.0,
             bottom + 10.0,
@@ -573,6 +587,16 @@ impl Document {
             1,
             bitmap.pixels(),
         );
+        if let Some(authorization) = &postal.authorization {
+            self.text(
+                MARGIN + 4.0,
+                bottom + 4.0,
+                Face::Regular,
+                6.0,
+                (0.3, 0.3, 0.3),
+                authorization,
+            );
+        }
         let x = MARGIN + side + 16.0;
         let width = INNER - side - 120.0;
         let mut y = top - 40.0;

@@ -54,6 +54,8 @@ fn single_postal() -> (NoticePdf, Vec<PaymentNotice>) {
     .cbill("A0EDT")
     .unwrap()
     .postal("123456789012", "Comune di Prova - Servizio Tesoreria")
+    .unwrap()
+    .postal_authorization("AUT. DB/SSIC/E 1234 DEL 01/01/2026")
     .unwrap();
     (pdf, vec![pay])
 }
@@ -218,6 +220,10 @@ fn what_a_notice_cannot_print_is_refused() {
     .unwrap();
     assert!(pdf.clone().cbill("A0ED").is_err());
     assert!(pdf.clone().postal("12a", "Comune").is_err());
+    assert!(
+        pdf.clone().postal_authorization("AUT. DB").is_err(),
+        "no postal account to authorise"
+    );
     assert!(pdf.clone().logo_png(b"not a png").is_err());
     assert!(
         NoticeDebtor::new("Soggetto\u{7}", "STTSGT90A01H501J").is_err(),
@@ -237,6 +243,9 @@ fn poppler_reads_the_notice_and_each_code_decodes_to_its_payload() {
         let info = tool("pdfinfo", &[file]);
         assert!(info.contains("(A4)"), "{info}");
         let text = tool("pdftotext", &["-layout", file, "-"]);
+        if name == "single" {
+            assert!(text.contains("AUT. DB/SSIC/E 1234"), "{text}");
+        }
         for needed in [
             "AVVISO DI PAGAMENTO",
             "Comune di Prova",
@@ -259,11 +268,12 @@ fn poppler_reads_the_notice_and_each_code_decodes_to_its_payload() {
             );
         }
 
+        // 300 dpi, a scan of the printed page.
         tool(
             "pdftoppm",
             &[
                 "-r",
-                "200",
+                "300",
                 "-png",
                 file,
                 dir.join("page").to_str().unwrap(),
