@@ -462,24 +462,7 @@ impl Document {
         top: f32,
     ) -> Result<f32, NoticePdfError> {
         let bottom = top - BANK_HEIGHT;
-        self.fill(MARGIN, top - 18.0, INNER, 18.0, (0.9, 0.94, 0.98));
-        self.text(
-            MARGIN + 6.0,
-            top - 13.0,
-            Face::Bold,
-            10.0,
-            BLUE,
-            "BANCHE E ALTRI CANALI",
-        );
-        let width = self.bold.width(rata, 9.0);
-        self.text(
-            WIDTH - MARGIN - 6.0 - width,
-            top - 13.0,
-            Face::Bold,
-            9.0,
-            (0.0, 0.0, 0.0),
-            rata,
-        );
+        self.section_frame("BANCHE E ALTRI CANALI", rata, due, top);
         let qr = due.notice.qr_code()?;
         let columns = qr.width();
         let side = symbol_side(columns, 4);
@@ -502,21 +485,28 @@ impl Document {
         if let Some(cbill) = &notice.cbill {
             self.field(x, y, 60.0, "Codice CBILL", cbill, 11.0);
         }
-        self.field(
-            x + 70.0,
-            y,
-            160.0,
-            "Codice Avviso",
-            &due.notice.notice_number().to_print_format(),
-            11.0,
+        self.codes(x + 70.0, y, due, 0.0);
+        self.footnote(
+            x,
+            bottom,
+            side,
+            "Qui accanto trovi il codice QR e il codice interbancario CBILL per pagare attraverso il circuito bancario e gli altri canali di pagamento abilitati.",
         );
-        self.field(
-            x + 240.0,
-            y,
-            100.0,
-            "Cod. Fiscale Ente Creditore",
-            due.notice.creditor().as_str(),
-            11.0,
+        Ok(bottom)
+    }
+
+    /// A section's bar (its title and which payment it is) and its amount.
+    fn section_frame(&mut self, title: &str, rata: &str, due: &Due, top: f32) {
+        self.fill(MARGIN, top - 18.0, INNER, 18.0, (0.9, 0.94, 0.98));
+        self.text(MARGIN + 6.0, top - 13.0, Face::Bold, 10.0, BLUE, title);
+        let width = self.bold.width(rata, 9.0);
+        self.text(
+            WIDTH - MARGIN - 6.0 - width,
+            top - 13.0,
+            Face::Bold,
+            9.0,
+            (0.0, 0.0, 0.0),
+            rata,
         );
         let amount_x = WIDTH - MARGIN - 100.0;
         self.text(amount_x, top - 44.0, Face::Regular, 8.0, BLUE, "Euro");
@@ -528,6 +518,31 @@ impl Document {
             (0.0, 0.0, 0.0),
             &euros(due.notice.amount()),
         );
+    }
+
+    /// The notice number and the creditor's fiscal code, from `x`, with
+    /// `between` points more between them.
+    fn codes(&mut self, x: f32, y: f32, due: &Due, between: f32) {
+        self.field(
+            x,
+            y,
+            160.0,
+            "Codice Avviso",
+            &due.notice.notice_number().to_print_format(),
+            11.0,
+        );
+        self.field(
+            x + 170.0 + between,
+            y,
+            100.0,
+            "Cod. Fiscale Ente Creditore",
+            due.notice.creditor().as_str(),
+            11.0,
+        );
+    }
+
+    /// The small print at the foot of a section, beside its symbol.
+    fn footnote(&mut self, x: f32, bottom: f32, side: f32, text: &str) {
         self.paragraph(
             x,
             bottom + 14.0,
@@ -535,9 +550,8 @@ impl Document {
             7.0,
             INNER - side - 24.0,
             2,
-            "Qui accanto trovi il codice QR e il codice interbancario CBILL per pagare attraverso il circuito bancario e gli altri canali di pagamento abilitati.",
+            text,
         );
-        Ok(bottom)
     }
 
     /// Poste's bulletin with its Data Matrix, from `top` down: the y below.
@@ -553,24 +567,7 @@ impl Document {
             return Ok(top);
         };
         let bottom = top - POSTAL_HEIGHT;
-        self.fill(MARGIN, top - 18.0, INNER, 18.0, (0.9, 0.94, 0.98));
-        self.text(
-            MARGIN + 6.0,
-            top - 13.0,
-            Face::Bold,
-            10.0,
-            BLUE,
-            "BOLLETTINO POSTALE PA",
-        );
-        let width = self.bold.width(rata, 9.0);
-        self.text(
-            WIDTH - MARGIN - 6.0 - width,
-            top - 13.0,
-            Face::Bold,
-            9.0,
-            (0.0, 0.0, 0.0),
-            rata,
-        );
+        self.section_frame("BOLLETTINO POSTALE PA", rata, due, top);
         let symbol = datamatrix::DataMatrix::encode_str(
             matrix,
             datamatrix::SymbolList::default().enforce_square(),
@@ -614,40 +611,12 @@ impl Document {
         y -= 22.0;
         self.field(x, y, width, "Oggetto del pagamento", &notice.subject, 9.0);
         y -= 24.0;
-        self.field(
-            x,
-            y,
-            160.0,
-            "Codice Avviso",
-            &due.notice.notice_number().to_print_format(),
-            11.0,
-        );
         self.field(x + 170.0, y, 30.0, "Tipo", "P1", 11.0);
-        self.field(
-            x + 210.0,
-            y,
-            120.0,
-            "Cod. Fiscale Ente Creditore",
-            due.notice.creditor().as_str(),
-            11.0,
-        );
-        let amount_x = WIDTH - MARGIN - 100.0;
-        self.text(amount_x, top - 44.0, Face::Regular, 8.0, BLUE, "Euro");
-        self.text(
-            amount_x,
-            top - 62.0,
-            Face::Bold,
-            16.0,
-            (0.0, 0.0, 0.0),
-            &euros(due.notice.amount()),
-        );
-        self.paragraph(
+        self.codes(x, y, due, 40.0);
+        self.footnote(
             x,
-            bottom + 14.0,
-            Face::Regular,
-            7.0,
-            INNER - side - 24.0,
-            2,
+            bottom,
+            side,
             "Bollettino Postale pagabile in tutti gli Uffici Postali e sui canali fisici o digitali abilitati di Poste Italiane e dell'Ente Creditore.",
         );
         Ok(bottom)
