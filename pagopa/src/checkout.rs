@@ -9,10 +9,11 @@
 //!
 //! ```no_run
 //! use abilita_core::{ApiKey, EuroCents};
-//! use abilita_pagopa::checkout::{Cart, CartNotice, CheckoutClient, CheckoutEnvironment, ReturnUrls};
+//! use abilita_pagopa::Environment;
+//! use abilita_pagopa::checkout::{Cart, CartNotice, CheckoutClient, ReturnUrls};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let checkout = CheckoutClient::new(CheckoutEnvironment::Uat, ApiKey::new(std::env::var("CHECKOUT_KEY")?))?;
+//! let checkout = CheckoutClient::new(Environment::Uat, ApiKey::new(std::env::var("CHECKOUT_KEY")?))?;
 //! let notice = CartNotice::new(
 //!     "302000100000019414".parse()?,
 //!     "77777777777".parse()?,
@@ -34,7 +35,7 @@ use abilita_core::{
 use serde::Serialize;
 use url::Url;
 
-use crate::service::Service;
+use crate::service::{Environment, Service};
 use crate::web_url::web_url;
 use crate::{CreditorCode, NoticeNumber};
 
@@ -52,8 +53,8 @@ pub const SETTING_API_KEY: &str = "ABILITA_CHECKOUT_API_KEY";
 
 const SERVICE: Service = Service {
     platform: PLATFORM,
-    uat: CheckoutEnvironment::Uat.url(),
-    production: CheckoutEnvironment::Production.url(),
+    uat: "https://api.uat.platform.pagopa.it/checkout/ec/v2",
+    production: "https://api.platform.pagopa.it/checkout/ec/v2",
     url_setting: SETTING_URL,
     key_setting: SETTING_API_KEY,
 };
@@ -63,28 +64,6 @@ pub const MAX_NOTICES: usize = 5;
 
 /// The longest company name and description Checkout takes.
 pub const MAX_TEXT: usize = 140;
-
-/// Which Checkout to talk to. There is no default: production is always
-/// chosen by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CheckoutEnvironment {
-    /// pagoPA's test environment (UAT).
-    Uat,
-    /// Production.
-    Production,
-}
-
-impl CheckoutEnvironment {
-    /// The base URL of the creditors' API (the spec's two servers).
-    #[must_use]
-    pub const fn url(self) -> &'static str {
-        match self {
-            Self::Uat => "https://api.uat.platform.pagopa.it/checkout/ec/v2",
-            Self::Production => "https://api.platform.pagopa.it/checkout/ec/v2",
-        }
-    }
-}
 
 /// One notice of a cart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -319,11 +298,8 @@ impl CheckoutClient {
     ///
     /// # Errors
     /// If the HTTP stack cannot be set up.
-    pub fn new(environment: CheckoutEnvironment, key: ApiKey) -> Result<Self, Error> {
-        Ok(Self::from_transport(
-            SERVICE.transport(environment.url())?,
-            key,
-        ))
+    pub fn new(environment: Environment, key: ApiKey) -> Result<Self, Error> {
+        Ok(Self::from_transport(SERVICE.transport(environment)?, key))
     }
 
     /// A client from named settings (see [`Settings`]):

@@ -74,6 +74,7 @@ pub use identifiers::{
 };
 pub use iuv_generator::{AtomicSequence, GenerateError, IuvGenerator, IuvSequence, SequenceError};
 pub use notice::{MAX_NOTICE_AMOUNT, PaymentNotice, PostalSlip, QrPayloadError, RenderError};
+pub use service::Environment;
 
 /// The core types this crate's API takes and returns, so that depending on
 /// `abilita-pagopa` alone is enough.

@@ -5,10 +5,11 @@
 //!
 //! ```no_run
 //! use abilita_core::{ApiKey, EuroCents};
-//! use abilita_pagopa::print::{NoticeData, PrintClient, PrintDebtor, PrintEnvironment};
+//! use abilita_pagopa::Environment;
+//! use abilita_pagopa::print::{NoticeData, PrintClient, PrintDebtor};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let print = PrintClient::new(PrintEnvironment::Uat, ApiKey::new(std::env::var("PRINT_KEY")?))?;
+//! let print = PrintClient::new(Environment::Uat, ApiKey::new(std::env::var("PRINT_KEY")?))?;
 //! let template = &print.templates().await?[0];
 //! let debtor = PrintDebtor::new("Soggetto Settimo", "Via Roma", "1", "00100", "Roma", "RM")?
 //!     .tax_code("STTSGT90A01H501J")?;
@@ -34,7 +35,7 @@ use time::Date;
 
 use url::Url;
 
-use crate::service::Service;
+use crate::service::{Environment, Service};
 use crate::web_url::web_url;
 use crate::{CreditorCode, NoticeNumber};
 
@@ -54,8 +55,8 @@ pub const SETTING_API_KEY: &str = "ABILITA_PRINT_API_KEY";
 
 const SERVICE: Service = Service {
     platform: PLATFORM,
-    uat: PrintEnvironment::Uat.url(),
-    production: PrintEnvironment::Production.url(),
+    uat: "https://api.uat.platform.pagopa.it/print-payment-notice-service/external/v1",
+    production: "https://api.platform.pagopa.it/print-payment-notice-service/external/v1",
     url_setting: SETTING_URL,
     key_setting: SETTING_API_KEY,
 };
@@ -65,33 +66,6 @@ pub const MAX_MASSIVE: usize = 1000;
 
 /// The largest amount a notice carries, in cents.
 pub const MAX_AMOUNT: u64 = 99_999_999_999;
-
-/// Which print service to talk to. There is no default: production is
-/// always chosen by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PrintEnvironment {
-    /// pagoPA's test environment (UAT).
-    Uat,
-    /// Production.
-    Production,
-}
-
-impl PrintEnvironment {
-    /// The base URL: the spec's server, and UAT's by pagoPA's rule that UAT
-    /// swaps the host for `api.uat.`.
-    #[must_use]
-    pub const fn url(self) -> &'static str {
-        match self {
-            Self::Uat => {
-                "https://api.uat.platform.pagopa.it/print-payment-notice-service/external/v1"
-            }
-            Self::Production => {
-                "https://api.platform.pagopa.it/print-payment-notice-service/external/v1"
-            }
-        }
-    }
-}
 
 /// A notice template the service offers.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -425,11 +399,8 @@ impl PrintClient {
     ///
     /// # Errors
     /// If the HTTP stack cannot be set up.
-    pub fn new(environment: PrintEnvironment, key: ApiKey) -> Result<Self, Error> {
-        Ok(Self::from_transport(
-            SERVICE.transport(environment.url())?,
-            key,
-        ))
+    pub fn new(environment: Environment, key: ApiKey) -> Result<Self, Error> {
+        Ok(Self::from_transport(SERVICE.transport(environment)?, key))
     }
 
     /// A client from named settings (see [`Settings`]):

@@ -4,6 +4,17 @@
 
 use abilita_core::{ApiKey, BaseUrl, Error, InvalidInput, Rule, Settings, Transport};
 
+/// Which pagoPA environment a client talks to. There is no default:
+/// production is always chosen by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Environment {
+    /// pagoPA's test environment (UAT, `api.uat.platform.pagopa.it`).
+    Uat,
+    /// Production (`api.platform.pagopa.it`).
+    Production,
+}
+
 /// One pagoPA REST service as its client is configured.
 pub(crate) struct Service {
     /// Its name in errors.
@@ -19,9 +30,18 @@ pub(crate) struct Service {
 }
 
 impl Service {
-    /// A transport to `url` with the transport's defaults.
-    pub(crate) fn transport(&self, url: &str) -> Result<Transport, Error> {
-        Transport::builder(BaseUrl::parse(url)?)
+    /// The service's base URL in `environment`.
+    pub(crate) fn url(&self, environment: Environment) -> &'static str {
+        match environment {
+            Environment::Uat => self.uat,
+            Environment::Production => self.production,
+        }
+    }
+
+    /// A transport to the service in `environment`, with the transport's
+    /// defaults.
+    pub(crate) fn transport(&self, environment: Environment) -> Result<Transport, Error> {
+        Transport::builder(BaseUrl::parse(self.url(environment))?)
             .platform(self.platform)
             .build()
     }

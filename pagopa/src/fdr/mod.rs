@@ -9,10 +9,11 @@
 //!
 //! ```no_run
 //! use abilita_core::{ApiKey, PartitaIva};
-//! use abilita_pagopa::fdr::{Cursor, FdrClient, FdrEnvironment};
+//! use abilita_pagopa::Environment;
+//! use abilita_pagopa::fdr::{Cursor, FdrClient};
 //!
 //! # async fn run(saved: &str) -> Result<(), Box<dyn std::error::Error>> {
-//! let fdr = FdrClient::new(FdrEnvironment::Uat, ApiKey::new(std::env::var("FDR_KEY")?))?;
+//! let fdr = FdrClient::new(Environment::Uat, ApiKey::new(std::env::var("FDR_KEY")?))?;
 //! let creditor = PartitaIva::from_official_test_value("77777777777")?;
 //! let mut cursor: Cursor = serde_json::from_str(saved)?;
 //! for flow in fdr.unread(&creditor, &cursor).await? {
@@ -43,7 +44,7 @@ use abilita_core::{ApiKey, ApiRequest, Error, InvalidInput, Rule, Settings, Tran
 use time::OffsetDateTime;
 
 use crate::gpd::Creditor;
-use crate::service::Service;
+use crate::service::{Environment, Service};
 
 /// The subscription-key header.
 const KEY_HEADER: HeaderName = HeaderName::from_static("ocp-apim-subscription-key");
@@ -59,8 +60,8 @@ pub const SETTING_API_KEY: &str = "ABILITA_FDR_API_KEY";
 
 const SERVICE: Service = Service {
     platform: PLATFORM,
-    uat: FdrEnvironment::Uat.url(),
-    production: FdrEnvironment::Production.url(),
+    uat: "https://api.uat.platform.pagopa.it/fdr-org/service/v1",
+    production: "https://api.platform.pagopa.it/fdr-org/service/v1",
     url_setting: SETTING_URL,
     key_setting: SETTING_API_KEY,
 };
@@ -75,29 +76,6 @@ const FLOWS: &str = "/organizations/{organizationId}/fdrs";
 const FLOW: &str = "/organizations/{organizationId}/fdrs/{fdr}/revisions/{revision}/psps/{pspId}";
 const PAYMENTS: &str =
     "/organizations/{organizationId}/fdrs/{fdr}/revisions/{revision}/psps/{pspId}/payments";
-
-/// Which FdR to talk to. There is no default: production is always chosen
-/// by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FdrEnvironment {
-    /// pagoPA's test environment (UAT).
-    Uat,
-    /// Production.
-    Production,
-}
-
-impl FdrEnvironment {
-    /// The base URL: the spec's server, and UAT's by pagoPA's rule that UAT
-    /// swaps the host for `api.uat.`.
-    #[must_use]
-    pub const fn url(self) -> &'static str {
-        match self {
-            Self::Uat => "https://api.uat.platform.pagopa.it/fdr-org/service/v1",
-            Self::Production => "https://api.platform.pagopa.it/fdr-org/service/v1",
-        }
-    }
-}
 
 /// Filters of the list of published flows. Both times are exclusive lower
 /// bounds; FdR's default for each is the start of the previous month, and
@@ -131,11 +109,8 @@ impl FdrClient {
     ///
     /// # Errors
     /// If the HTTP stack cannot be set up.
-    pub fn new(environment: FdrEnvironment, key: ApiKey) -> Result<Self, Error> {
-        Ok(Self::from_transport(
-            SERVICE.transport(environment.url())?,
-            key,
-        ))
+    pub fn new(environment: Environment, key: ApiKey) -> Result<Self, Error> {
+        Ok(Self::from_transport(SERVICE.transport(environment)?, key))
     }
 
     /// A client from named settings (see [`Settings`]):
