@@ -51,6 +51,7 @@ pub const SETTING_URL: &str = "ABILITA_CHECKOUT_URL";
 /// The setting of the subscription key.
 pub const SETTING_API_KEY: &str = "ABILITA_CHECKOUT_API_KEY";
 
+/// The spec's two servers.
 const SERVICE: Service = Service {
     platform: PLATFORM,
     uat: "https://api.uat.platform.pagopa.it/checkout/ec/v2",

@@ -58,6 +58,8 @@ pub const SETTING_URL: &str = "ABILITA_FDR_URL";
 /// The setting of the subscription key.
 pub const SETTING_API_KEY: &str = "ABILITA_FDR_API_KEY";
 
+/// The spec's server; UAT's by pagoPA's rule that UAT swaps the host for
+/// `api.uat.`.
 const SERVICE: Service = Service {
     platform: PLATFORM,
     uat: "https://api.uat.platform.pagopa.it/fdr-org/service/v1",
