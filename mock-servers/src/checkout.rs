@@ -231,13 +231,19 @@ fn read_cart(call: &Call<'_>) -> Result<Cart, String> {
                 ))
             }
         };
+        // The schema sets a minimum and no maximum: any integer from 1 is
+        // a valid amount (beyond u64, JSON's parser gives an integral
+        // float), shown capped.
+        let amount = notice.get("amount").and_then(Value::as_f64);
+        if !amount.is_some_and(|a| a >= 1.0 && a.fract() == 0.0) {
+            return Err(format!(
+                "paymentNotices[{i}].amount must be an integer of at least 1"
+            ));
+        }
         let amount = notice
             .get("amount")
             .and_then(Value::as_u64)
-            .filter(|a| *a >= 1)
-            .ok_or_else(|| {
-                format!("paymentNotices[{i}].amount must be an integer of at least 1")
-            })?;
+            .unwrap_or(u64::MAX);
         read.push((
             text("fiscalCode", 11, 11)?,
             text("noticeNumber", 18, 18)?,
