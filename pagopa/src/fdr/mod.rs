@@ -71,6 +71,10 @@ const SERVICE: Service = Service {
 /// The largest page FdR serves.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
+/// The most pages [`FdrClient::all_flows`] and [`FdrClient::all_payments`]
+/// read: ten million items, far beyond a creditor's 30 days.
+pub const MAX_PAGES: u32 = 10_000;
+
 /// The longest id (creditor, PSP) FdR takes (`^(.{1,35})$`).
 const MAX_ID: usize = 35;
 
@@ -206,16 +210,7 @@ impl FdrClient {
         creditor: &impl Creditor,
         filter: &FlowFilter,
     ) -> Result<Vec<FlowSummary>, Error<FdrError>> {
-        let mut flows = Vec::new();
-        let mut page = 1;
-        loop {
-            let listed = self.flows(creditor, filter, page, MAX_PAGE_SIZE).await?;
-            flows.extend(listed.items);
-            if page >= listed.total_pages {
-                return Ok(flows);
-            }
-            page += 1;
-        }
+        all_pages(|page| self.flows(creditor, filter, page, MAX_PAGE_SIZE)).await
     }
 
     /// The flows published since the cursor last read, each at its latest
@@ -299,17 +294,33 @@ impl FdrClient {
         creditor: &impl Creditor,
         flow: &FlowRef,
     ) -> Result<Vec<ReportedPayment>, Error<FdrError>> {
-        let mut payments = Vec::new();
-        let mut page = 1;
-        loop {
-            let listed = self.payments(creditor, flow, page, MAX_PAGE_SIZE).await?;
-            payments.extend(listed.items);
-            if page >= listed.total_pages {
-                return Ok(payments);
-            }
-            page += 1;
+        all_pages(|page| self.payments(creditor, flow, page, MAX_PAGE_SIZE)).await
+    }
+}
+
+/// Every page from 1 to the last FdR names. An empty page ends the walk
+/// too, and more than [`MAX_PAGES`] pages is refused: a server that never
+/// names a last page cannot keep the client looping, or its memory
+/// growing.
+async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, Error<FdrError>>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, Error<FdrError>>>,
+{
+    let mut items = Vec::new();
+    for page in 1..=MAX_PAGES {
+        let listed = fetch(page).await?;
+        let empty = listed.items.is_empty();
+        items.extend(listed.items);
+        if empty || page >= listed.total_pages {
+            return Ok(items);
         }
     }
+    Err(InvalidInput::new(
+        "page",
+        Rule("FdR's answer runs past 10,000 pages of 1,000: refused rather than read without end"),
+    )
+    .into())
 }
 
 /// A page number or size within `1..=max`.

@@ -498,3 +498,58 @@ async fn fdr_errors_are_typed_with_the_platforms_code_and_bad_input_never_leaves
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_never_names_a_last_page_cannot_keep_the_client_reading() {
+    let server = MockServer::start().await;
+    let page = |data: serde_json::Value| {
+        wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "metadata": { "pageSize": 1000, "pageNumber": 1, "totPage": 4_000_000_000u64 },
+            "count": 1,
+            "data": data,
+        }))
+    };
+    wiremock::Mock::given(wiremock::matchers::path_regex("/fdrs$"))
+        .respond_with(page(serde_json::json!([])))
+        .mount(&server)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::path_regex("/payments$"))
+        .respond_with(page(serde_json::json!([{
+            "index": 1, "iuv": "01000000000000101", "iur": "r", "idTransfer": 1,
+            "pay": 1.5, "payStatus": "EXECUTED", "payDate": "2026-11-29T10:00:00Z"
+        }])))
+        .mount(&server)
+        .await;
+    let fdr = FdrClient::from_transport(
+        Transport::builder(BaseUrl::parse(&server.uri()).unwrap())
+            .build()
+            .unwrap(),
+        ApiKey::new(KEY),
+    );
+    let creditor = PartitaIva::from_official_test_value(CREDITOR).unwrap();
+    let flows = fdr
+        .all_flows(&creditor, &FlowFilter::default())
+        .await
+        .unwrap();
+    assert!(flows.is_empty());
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "an empty page is the last"
+    );
+
+    let flow = FlowRef {
+        psp_id: PSP.into(),
+        fdr: "endless".into(),
+        revision: 1,
+    };
+    let endless = fdr.all_payments(&creditor, &flow).await;
+    assert!(
+        matches!(&endless, Err(Error::InvalidInput(e)) if e.field() == "page"),
+        "{endless:?}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1 + abilita_pagopa::fdr::MAX_PAGES as usize
+    );
+}
