@@ -14,8 +14,8 @@ use time::Date;
 use crate::config::{AnprConfig, AuditIdentity, ConfigRule};
 use crate::error::AnprError;
 use crate::model::{
-    Anomaly, Citizenship, Marriage, PersonalDetails, Request, RequestData, Residence, Response,
-    Subject, SubjectData,
+    Anomaly, Citizenship, DeathData, Marriage, PersonalDetails, Request, RequestData, Residence,
+    Response, Subject, SubjectData,
 };
 use crate::modi::ModiSigner;
 use crate::service::EService;
@@ -465,6 +465,22 @@ impl AnprClient {
                 .first()
                 .map(|s| s.cittadinanza.clone())
                 .unwrap_or_default()
+        })
+        .await
+    }
+
+    /// C016: the death datum (`datiDecesso`); `None` for a subject ANPR
+    /// records no death of.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn death(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Option<DeathData>>, Error<AnprError>> {
+        self.answer(EService::C016Decesso, subject, query, |r| {
+            r.subjects().first().and_then(|s| s.dati_decesso.clone())
         })
         .await
     }

@@ -16,12 +16,30 @@ pub enum EService {
     C003VerificaGeneralita,
     /// C004: verifies a declared death.
     C004VerificaDecesso,
+    /// C005: verifies a declared marriage (spouse, wedding day).
+    C005VerificaMatrimonio,
+    /// C006: verifies a declared citizenship.
+    C006VerificaCittadinanza,
     /// C007: verifies a declaration of being alive.
     C007VerificaEsistenzaVita,
     /// C008: verifies a declared residence address.
     C008VerificaResidenza,
+    /// C009: verifies a declared family (its members and their ties).
+    C009VerificaStatoFamiglia,
+    /// C010: verifies that the subject is free to marry (*stato libero*).
+    C010VerificaStatoLibero,
+    /// C011: verifies a declared widowhood.
+    C011VerificaVedovanza,
+    /// C012: verifies the declared father (*paternità*).
+    C012VerificaPaternita,
+    /// C013: verifies the declared mother (*maternità*).
+    C013VerificaMaternita,
+    /// C014: verifies a declared civil union.
+    C014VerificaUnioneCivile,
     /// C015: personal details (*generalità*).
     C015Generalita,
+    /// C016: the death datum (*accertamento dati decesso*).
+    C016Decesso,
     /// C017: marriage.
     C017Matrimonio,
     /// C018: citizenship.
@@ -44,13 +62,22 @@ pub enum EService {
 
 impl EService {
     /// Every service this crate knows.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 24] = [
         Self::C001Notifica,
         Self::C003VerificaGeneralita,
         Self::C004VerificaDecesso,
+        Self::C005VerificaMatrimonio,
+        Self::C006VerificaCittadinanza,
         Self::C007VerificaEsistenzaVita,
         Self::C008VerificaResidenza,
+        Self::C009VerificaStatoFamiglia,
+        Self::C010VerificaStatoLibero,
+        Self::C011VerificaVedovanza,
+        Self::C012VerificaPaternita,
+        Self::C013VerificaMaternita,
+        Self::C014VerificaUnioneCivile,
         Self::C015Generalita,
+        Self::C016Decesso,
         Self::C017Matrimonio,
         Self::C018Cittadinanza,
         Self::C019EsistenzaVita,
@@ -69,9 +96,18 @@ impl EService {
             Self::C001Notifica => "C001",
             Self::C003VerificaGeneralita => "C003",
             Self::C004VerificaDecesso => "C004",
+            Self::C005VerificaMatrimonio => "C005",
+            Self::C006VerificaCittadinanza => "C006",
             Self::C007VerificaEsistenzaVita => "C007",
             Self::C008VerificaResidenza => "C008",
+            Self::C009VerificaStatoFamiglia => "C009",
+            Self::C010VerificaStatoLibero => "C010",
+            Self::C011VerificaVedovanza => "C011",
+            Self::C012VerificaPaternita => "C012",
+            Self::C013VerificaMaternita => "C013",
+            Self::C014VerificaUnioneCivile => "C014",
             Self::C015Generalita => "C015",
+            Self::C016Decesso => "C016",
             Self::C017Matrimonio => "C017",
             Self::C018Cittadinanza => "C018",
             Self::C019EsistenzaVita => "C019",
@@ -86,18 +122,31 @@ impl EService {
 
     /// The service's path segment, in ASCII (the C001 spec's server URL has
     /// an en dash; the live service answers on the hyphen). Names come from
-    /// the specs and PDND's catalogue; C017's is reported, not confirmed by
-    /// a spec ([`AnprConfig::segment`](crate::AnprConfig::segment) changes
-    /// one).
+    /// the specs and PDND's catalogue: C005, C006, C009, C010, C012 and C014
+    /// as the catalogue lists them (the e-service names in the public
+    /// `pagopa/pdnd-interop-frontend` repository's catalogue data), C011's
+    /// and C013's by the same pattern, C016's as ANPR's support names it
+    /// (`italia/anpr` issue 5347), C017's as reported; none of these has a
+    /// published spec. [`AnprConfig::segment`](crate::AnprConfig::segment)
+    /// changes one.
     #[must_use]
     pub fn segment(self) -> &'static str {
         match self {
             Self::C001Notifica => "C001-servizioNotifica",
             Self::C003VerificaGeneralita => "C003-servizioVerificaDichGeneralita",
             Self::C004VerificaDecesso => "C004-servizioVerificaDichDecesso",
+            Self::C005VerificaMatrimonio => "C005-servizioVerificaDichStatoMatrimonio",
+            Self::C006VerificaCittadinanza => "C006-servizioVerificaDichCittadinanza",
             Self::C007VerificaEsistenzaVita => "C007-servizioVerificaDichEsistenzaVita",
             Self::C008VerificaResidenza => "C008-servizioVerificaDichResidenza",
+            Self::C009VerificaStatoFamiglia => "C009-servizioVerificaDichStatoFamiglia",
+            Self::C010VerificaStatoLibero => "C010-servizioVerificaDichStatoLibero",
+            Self::C011VerificaVedovanza => "C011-servizioVerificaDichVedovanza",
+            Self::C012VerificaPaternita => "C012-servizioVerificaDichPaternita",
+            Self::C013VerificaMaternita => "C013-servizioVerificaDichMaternita",
+            Self::C014VerificaUnioneCivile => "C014-servizioVerificaDichUnioneCivile",
             Self::C015Generalita => "C015-servizioAccertamentoGeneralita",
+            Self::C016Decesso => "C016-servizioAccertamentoDichDecesso",
             Self::C017Matrimonio => "C017-servizioAccertamentoMatrimonio",
             Self::C018Cittadinanza => "C018-servizioAccertamentoCittadinanza",
             Self::C019EsistenzaVita => "C019-servizioAccertamentoEsistenzaVita",
@@ -136,8 +185,16 @@ impl EService {
             self,
             Self::C003VerificaGeneralita
                 | Self::C004VerificaDecesso
+                | Self::C005VerificaMatrimonio
+                | Self::C006VerificaCittadinanza
                 | Self::C007VerificaEsistenzaVita
                 | Self::C008VerificaResidenza
+                | Self::C009VerificaStatoFamiglia
+                | Self::C010VerificaStatoLibero
+                | Self::C011VerificaVedovanza
+                | Self::C012VerificaPaternita
+                | Self::C013VerificaMaternita
+                | Self::C014VerificaUnioneCivile
                 | Self::C031VerificaIdUnicoNazionale
         )
     }

@@ -17,16 +17,25 @@ pub(crate) struct Caller {
 }
 
 /// The e-services the simulator answers: the *accertamento* services
-/// return data, the *verifica* ones (C003, C004, C007, C008, C031) answer
-/// yes or no per declared datum.
+/// return data, the *verifica* ones (C003–C014, C031) answer yes or no per
+/// declared datum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Service {
     C001,
     C003,
     C004,
+    C005,
+    C006,
     C007,
     C008,
+    C009,
+    C010,
+    C011,
+    C012,
+    C013,
+    C014,
     C015,
+    C016,
     C017,
     C018,
     C019,
@@ -39,13 +48,22 @@ pub(crate) enum Service {
 }
 
 impl Service {
-    pub(crate) const ALL: [Self; 15] = [
+    pub(crate) const ALL: [Self; 24] = [
         Self::C001,
         Self::C003,
         Self::C004,
+        Self::C005,
+        Self::C006,
         Self::C007,
         Self::C008,
+        Self::C009,
+        Self::C010,
+        Self::C011,
+        Self::C012,
+        Self::C013,
+        Self::C014,
         Self::C015,
+        Self::C016,
         Self::C017,
         Self::C018,
         Self::C019,
@@ -63,9 +81,18 @@ impl Service {
             Self::C001 => "C001",
             Self::C003 => "C003",
             Self::C004 => "C004",
+            Self::C005 => "C005",
+            Self::C006 => "C006",
             Self::C007 => "C007",
             Self::C008 => "C008",
+            Self::C009 => "C009",
+            Self::C010 => "C010",
+            Self::C011 => "C011",
+            Self::C012 => "C012",
+            Self::C013 => "C013",
+            Self::C014 => "C014",
             Self::C015 => "C015",
+            Self::C016 => "C016",
             Self::C017 => "C017",
             Self::C018 => "C018",
             Self::C019 => "C019",
@@ -78,15 +105,26 @@ impl Service {
         }
     }
 
-    /// The path segment of the e-service on GovWay.
+    /// The path segment of the e-service on GovWay: PDND's catalogue names
+    /// (C011's and C013's by the catalogue's pattern, which lists the
+    /// others; none of C005–C014 but C008 has a published spec).
     pub(crate) fn segment(self) -> &'static str {
         match self {
             Self::C001 => "C001-servizioNotifica",
             Self::C003 => "C003-servizioVerificaDichGeneralita",
             Self::C004 => "C004-servizioVerificaDichDecesso",
+            Self::C005 => "C005-servizioVerificaDichStatoMatrimonio",
+            Self::C006 => "C006-servizioVerificaDichCittadinanza",
             Self::C007 => "C007-servizioVerificaDichEsistenzaVita",
             Self::C008 => "C008-servizioVerificaDichResidenza",
+            Self::C009 => "C009-servizioVerificaDichStatoFamiglia",
+            Self::C010 => "C010-servizioVerificaDichStatoLibero",
+            Self::C011 => "C011-servizioVerificaDichVedovanza",
+            Self::C012 => "C012-servizioVerificaDichPaternita",
+            Self::C013 => "C013-servizioVerificaDichMaternita",
+            Self::C014 => "C014-servizioVerificaDichUnioneCivile",
             Self::C015 => "C015-servizioAccertamentoGeneralita",
+            Self::C016 => "C016-servizioAccertamentoDichDecesso",
             Self::C017 => "C017-servizioAccertamentoMatrimonio",
             Self::C018 => "C018-servizioAccertamentoCittadinanza",
             Self::C019 => "C019-servizioAccertamentoEsistenzaVita",
@@ -463,21 +501,37 @@ impl AnprSimulator {
                 map.insert(key.to_owned(), value);
             }
         };
+        // The other members of the family, each with their tie.
+        let relatives: Vec<(data::Person, String)> = self.with(|s| {
+            person
+                .family
+                .iter()
+                .filter_map(|(cf, relation)| Some((s.people.get(cf)?.clone(), relation.clone())))
+                .collect()
+        });
         match service {
             Service::C030 => {}
             Service::C015 | Service::C018 => {
                 details(&mut subject, "generalita", person.generalita());
             }
+            Service::C016 => {
+                details(&mut subject, "generalita", person.generalita());
+                if person.deceased {
+                    let day = person
+                        .death_date
+                        .as_ref()
+                        .map(|d| json!({ "dataEvento": d }));
+                    details(
+                        &mut subject,
+                        "datiDecesso",
+                        day.unwrap_or_else(|| json!({})),
+                    );
+                }
+            }
             Service::C017 => {
                 details(&mut subject, "generalita", person.generalita());
-                let spouse = self.with(|s| {
-                    person
-                        .family
-                        .iter()
-                        .find(|(_, relation)| relation == "2")
-                        .and_then(|(cf, _)| s.people.get(cf).cloned())
-                });
-                if let Some(spouse) = spouse {
+                let spouse = relatives.iter().find(|(_, relation)| relation == "2");
+                if let Some((spouse, _)) = spouse {
                     details(
                         &mut subject,
                         "matrimonio",
@@ -509,9 +563,21 @@ impl AnprSimulator {
                 details(&mut subject, "generalita", person.generalita());
                 details(&mut subject, "residenza", person.residenza());
             }
-            Service::C003 | Service::C004 | Service::C007 | Service::C008 | Service::C031 => {
+            Service::C003
+            | Service::C004
+            | Service::C005
+            | Service::C006
+            | Service::C007
+            | Service::C008
+            | Service::C009
+            | Service::C010
+            | Service::C011
+            | Service::C012
+            | Service::C013
+            | Service::C014
+            | Service::C031 => {
                 let declared = body.get("verifica").cloned().unwrap_or(Value::Null);
-                match super::verify::checks(service, &person, &declared) {
+                match super::verify::checks(service, &person, &relatives, &declared) {
                     Ok(checks) => details(&mut subject, "infoSoggettoEnte", checks),
                     Err(detail) => return govway(400, "InvalidRequestContent", detail),
                 }
@@ -527,16 +593,7 @@ impl AnprSimulator {
         let mut subjects = vec![subject];
         if service == Service::C021 {
             // The other members, each with their tie to the subject.
-            let members: Vec<(data::Person, String)> = self.with(|s| {
-                person
-                    .family
-                    .iter()
-                    .filter_map(|(cf, relation)| {
-                        Some((s.people.get(cf)?.clone(), relation.clone()))
-                    })
-                    .collect()
-            });
-            for (index, (member, relation)) in members.into_iter().enumerate() {
+            for (index, (member, relation)) in relatives.iter().enumerate() {
                 subjects.push(json!({
                     "identificativi": { "idANPR": member.id_anpr },
                     "generalita": member.generalita(),
