@@ -122,12 +122,11 @@ impl EService {
 
     /// The service's path segment, in ASCII (the C001 spec's server URL has
     /// an en dash; the live service answers on the hyphen). Names come from
-    /// the specs and PDND's catalogue: C005, C006, C009, C010, C012 and C014
-    /// as the catalogue lists them (the e-service names in the public
-    /// `pagopa/pdnd-interop-frontend` repository's catalogue data), C011's
-    /// and C013's by the same pattern, C016's as ANPR's support names it
-    /// (`italia/anpr` issue 5347), C017's as reported; none of these has a
-    /// published spec. [`AnprConfig::segment`](crate::AnprConfig::segment)
+    /// the specs and PDND's catalogue: C005, C006, C009, C010, C012, C014
+    /// and C016 as the catalogue lists them (the e-service names in the
+    /// public `pagopa/pdnd-interop-frontend` repository's catalogue data),
+    /// C011's and C013's by the same pattern, C017's as reported; none of
+    /// these has a published spec. [`AnprConfig::segment`](crate::AnprConfig::segment)
     /// changes one.
     #[must_use]
     pub fn segment(self) -> &'static str {

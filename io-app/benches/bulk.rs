@@ -35,7 +35,7 @@ use abilita_mock::io::{CitizenState, IO_PATH, IoSimulator, ServiceSetup};
 use wiremock::MockServer;
 
 const CONCURRENCY: usize = 16;
-const THROUGHPUT_ROWS: u32 = 5_000;
+const THROUGHPUT_ROWS: u32 = 20_000;
 const STREAMED_ROWS: u32 = 100_000;
 
 fn fiscal_code(n: u32) -> String {
