@@ -166,7 +166,7 @@ impl Transport {
                 Ok(mut request) => {
                     request.check()?;
                     let retry_safe = request.is_retry_safe();
-                    match self.attempt_traced::<E>(&request, attempt).await {
+                    match self.attempt_traced::<E>(request, attempt).await {
                         Ok(response) => return Ok(response),
                         Err(error) => (error, retry_safe),
                     }
@@ -227,13 +227,15 @@ impl Transport {
     }
 
     /// One attempt of `request`, in its span, its error naming the call.
+    /// The request is consumed: each attempt has its own (operations build
+    /// one per attempt), so its headers and body are moved, not copied.
     async fn attempt_traced<E: PlatformError>(
         &self,
-        request: &ApiRequest,
+        request: ApiRequest,
         attempt: u32,
     ) -> Result<ApiResponse, Error<E>> {
         let inner = &self.inner;
-        let context = self.context_of(request);
+        let context = self.context_of(&request);
         // OpenTelemetry's HTTP client conventions, so that an OTel
         // subscriber (tracing-opentelemetry) exports the span as it is:
         // `otel.name` is "{method} {url.template}"; the template, never
@@ -297,19 +299,18 @@ impl Transport {
 
     async fn attempt<E: PlatformError>(
         &self,
-        request: &ApiRequest,
+        request: ApiRequest,
     ) -> Result<ApiResponse, Error<E>> {
         let inner = &self.inner;
         let started = std::time::Instant::now();
+        let url = inner.base_url.join(&request.path_and_query());
+        let redirect_answers = request.is_redirect_an_answer();
         let mut builder = inner
             .client
-            .request(
-                request.method.clone(),
-                inner.base_url.join(&request.path_and_query()),
-            )
-            .headers(request.headers.clone());
-        if let Some(body) = &request.body {
-            builder = builder.body(body.clone());
+            .request(request.method, url)
+            .headers(request.headers);
+        if let Some(body) = request.body {
+            builder = builder.body(body);
         }
         let result = builder.send().await;
         let span = tracing::Span::current();
@@ -337,7 +338,7 @@ impl Transport {
                 return Err(Error::UnparseableResponse(error));
             }
         };
-        if status.is_success() || (status.is_redirection() && request.is_redirect_an_answer()) {
+        if status.is_success() || (status.is_redirection() && redirect_answers) {
             tracing::debug!("done");
             return Ok(ApiResponse {
                 status,
