@@ -316,6 +316,7 @@ pub async fn start_io(
     let simulator = IoSimulator::new(clock);
     let mut service = ServiceSetup::new(DEFAULT_IO_SERVICE, institution, key);
     service.subscriptions_feed_allowed = true;
+    service.service_write_allowed = true;
     simulator.add_service(&service);
     simulator.add_manage_key(institution, manage_key);
     let server = Server::start(address, simulator.clone()).await?;

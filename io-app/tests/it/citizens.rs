@@ -158,9 +158,21 @@ async fn a_special_service_reaches_only_the_citizens_who_activated_it() {
 #[tokio::test]
 async fn the_organisation_logo_is_a_png_for_an_eleven_digit_code() {
     let h = harness().await;
-    let io = h.no_retry_client("key-1");
     let organisation = PartitaIva::new(INSTITUTION).unwrap();
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    // Only a key of IO's ApiServiceWrite group may: IO's 403 otherwise.
+    assert!(matches!(
+        service_error(
+            h.no_retry_client("key-1")
+                .upload_organization_logo(&organisation, png)
+                .await
+        ),
+        IoError::Forbidden { .. }
+    ));
+    let mut admin = service("svc-admin", "admin-1", "admin-2", false);
+    admin.service_write_allowed = true;
+    h.io.add_service(&admin);
+    let io = h.no_retry_client("admin-1");
     io.upload_organization_logo(&organisation, png)
         .await
         .unwrap();

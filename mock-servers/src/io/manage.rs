@@ -325,6 +325,7 @@ impl IoSimulator {
                 third_party_allowed: false,
                 special: false,
                 feed_allowed: false,
+                service_write_allowed: false,
                 updated: now,
                 version: 0,
                 history: std::collections::VecDeque::new(),

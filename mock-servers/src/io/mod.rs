@@ -136,6 +136,9 @@ pub struct ServiceSetup {
     /// Whether it may read the subscriptions feed (IO's
     /// `ApiSubscriptionsFeedRead` group, granted case by case).
     pub subscriptions_feed_allowed: bool,
+    /// Whether its keys may upload the organisation's logo (IO's
+    /// `ApiServiceWrite` group).
+    pub service_write_allowed: bool,
 }
 
 impl ServiceSetup {
@@ -155,6 +158,7 @@ impl ServiceSetup {
             third_party_allowed: false,
             special: false,
             subscriptions_feed_allowed: false,
+            service_write_allowed: false,
         }
     }
 }
@@ -171,6 +175,7 @@ struct Service {
     third_party_allowed: bool,
     special: bool,
     feed_allowed: bool,
+    service_write_allowed: bool,
     /// When the service last changed (`last_update`), and how many
     /// changes it has had (`version`).
     updated: OffsetDateTime,
@@ -526,6 +531,7 @@ impl IoSimulator {
             third_party_allowed: setup.third_party_allowed,
             special: setup.special,
             feed_allowed: setup.subscriptions_feed_allowed,
+            service_write_allowed: setup.service_write_allowed,
             updated: self.clock.now(),
             version: 0,
             history: VecDeque::new(),
@@ -770,8 +776,15 @@ static ROUTES: &[Route<IoSimulator>] = &[
     Route {
         method: "PUT",
         path: "/api/v1/organizations/{organization_fiscal_code}/logo",
-        handler: Handler::Api(|_, a: &Admitted, c, p| {
-            a.service()?;
+        handler: Handler::Api(|s, a: &Admitted, c, p| {
+            let service = a.service()?;
+            if !s.with(|s| {
+                s.services
+                    .get(service)
+                    .is_some_and(|svc| svc.service_write_allowed)
+            }) {
+                return Ok(forbidden());
+            }
             Ok(manage::organization_logo(
                 p.get("organization_fiscal_code"),
                 c.json_body(),

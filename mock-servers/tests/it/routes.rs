@@ -99,6 +99,7 @@ async fn every_route_is_served_the_same_by_the_program_server_and_by_wiremock() 
     // As the program sets its default service up.
     let mut service = ServiceSetup::new(DEFAULT_IO_SERVICE, DEFAULT_CREDITOR, DEFAULT_KEY);
     service.subscriptions_feed_allowed = true;
+    service.service_write_allowed = true;
     io.add_service(&service);
     io.add_manage_key(DEFAULT_CREDITOR, DEFAULT_MANAGE_KEY);
     let anpr = AnprSimulator::new(clock.clone());
