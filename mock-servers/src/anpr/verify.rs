@@ -105,24 +105,7 @@ pub(super) fn checks(
             let declared = block("generalita").ok_or("verifica.generalita is required")?;
             identity("", declared, person)
         }
-        Service::C005 => {
-            let declared = block("matrimonio").ok_or("verifica.matrimonio is required")?;
-            let spouse = declared
-                .get("coniuge")
-                .filter(|c| c.is_object())
-                .ok_or("verifica.matrimonio.coniuge is required")?;
-            match living("2") {
-                Some(recorded) => identity("coniuge.", spouse, recorded)
-                    .into_iter()
-                    .chain(undated(
-                        declared,
-                        "/datiMatrimonio/dataEvento",
-                        "datiMatrimonio",
-                    ))
-                    .collect(),
-                None => vec![json!({ "chiave": "matrimonio", "valore": "N" })],
-            }
-        }
+        Service::C005 => partnership(&MARRIAGE, verifica, relatives)?,
         Service::C006 => {
             let code = block("cittadinanza")
                 .and_then(|c| c.get("codiceStato")?.as_str())
@@ -171,20 +154,7 @@ pub(super) fn checks(
                 .ok_or(missing)?;
             relative_checks(prefix, declared, relative(relatives, "6", Some(sex)), name)
         }
-        Service::C014 => {
-            let declared = block("unioneCivile").ok_or("verifica.unioneCivile is required")?;
-            let partner = declared
-                .get("unitoCivilmente")
-                .filter(|c| c.is_object())
-                .ok_or("verifica.unioneCivile.unitoCivilmente is required")?;
-            match living("28") {
-                Some(recorded) => identity("unitoCivilmente.", partner, recorded)
-                    .into_iter()
-                    .chain(undated(declared, "/attoUnione/dataEvento", "attoUnione"))
-                    .collect(),
-                None => vec![json!({ "chiave": "unioneCivile", "valore": "N" })],
-            }
-        }
+        Service::C014 => partnership(&CIVIL_UNION, verifica, relatives)?,
         Service::C004 => {
             let declared = block("datiDecesso")
                 .and_then(|d| d.get("dataEvento")?.as_str())
@@ -231,6 +201,63 @@ pub(super) fn checks(
         return Err("verifica declares nothing this service checks");
     }
     Ok(Value::Array(entries))
+}
+
+/// How C005 and C014 name a partnership's parts.
+struct Partnership {
+    /// The `verifica` block (`matrimonio`).
+    block: &'static str,
+    /// The declared partner in it (`coniuge`).
+    partner: &'static str,
+    /// The declared day in it (`datiMatrimonio`).
+    day: &'static str,
+    /// The partner's `codiceLegame`.
+    relation: &'static str,
+    /// The error when the partner is not declared.
+    missing: &'static str,
+}
+
+const MARRIAGE: Partnership = Partnership {
+    block: "matrimonio",
+    partner: "coniuge",
+    day: "datiMatrimonio",
+    relation: "2",
+    missing: "verifica.matrimonio.coniuge is required",
+};
+
+const CIVIL_UNION: Partnership = Partnership {
+    block: "unioneCivile",
+    partner: "unitoCivilmente",
+    day: "attoUnione",
+    relation: "28",
+    missing: "verifica.unioneCivile.unitoCivilmente is required",
+};
+
+/// The declared partner against the living one on record, datum by datum,
+/// with `A` for a declared day; `N` under the block's name without one.
+fn partnership(
+    kind: &Partnership,
+    verifica: &Value,
+    relatives: &[(Person, String)],
+) -> Result<Vec<Value>, &'static str> {
+    let declared = verifica
+        .get(kind.block)
+        .and_then(|b| Some((b, b.get(kind.partner).filter(|p| p.is_object())?)));
+    let Some((block, partner)) = declared else {
+        return Err(kind.missing);
+    };
+    let recorded = relative(relatives, kind.relation, None).filter(|p| !p.deceased);
+    Ok(match recorded {
+        Some(recorded) => identity(&format!("{}.", kind.partner), partner, recorded)
+            .into_iter()
+            .chain(undated(
+                block,
+                &format!("/{}/dataEvento", kind.day),
+                kind.day,
+            ))
+            .collect(),
+        None => vec![json!({ "chiave": kind.block, "valore": "N" })],
+    })
 }
 
 /// C009: each declared member against the family (the subject heads it,
