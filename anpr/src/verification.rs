@@ -50,8 +50,9 @@ pub enum Declaration {
     },
     /// C006: the subject is a citizen of this state (`verifica.cittadinanza`).
     Citizenship(DeclaredCitizenship),
-    /// C009: the subject's family is these people, each with their tie
-    /// to the head of the family (`verifica.listaSoggetti.datiSoggetto`).
+    /// C009: the subject's family is these people, the subject included,
+    /// each with their tie to the head of the family
+    /// (`verifica.listaSoggetti.datiSoggetto`).
     Family(Vec<FamilyMember>),
     /// C010: the subject is free to marry (*stato libero*). No block: the
     /// question is the service itself.

@@ -20,7 +20,11 @@
 //! | `POST /__control/anpr/reset` | forgets the tokens seen, the day's call counts and the calls received |
 //!
 //! The people are ANPR's UAT test subjects (the SPID test IdP's users too),
-//! plus those added.
+//! plus those added. A person's `family` names the other members with
+//! ANPR's `codiceLegame` (`2` spouse, `3` child, `6` parent, `28` civil
+//! partner): C017 and C021 answer from it, and so do the *verifica*
+//! services of a marriage, a family, being free to marry, a widowhood, a
+//! parent or a civil union (C005, C009–C014).
 //!
 //! The front checks, in GovWay's order: the voucher (signature, audience,
 //! times, purpose ↔ service); the tracking evidence (signature by the
