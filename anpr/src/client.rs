@@ -14,8 +14,8 @@ use time::Date;
 use crate::config::{AnprConfig, AuditIdentity, ConfigRule};
 use crate::error::AnprError;
 use crate::model::{
-    Anomaly, Citizenship, DeathData, Marriage, PersonalDetails, Request, RequestData, Residence,
-    Response, Subject, SubjectData,
+    Anomaly, Citizenship, DeathData, Marriage, Parent, PersonalDetails, Request, RequestData,
+    Residence, Response, Subject, SubjectData,
 };
 use crate::modi::ModiSigner;
 use crate::service::EService;
@@ -497,6 +497,38 @@ impl AnprClient {
     ) -> Result<Answer<Option<Marriage>>, Error<AnprError>> {
         self.answer(EService::C017Matrimonio, subject, query, |r| {
             r.subjects().first().and_then(|s| s.matrimonio.clone())
+        })
+        .await
+    }
+
+    /// C024: the subject's father as ANPR records him; `None` when it
+    /// records none.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn father(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Option<Parent>>, Error<AnprError>> {
+        self.answer(EService::C024Paternita, subject, query, |r| {
+            r.subjects().first().and_then(|s| s.paternita.clone())
+        })
+        .await
+    }
+
+    /// C025: the subject's mother as ANPR records her; `None` when it
+    /// records none.
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn mother(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Option<Parent>>, Error<AnprError>> {
+        self.answer(EService::C025Maternita, subject, query, |r| {
+            r.subjects().first().and_then(|s| s.maternita.clone())
         })
         .await
     }

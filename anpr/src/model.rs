@@ -341,6 +341,12 @@ pub struct SubjectData {
     /// The marriage (C017).
     #[serde(default)]
     pub matrimonio: Option<Marriage>,
+    /// The father (C024).
+    #[serde(default)]
+    pub paternita: Option<Parent>,
+    /// The mother (C025).
+    #[serde(default)]
+    pub maternita: Option<Parent>,
     /// Everything else the service returns.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -783,6 +789,16 @@ pub struct Marriage {
     /// Which of the subject's marriages (`ordineMatrimonio`: `1` the first).
     #[serde(rename = "ordineMatrimonio", default)]
     pub order: Option<String>,
+}
+
+/// A parent (`paternita`, `maternita`: `TipoGenitore`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Parent {
+    /// Their personal details (`generalita`).
+    #[serde(rename = "generalita", default)]
+    pub details: Option<PersonalDetails>,
 }
 
 /// A registered event (`TipoDatiEvento`).

@@ -50,6 +50,10 @@ pub enum EService {
     C020Residenza,
     /// C021: family status (*stato di famiglia*).
     C021StatoFamiglia,
+    /// C024: the father (*accertamento paternità*).
+    C024Paternita,
+    /// C025: the mother (*accertamento maternità*).
+    C025Maternita,
     /// C029: a subject's registry data (*dati anagrafici*).
     C029DatiAnagrafici,
     /// C030: codice fiscale (or personal details) → national unique id (idANPR).
@@ -62,7 +66,7 @@ pub enum EService {
 
 impl EService {
     /// Every service this crate knows.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 26] = [
         Self::C001Notifica,
         Self::C003VerificaGeneralita,
         Self::C004VerificaDecesso,
@@ -83,6 +87,8 @@ impl EService {
         Self::C019EsistenzaVita,
         Self::C020Residenza,
         Self::C021StatoFamiglia,
+        Self::C024Paternita,
+        Self::C025Maternita,
         Self::C029DatiAnagrafici,
         Self::C030IdUnicoNazionale,
         Self::C031VerificaIdUnicoNazionale,
@@ -113,6 +119,8 @@ impl EService {
             Self::C019EsistenzaVita => "C019",
             Self::C020Residenza => "C020",
             Self::C021StatoFamiglia => "C021",
+            Self::C024Paternita => "C024",
+            Self::C025Maternita => "C025",
             Self::C029DatiAnagrafici => "C029",
             Self::C030IdUnicoNazionale => "C030",
             Self::C031VerificaIdUnicoNazionale => "C031",
@@ -122,8 +130,8 @@ impl EService {
 
     /// The service's path segment, in ASCII (the C001 spec's server URL has
     /// an en dash; the live service answers on the hyphen). Names come from
-    /// the specs and PDND's catalogue: C005, C006, C009, C010, C012, C014
-    /// and C016 as the catalogue lists them (the e-service names in the
+    /// the specs and PDND's catalogue: C005, C006, C009, C010, C012, C014,
+    /// C016, C024 and C025 as the catalogue lists them (the e-service names in the
     /// public `pagopa/pdnd-interop-frontend` repository's catalogue data),
     /// C011's and C013's by the same pattern, C017's as reported; none of
     /// these has a published spec. [`AnprConfig::segment`](crate::AnprConfig::segment)
@@ -151,6 +159,8 @@ impl EService {
             Self::C019EsistenzaVita => "C019-servizioAccertamentoEsistenzaVita",
             Self::C020Residenza => "C020-servizioAccertamentoResidenza",
             Self::C021StatoFamiglia => "C021-servizioAccertamentoStatoFamiglia",
+            Self::C024Paternita => "C024-servizioAccertamentoPaternita",
+            Self::C025Maternita => "C025-servizioAccertamentoMaternita",
             Self::C029DatiAnagrafici => "C029-servizioAccertamentoDatiAnagrafici",
             Self::C030IdUnicoNazionale => "C030-servizioAccertamentoIdUnicoNazionale",
             Self::C031VerificaIdUnicoNazionale => "C031-servizioVerificaIdUnicoNazionale",

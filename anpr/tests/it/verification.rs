@@ -281,6 +281,13 @@ async fn marriage_citizenship_family_and_parents_are_verified_each_by_its_servic
     let no_record = verify(&anpr, &maria, Declaration::Mother(stranger)).await;
     assert_eq!(keys(&no_record, &Verdict::Absent), ["maternita"]);
 
+    // C024 and C025 give the parents themselves.
+    let dad = anpr.father(&laura, &query()).await.unwrap().value.unwrap();
+    assert_eq!(dad.details.unwrap().nome.as_deref(), Some("GIOVANNI"));
+    let mum = anpr.mother(&laura, &query()).await.unwrap().value.unwrap();
+    assert_eq!(mum.details.unwrap().nome.as_deref(), Some("ANNA"));
+    assert_eq!(anpr.mother(&maria, &query()).await.unwrap().value, None);
+
     // C014: Luca's partner, not Laura's husband.
     let paolo = person("Gialli", "Paolo", Sex::Male, date!(1987 - 05 - 05));
     let union = verify(
@@ -312,7 +319,7 @@ async fn marriage_citizenship_family_and_parents_are_verified_each_by_its_servic
         .map(|c| c.service.clone())
         .collect();
     for code in [
-        "C005", "C006", "C009", "C010", "C011", "C012", "C013", "C014",
+        "C005", "C006", "C009", "C010", "C011", "C012", "C013", "C014", "C024", "C025",
     ] {
         assert!(services.iter().any(|s| s == code), "{code} was not called");
     }

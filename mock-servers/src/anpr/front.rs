@@ -41,6 +41,8 @@ pub(crate) enum Service {
     C019,
     C020,
     C021,
+    C024,
+    C025,
     C029,
     C030,
     C031,
@@ -48,7 +50,7 @@ pub(crate) enum Service {
 }
 
 impl Service {
-    pub(crate) const ALL: [Self; 24] = [
+    pub(crate) const ALL: [Self; 26] = [
         Self::C001,
         Self::C003,
         Self::C004,
@@ -69,6 +71,8 @@ impl Service {
         Self::C019,
         Self::C020,
         Self::C021,
+        Self::C024,
+        Self::C025,
         Self::C029,
         Self::C030,
         Self::C031,
@@ -98,6 +102,8 @@ impl Service {
             Self::C019 => "C019",
             Self::C020 => "C020",
             Self::C021 => "C021",
+            Self::C024 => "C024",
+            Self::C025 => "C025",
             Self::C029 => "C029",
             Self::C030 => "C030",
             Self::C031 => "C031",
@@ -130,6 +136,8 @@ impl Service {
             Self::C019 => "C019-servizioAccertamentoEsistenzaVita",
             Self::C020 => "C020-servizioAccertamentoResidenza",
             Self::C021 => "C021-servizioAccertamentoStatoFamiglia",
+            Self::C024 => "C024-servizioAccertamentoPaternita",
+            Self::C025 => "C025-servizioAccertamentoMaternita",
             Self::C029 => "C029-servizioAccertamentoDatiAnagrafici",
             Self::C030 => "C030-servizioAccertamentoIdUnicoNazionale",
             Self::C031 => "C031-servizioVerificaIdUnicoNazionale",
@@ -525,6 +533,22 @@ impl AnprSimulator {
                         &mut subject,
                         "datiDecesso",
                         day.unwrap_or_else(|| json!({})),
+                    );
+                }
+            }
+            // The parent of the service's sex among those tied by `6`.
+            Service::C024 | Service::C025 => {
+                details(&mut subject, "generalita", person.generalita());
+                let (block, sex) = if service == Service::C024 {
+                    ("paternita", "M")
+                } else {
+                    ("maternita", "F")
+                };
+                if let Some(parent) = verify::relative(&relatives, "6", Some(sex)) {
+                    details(
+                        &mut subject,
+                        block,
+                        json!({ "generalita": parent.generalita() }),
                     );
                 }
             }

@@ -22,7 +22,7 @@
 //! The people are ANPR's UAT test subjects (the SPID test IdP's users too),
 //! plus those added. A person's `family` names the other members with
 //! ANPR's `codiceLegame` (`2` spouse, `3` child, `6` parent, `28` civil
-//! partner): C017 and C021 answer from it, and so do the *verifica*
+//! partner): C017, C021, C024 and C025 answer from it, and so do the *verifica*
 //! services of a marriage, a family, being free to marry, a widowhood, a
 //! parent or a civil union (C005, C009–C014).
 //!

@@ -58,7 +58,7 @@ fn identity(prefix: &str, declared: &Value, person: &Person) -> Vec<Value> {
 }
 
 /// The living relative tied by `relation` (and of `sex`, when given).
-fn relative<'a>(
+pub(super) fn relative<'a>(
     relatives: &'a [(Person, String)],
     relation: &str,
     sex: Option<&str>,
