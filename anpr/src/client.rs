@@ -584,6 +584,23 @@ impl AnprClient {
         .await
     }
 
+    /// C002: the subject's data for an institutional communication
+    /// (details, residence, life status, and the digital domicile in
+    /// [`SubjectData::domicilio_digitale`] when they elected one).
+    ///
+    /// # Errors
+    /// As [`AnprClient::consult`].
+    pub async fn communication(
+        &self,
+        subject: &Subject,
+        query: &Query,
+    ) -> Result<Answer<Option<SubjectData>>, Error<AnprError>> {
+        self.answer(EService::C002Comunicazione, subject, query, |r| {
+            r.subjects().first().cloned()
+        })
+        .await
+    }
+
     async fn answer<T>(
         &self,
         service: EService,

@@ -341,6 +341,9 @@ pub struct SubjectData {
     /// The marriage (C017).
     #[serde(default)]
     pub matrimonio: Option<Marriage>,
+    /// The digital domicile (C002).
+    #[serde(default)]
+    pub domicilio_digitale: Option<DigitalDomicile>,
     /// The father (C024).
     #[serde(default)]
     pub paternita: Option<Parent>,
@@ -789,6 +792,21 @@ pub struct Marriage {
     /// Which of the subject's marriages (`ordineMatrimonio`: `1` the first).
     #[serde(rename = "ordineMatrimonio", default)]
     pub order: Option<String>,
+}
+
+/// A digital domicile (`domicilioDigitale`, `TipoDomicilioDigitale`): the
+/// PEC address a citizen elected for communications from the public
+/// administration.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct DigitalDomicile {
+    /// The address (`indirizzoDigitale`).
+    #[serde(rename = "indirizzoDigitale", default)]
+    pub address: Option<String>,
+    /// Since when, `YYYY-MM-DD` (`dataInizioValidita`).
+    #[serde(rename = "dataInizioValidita", default)]
+    pub since: Option<String>,
 }
 
 /// A parent (`paternita`, `maternita`: `TipoGenitore`).

@@ -12,6 +12,9 @@ use crate::model::Subject;
 pub enum EService {
     /// C001: notification of deeds (residence for notifications).
     C001Notifica,
+    /// C002: institutional communications (residence, life status and the
+    /// digital domicile).
+    C002Comunicazione,
     /// C003: verifies the personal details a citizen declared (*verifica dichiarazione generalità*).
     C003VerificaGeneralita,
     /// C004: verifies a declared death.
@@ -66,8 +69,9 @@ pub enum EService {
 
 impl EService {
     /// Every service this crate knows.
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 27] = [
         Self::C001Notifica,
+        Self::C002Comunicazione,
         Self::C003VerificaGeneralita,
         Self::C004VerificaDecesso,
         Self::C005VerificaMatrimonio,
@@ -100,6 +104,7 @@ impl EService {
     pub fn code(self) -> &'static str {
         match self {
             Self::C001Notifica => "C001",
+            Self::C002Comunicazione => "C002",
             Self::C003VerificaGeneralita => "C003",
             Self::C004VerificaDecesso => "C004",
             Self::C005VerificaMatrimonio => "C005",
@@ -130,8 +135,8 @@ impl EService {
 
     /// The service's path segment, in ASCII (the C001 spec's server URL has
     /// an en dash; the live service answers on the hyphen). Names come from
-    /// the specs and PDND's catalogue: C005, C006, C009, C010, C012, C014,
-    /// C016, C024 and C025 as the catalogue lists them (the e-service names in the
+    /// the specs and PDND's catalogue: C002, C005, C006, C009, C010, C012,
+    /// C014, C016, C024 and C025 as the catalogue lists them (the e-service names in the
     /// public `pagopa/pdnd-interop-frontend` repository's catalogue data),
     /// C011's and C013's by the same pattern, C017's as reported; none of
     /// these has a published spec. [`AnprConfig::segment`](crate::AnprConfig::segment)
@@ -140,6 +145,7 @@ impl EService {
     pub fn segment(self) -> &'static str {
         match self {
             Self::C001Notifica => "C001-servizioNotifica",
+            Self::C002Comunicazione => "C002-servizioComunicazione",
             Self::C003VerificaGeneralita => "C003-servizioVerificaDichGeneralita",
             Self::C004VerificaDecesso => "C004-servizioVerificaDichDecesso",
             Self::C005VerificaMatrimonio => "C005-servizioVerificaDichStatoMatrimonio",

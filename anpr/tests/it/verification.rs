@@ -1,6 +1,6 @@
 //! The *verifica* services, the search by personal details, and the
-//! services added with them (C016, C029, C033, a typed C017), against the
-//! simulator.
+//! services added with them (C002, C016, C024, C025, C029, C033, a typed
+//! C017), against the simulator.
 
 use abilita_anpr::verification::{
     Declaration, DeclaredAddress, DeclaredCitizenship, FamilyMember, Tie, Verdict, Verification,
@@ -435,6 +435,7 @@ async fn registry_data_residence_without_death_and_a_typed_marriage() {
         .add_people(
             r#"[{"codice_fiscale": "BNCLRA85M41H501Z", "name": "LAURA", "surname": "BIANCHI", "sex": "F",
                  "birth_date": "1985-08-01", "birth_place": "ROMA", "province": "RM",
+                 "digital_domicile": "laura.bianchi@pec.example.it",
                  "family": [{"codice_fiscale": "STTSGT90A01H501J", "relation": "2"}]}]"#,
         )
         .unwrap();
@@ -468,6 +469,28 @@ async fn registry_data_residence_without_death_and_a_typed_marriage() {
         !record.info_soggetto_ente.is_empty(),
         "C029 says whether alive"
     );
+    // C002: a communication goes to the digital domicile when there is one.
+    let letter = anpr
+        .communication(&laura, &query())
+        .await
+        .unwrap()
+        .value
+        .unwrap();
+    let domicile = letter.domicilio_digitale.unwrap();
+    assert_eq!(
+        domicile.address.as_deref(),
+        Some("laura.bianchi@pec.example.it")
+    );
+    assert_eq!(letter.residenza.len(), 1);
+    let settimo = anpr
+        .communication(&by_cf(SETTIMO), &query())
+        .await
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(settimo.domicilio_digitale, None);
+    assert_eq!(h.simulator.calls().last().unwrap().service, "C002");
+
     let homes = anpr
         .residence_without_death(&laura, &query())
         .await

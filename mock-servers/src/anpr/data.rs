@@ -25,6 +25,8 @@ pub(crate) struct Person {
     /// The other members of their family: (codice fiscale, ANPR's
     /// `codiceLegame`: 2 spouse, 3 child, …).
     pub(crate) family: Vec<(String, String)>,
+    /// Their digital domicile (a PEC address), when they elected one.
+    pub(crate) digital_domicile: Option<String>,
 }
 
 /// The personal details a search names (`criteriRicerca` without a code).
@@ -145,6 +147,7 @@ pub(crate) fn official_subjects() -> HashMap<String, Person> {
             fiscal_code: fiscal_code.clone(),
             home: None,
             family: Vec::new(),
+            digital_domicile: None,
         };
         people.insert(fiscal_code, person);
     }
@@ -169,6 +172,7 @@ pub(crate) fn official_subjects() -> HashMap<String, Person> {
             fiscal_code,
             home: None,
             family: Vec::new(),
+            digital_domicile: None,
         });
     }
     people
@@ -284,6 +288,7 @@ impl Person {
             cancelled: flag("cancelled"),
             home,
             family,
+            digital_domicile: text("digital_domicile"),
             fiscal_code,
         })
     }
@@ -295,6 +300,7 @@ impl Person {
             "surname": self.surname, "birth_date": self.birth_date, "residence": self.residenza(),
             "family": self.family.iter().map(|(cf, relation)| json!({ "codice_fiscale": cf, "relation": relation })).collect::<Vec<_>>(),
             "deceased": self.deceased, "death_date": self.death_date, "cancelled": self.cancelled, "aire": self.aire,
+            "digital_domicile": self.digital_domicile,
         })
     }
 

@@ -22,6 +22,7 @@ pub(crate) struct Caller {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Service {
     C001,
+    C002,
     C003,
     C004,
     C005,
@@ -50,8 +51,9 @@ pub(crate) enum Service {
 }
 
 impl Service {
-    pub(crate) const ALL: [Self; 26] = [
+    pub(crate) const ALL: [Self; 27] = [
         Self::C001,
+        Self::C002,
         Self::C003,
         Self::C004,
         Self::C005,
@@ -83,6 +85,7 @@ impl Service {
     pub(crate) fn code(self) -> &'static str {
         match self {
             Self::C001 => "C001",
+            Self::C002 => "C002",
             Self::C003 => "C003",
             Self::C004 => "C004",
             Self::C005 => "C005",
@@ -117,6 +120,7 @@ impl Service {
     pub(crate) fn segment(self) -> &'static str {
         match self {
             Self::C001 => "C001-servizioNotifica",
+            Self::C002 => "C002-servizioComunicazione",
             Self::C003 => "C003-servizioVerificaDichGeneralita",
             Self::C004 => "C004-servizioVerificaDichDecesso",
             Self::C005 => "C005-servizioVerificaDichStatoMatrimonio",
@@ -576,11 +580,21 @@ impl AnprSimulator {
                 );
             }
             // Notification (C001) needs the residence as much as C020 does;
-            // C029 is the whole record.
-            Service::C001 | Service::C020 | Service::C029 => {
+            // C029 is the whole record; a communication (C002) also goes
+            // to the digital domicile, when there is one.
+            Service::C001 | Service::C002 | Service::C020 | Service::C029 => {
                 details(&mut subject, "generalita", person.generalita());
                 details(&mut subject, "residenza", person.residenza());
                 details(&mut subject, "infoSoggettoEnte", person.life_info());
+                if service == Service::C002
+                    && let Some(address) = &person.digital_domicile
+                {
+                    details(
+                        &mut subject,
+                        "domicilioDigitale",
+                        json!({ "indirizzoDigitale": address }),
+                    );
+                }
             }
             // C033 leaves the death datum out.
             Service::C033 => {

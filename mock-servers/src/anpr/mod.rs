@@ -14,7 +14,7 @@
 //! | `GET /.well-known/jwks.json` | the key vouchers are signed with |
 //! | `POST /govway/rest/in/MinInternoPortaANPR-PDND/{Cxxx-name}/v1/anpr-service-e002` | ANPR |
 //! | `POST /__control/anpr/clients` | registers a PDND client: `{client_id, kid, public_key_pem, purposes: {"C030": "<uuid>", …}}` |
-//! | `POST /__control/anpr/people` | adds people: `[{codice_fiscale, name, surname, sex, birth_date, birth_place, province, id_anpr?, residence?: {street_kind, street, number, cap, municipality, province}, family?: [{codice_fiscale, relation}], deceased?, aire?, cancelled?}]` |
+//! | `POST /__control/anpr/people` | adds people: `[{codice_fiscale, name, surname, sex, birth_date, birth_place, province, id_anpr?, residence?: {street_kind, street, number, cap, municipality, province}, family?: [{codice_fiscale, relation}], digital_domicile?, deceased?, aire?, cancelled?}]` |
 //! | `GET /__control/anpr/people` | everyone the simulator knows |
 //! | `GET /__control/anpr/calls` | the last [`MAX_CALLS`] consultations received: service, purpose, operation id, audit identity |
 //! | `POST /__control/anpr/reset` | forgets the tokens seen, the day's call counts and the calls received |
