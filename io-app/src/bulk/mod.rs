@@ -260,9 +260,9 @@ struct Job {
 ///
 /// A worker that settles a row takes the next one from the queue at once.
 /// With a task per row, the next send waited for the reading task to wake,
-/// read and spawn; that pause, once per row, cost about 8% of the
-/// throughput against the simulator (`benches/bulk.rs`: 0.87 of the bare
-/// loop on average over eight runs, 0.95 over five with the workers).
+/// read and spawn. In paired runs of `benches/bulk.rs` (the two designs
+/// alternating, six runs each) the ratio to the bare loop went from 0.885
+/// to 0.915 on average, and no run of the workers was slower.
 struct Workers {
     queue: Option<mpsc::Sender<Job>>,
     settled: mpsc::UnboundedReceiver<Result<Event, JournalError>>,
