@@ -57,7 +57,8 @@ fn identity(prefix: &str, declared: &Value, person: &Person) -> Vec<Value> {
     )
 }
 
-/// The living relative tied by `relation` (and of `sex`, when given).
+/// The relative tied by `relation` (and of `sex`, when given), living or
+/// not: the caller decides whether a death matters.
 pub(super) fn relative<'a>(
     relatives: &'a [(Person, String)],
     relation: &str,
@@ -104,6 +105,46 @@ pub(super) fn checks(
         Service::C003 | Service::C031 => {
             let declared = block("generalita").ok_or("verifica.generalita is required")?;
             identity("", declared, person)
+        }
+        Service::C004 => {
+            let declared = block("datiDecesso")
+                .and_then(|d| d.get("dataEvento")?.as_str())
+                .ok_or("verifica.datiDecesso.dataEvento is required")?;
+            let valore = match (&person.death_date, person.deceased) {
+                (Some(date), _) => verdict(date == declared),
+                (None, true) => "A",
+                (None, false) => "N",
+            };
+            vec![json!({ "chiave": "datiDecesso", "valore": valore })]
+        }
+        Service::C007 => {
+            vec![
+                json!({ "id": "1003", "chiave": "Verifica esistenza in vita", "valore": verdict(!person.deceased) }),
+            ]
+        }
+        Service::C008 => {
+            let declared = block("residenza")
+                .and_then(|r| r.get("indirizzo"))
+                .ok_or("verifica.residenza.indirizzo is required")?;
+            let home = person.home();
+            let street = |pointer: &str| declared.pointer(pointer).and_then(Value::as_str);
+            let mut entries = compare(
+                "",
+                declared,
+                &[
+                    ("cap", "/cap", &home.cap),
+                    ("comune", "/comune/nomeComune", &home.municipality),
+                    ("numeroCivico", "/numeroCivico/numero", &home.number),
+                ],
+            );
+            if let (Some(kind), Some(name)) = (
+                street("/toponimo/specie"),
+                street("/toponimo/denominazioneToponimo"),
+            ) {
+                let agrees = same(kind, &home.street_kind) && same(name, &home.street);
+                entries.push(json!({ "chiave": "toponimo", "valore": verdict(agrees) }));
+            }
+            entries
         }
         Service::C005 => partnership(&MARRIAGE, verifica, relatives)?,
         Service::C006 => {
@@ -155,46 +196,6 @@ pub(super) fn checks(
             relative_checks(prefix, declared, relative(relatives, "6", Some(sex)), name)
         }
         Service::C014 => partnership(&CIVIL_UNION, verifica, relatives)?,
-        Service::C004 => {
-            let declared = block("datiDecesso")
-                .and_then(|d| d.get("dataEvento")?.as_str())
-                .ok_or("verifica.datiDecesso.dataEvento is required")?;
-            let valore = match (&person.death_date, person.deceased) {
-                (Some(date), _) => verdict(date == declared),
-                (None, true) => "A",
-                (None, false) => "N",
-            };
-            vec![json!({ "chiave": "datiDecesso", "valore": valore })]
-        }
-        Service::C007 => {
-            vec![
-                json!({ "id": "1003", "chiave": "Verifica esistenza in vita", "valore": verdict(!person.deceased) }),
-            ]
-        }
-        Service::C008 => {
-            let declared = block("residenza")
-                .and_then(|r| r.get("indirizzo"))
-                .ok_or("verifica.residenza.indirizzo is required")?;
-            let home = person.home();
-            let street = |pointer: &str| declared.pointer(pointer).and_then(Value::as_str);
-            let mut entries = compare(
-                "",
-                declared,
-                &[
-                    ("cap", "/cap", &home.cap),
-                    ("comune", "/comune/nomeComune", &home.municipality),
-                    ("numeroCivico", "/numeroCivico/numero", &home.number),
-                ],
-            );
-            if let (Some(kind), Some(name)) = (
-                street("/toponimo/specie"),
-                street("/toponimo/denominazioneToponimo"),
-            ) {
-                let agrees = same(kind, &home.street_kind) && same(name, &home.street);
-                entries.push(json!({ "chiave": "toponimo", "valore": verdict(agrees) }));
-            }
-            entries
-        }
         _ => return Err("not a verifica service"),
     };
     if entries.is_empty() {
