@@ -558,8 +558,7 @@ impl AnprSimulator {
             }
             Service::C017 => {
                 details(&mut subject, "generalita", person.generalita());
-                let spouse = relatives.iter().find(|(_, relation)| relation == "2");
-                if let Some((spouse, _)) = spouse {
+                if let Some(spouse) = verify::relative(&relatives, "2", None) {
                     details(
                         &mut subject,
                         "matrimonio",
